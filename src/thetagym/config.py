@@ -134,9 +134,7 @@ def _convert(hint: Any, raw: Any, source: str, key: str) -> Any:
     if origin is Literal:
         if raw not in args:
             choices = ", ".join(repr(a) for a in args)
-            raise ConfigError(
-                f"{where}: {raw!r} is not one of {choices}{suggest(str(raw), map(str, args))}"
-            )
+            raise ConfigError(f"{where}: {raw!r} is not one of {choices}{suggest(str(raw), map(str, args))}")
         return raw
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
         return build(hint, raw, source, key)
@@ -147,7 +145,9 @@ def _convert(hint: Any, raw: Any, source: str, key: str) -> Any:
             return tuple(_convert(args[0], r, source, f"{key}[{i}]") for i, r in enumerate(raw))
         if len(args) != len(raw):
             raise ConfigError(f"{where}: expected a list of {len(args)} values, got {raw!r}")
-        return tuple(_convert(a, r, source, f"{key}[{i}]") for i, (a, r) in enumerate(zip(args, raw, strict=True)))
+        return tuple(
+            _convert(a, r, source, f"{key}[{i}]") for i, (a, r) in enumerate(zip(args, raw, strict=True))
+        )
     if origin in (dict, Mapping) or hint is dict:
         if not isinstance(raw, Mapping):
             raise ConfigError(f"{where}: expected a mapping, got {raw!r}")

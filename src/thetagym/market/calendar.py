@@ -21,7 +21,7 @@ def trading_days(start: np.datetime64 | str, n_days: int) -> np.ndarray:
     >>> trading_days("2024-01-05", 3).astype(str).tolist()
     ['2024-01-05', '2024-01-08', '2024-01-09']
     """
-    first = np.busday_offset(np.datetime64(start, "D"), 0, roll="forward")
+    first = np.busday_offset(np.asarray(start, dtype="datetime64[D]"), 0, roll="forward")
     return np.busday_offset(first, np.arange(n_days), roll="forward")
 
 

@@ -163,7 +163,7 @@ class MarketPath:
         for name in ("index", "vix", "vix3m", "vxx", "inverse_vix"):
             if np.any(getattr(self, name) <= 0):
                 raise ValueError(f"MarketPath.{name} holds a non-positive price")
-        for name in PER_PATH_FIELDS + ("scenario",):
+        for name in (*PER_PATH_FIELDS, "scenario"):
             if getattr(self, name).shape != (self.n_paths,):
                 raise ValueError(f"MarketPath.{name} must have shape ({self.n_paths},)")
 
