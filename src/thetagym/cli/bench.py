@@ -1,0 +1,69 @@
+"""``thetagym bench``: speed of the pricing kernels, the market simulator and the environment.
+
+Benchmarks print figures; they are not timed tests. Each subcommand prints a table, or one JSON
+object with ``--json``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import click
+
+
+def _emit(results: Mapping[str, Any], as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(results, indent=2))
+        return
+    width = max(len(name) for name in results)
+    for name, value in results.items():
+        shown = f"{value:,.1f}" if isinstance(value, float) else str(value)
+        click.echo(f"{name:<{width}}  {shown}")
+
+
+def _run(benchmark: Callable[..., Mapping[str, Any]], as_json: bool, **kwargs: Any) -> None:
+    results = benchmark(**kwargs)
+    _emit(results, as_json)
+
+
+@click.group()
+def bench() -> None:
+    """Benchmarks that print figures (options/s, bars/s, env-steps/s)."""
+
+
+@bench.command("pricing")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option(
+    "--seconds", default=0.5, show_default=True, type=click.FloatRange(min=0.05), help="Time per batch size."
+)
+def bench_pricing(as_json: bool, seconds: float) -> None:
+    """Options priced per second for batches of 1, 100, 10,000 and 1,000,000 options."""
+    from thetagym.pricing.benchmark import benchmark_pricing
+
+    _run(benchmark_pricing, as_json, repeat_seconds=seconds)
+
+
+@bench.command("market")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option(
+    "--seconds", default=1.0, show_default=True, type=click.FloatRange(min=0.05), help="Time per batch size."
+)
+def bench_market(as_json: bool, seconds: float) -> None:
+    """Simulated path-bars per second for 1 and 256 paths."""
+    from thetagym.market.benchmark import benchmark_market
+
+    _run(benchmark_market, as_json, repeat_seconds=seconds)
+
+
+@bench.command("env")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option(
+    "--seconds", default=2.0, show_default=True, type=click.FloatRange(min=0.1), help="Time per setup."
+)
+def bench_env(as_json: bool, seconds: float) -> None:
+    """Env-steps per second of the single and vector env beside the pricing and margin kernel floor."""
+    from thetagym.env.benchmark import benchmark_env
+
+    _run(benchmark_env, as_json, seconds=seconds)
