@@ -66,9 +66,9 @@ def test_missing_and_malformed_files(tmp_path: Path) -> None:
         load(Book, tmp_path / "absent.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("capital: [1, 2\n")
-    with pytest.raises(ConfigError, match="bad.yaml: not valid YAML"):
+    with pytest.raises(ConfigError, match=r"bad\.yaml: not valid YAML"):
         load(Book, bad)
     listed = tmp_path / "list.yaml"
     listed.write_text("- 1\n- 2\n")
-    with pytest.raises(ConfigError, match="list.yaml: expected a mapping"):
+    with pytest.raises(ConfigError, match=r"list\.yaml: expected a mapping"):
         load(Book, listed)
