@@ -85,6 +85,9 @@ class MarketPath:
     next_expiry: dict[str, np.ndarray]
     rate: float = 0.04
     carry: float = 0.025
+    vol_of_implied_variance: float = 0.45
+    """Vol-of-variance of ``implied_variance`` under the pricing measure (per sqrt(year)); sets the
+    convexity of VIX futures and the volatility of VIX options (``thetagym.market.vix``)."""
 
     @property
     def n_paths(self) -> int:

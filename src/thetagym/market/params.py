@@ -1,0 +1,150 @@
+"""Parameters of the synthetic market: one frozen, typed config object loaded from YAML.
+
+The index follows a Bates-style model under the real-world measure P (Heston variance with
+leverage correlation, log-normal jumps at a Poisson rate, and variance that jumps up with a down
+jump of the index). Options, VIX and VIX futures are priced under the pricing measure Q, whose
+instantaneous variance is ``variance_multiplier`` times the P variance (the variance risk
+premium), mean-reverting under Q at its own speed to its own, higher, long-run level, with more
+and larger negative jumps than under P.
+
+Sources of the defaults (see ``MARKET_FACTS.md``): mean reversion and vol-of-variance between the
+Bakshi-Cao-Chen (1997) and Gatheral fits, P jump rate about one every other year (Eraker 2004),
+Q jumps as in the Duffie-Pan-Singleton / Gatheral fits (mean log-jump -0.10 to -0.12), and the
+Q-over-P variance ratio and Q long-run level tuned so that VIX, its percentiles, VIX/VIX3M and the
+variance risk premium (VIX minus next-month realised volatility) match the 1990-2023 figures.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from thetagym.config import ConfigError, load, nested, setting
+
+
+@dataclass(frozen=True)
+class VarianceConfig:
+    """Instantaneous variance of the index under P: ``dv = kappa (theta - v) dt + xi sqrt(v) dW``."""
+
+    mean_reversion: float = setting(4.0, gt=0.0, doc="kappa, per year (log VIX mean-reverts ~4.7/yr)")
+    long_variance: float = setting(0.027, gt=0.0, doc="theta, per year (0.027 = 16.4% volatility)")
+    vol_of_variance: float = setting(0.42, ge=0.0, doc="xi, per sqrt(year)")
+    correlation: float = setting(-0.85, ge=-1.0, le=1.0, doc="rho between index and variance shocks")
+
+
+@dataclass(frozen=True)
+class JumpConfig:
+    """Index jumps under P: log-jump ``N(mean, std^2)`` at ``intensity`` per year."""
+
+    intensity: float = setting(0.5, ge=0.0, doc="jumps per year under P (Eraker 2004: about 0.5)")
+    mean: float = setting(-0.02, ge=-1.0, le=1.0, doc="mean log-jump")
+    std: float = setting(0.05, ge=0.0, doc="standard deviation of the log-jump")
+    variance_loading: float = setting(
+        6.0, ge=0.0, doc="variance added per squared down-jump (a -7% jump adds 6 * 0.0049 = 0.029)"
+    )
+
+
+@dataclass(frozen=True)
+class PricingMeasureConfig:
+    """The pricing measure Q: surface constants, the variance risk premium and the skew."""
+
+    variance_multiplier: float = setting(
+        1.2, gt=0.0, doc="Q instantaneous variance over P variance (the variance risk premium)"
+    )
+    mean_reversion: float = setting(1.5, gt=0.0, doc="kappa under Q, per year")
+    long_variance: float = setting(0.085, gt=0.0, doc="long-run diffusive variance under Q, per year")
+    vol_of_variance: float = setting(0.45, ge=0.0, doc="xi under Q (VIX futures convexity, VIX options)")
+    jump_intensity: float = setting(0.35, ge=0.0, doc="jumps per year under Q")
+    jump_mean: float = setting(-0.10, ge=-1.0, le=1.0, doc="mean log-jump under Q")
+    jump_std: float = setting(0.06, ge=0.0, doc="standard deviation of the log-jump under Q")
+    skew: float = setting(0.27, ge=0.0, doc="smile skew at VIX = skew_reference_vix")
+    skew_stress: float = setting(0.004, ge=0.0, doc="skew added per VIX point above the reference")
+    skew_reference_vix: float = setting(18.0, gt=0.0, doc="VIX (points) at which skew is `skew`")
+    skew_bounds: tuple[float, float] = setting((0.15, 0.45), doc="skew is clipped to these")
+    curvature: float = setting(0.05, ge=0.0, doc="smile curvature in standardised moneyness")
+
+    def __post_init__(self) -> None:
+        low, high = self.skew_bounds
+        if not 0.0 <= low <= high:
+            raise ConfigError(f"skew_bounds must satisfy 0 <= low <= high, got {self.skew_bounds}")
+
+    @property
+    def jump_variance(self) -> float:
+        """Variance per year that Q jumps add: intensity times mean squared log-jump."""
+        return self.jump_intensity * (self.jump_mean**2 + self.jump_std**2)
+
+
+@dataclass(frozen=True)
+class VixConfig:
+    """VIX futures ETPs."""
+
+    vxx_initial_price: float = setting(25.0, gt=0.0, doc="VXX-like ETP price at bar 0, USD")
+    inverse_initial_price: float = setting(100.0, gt=0.0, doc="inverse VIX ETP price at bar 0, USD")
+    inverse_floor: float = setting(
+        0.02, gt=0.0, lt=1.0, doc="the inverse ETP keeps at least this share of its value in a day"
+    )
+
+
+@dataclass(frozen=True)
+class MarketConfig:
+    """The full market: clock, starting point, carry, P dynamics, Q surface and VIX products."""
+
+    bars_per_day: int = setting(4, ge=1, le=390, doc="bars per trading day")
+    overnight_variance_share: float = setting(
+        0.25, ge=0.0, lt=1.0, doc="share of a day's variance in its first bar (the overnight gap)"
+    )
+    start_date: str = setting("2024-01-02", doc="first trading day of simulated paths (ISO)")
+    initial_index: float = setting(4800.0, gt=0.0, doc="index level at bar 0, points")
+    initial_vix: float = setting(16.0, gt=0.0, doc="VIX at bar 0 (sets the initial variance), points")
+    initial_vix_dispersion: float = setting(
+        0.3, ge=0.0, doc="log standard deviation of the initial VIX across paths (0: all equal)"
+    )
+    rate: float = setting(0.04, ge=-0.1, le=0.5, doc="risk-free rate, per year")
+    dividend_yield: float = setting(0.015, ge=0.0, le=0.5, doc="index dividend yield, per year")
+    equity_premium: float = setting(0.05, ge=-2.0, le=2.0, doc="expected excess return under P, per year")
+    variance: VarianceConfig = nested(VarianceConfig, doc="P variance")
+    jumps: JumpConfig = nested(JumpConfig, doc="P jumps")
+    pricing: PricingMeasureConfig = nested(PricingMeasureConfig, doc="Q measure and surface")
+    vix: VixConfig = nested(VixConfig, doc="VIX ETPs")
+
+    def __post_init__(self) -> None:
+        try:
+            np.datetime64(self.start_date, "D")
+        except ValueError:
+            raise ConfigError(f"start_date {self.start_date!r} is not an ISO date like 2024-01-02") from None
+        floor = vix_floor(self.pricing)
+        if self.initial_vix <= floor:
+            raise ConfigError(
+                f"initial_vix {self.initial_vix} is at or below {floor:.2f}, the VIX of zero spot variance "
+                "under these pricing-measure settings; raise initial_vix or lower pricing.long_variance"
+            )
+
+    @property
+    def carry(self) -> float:
+        """Cost of carry of the index (rate minus dividend yield), per year."""
+        return self.rate - self.dividend_yield
+
+
+VIX_HORIZON = 21.0 / 252.0
+"""The VIX's 30 calendar days as trading time, in years."""
+VIX3M_HORIZON = 63.0 / 252.0
+"""VIX3M's 93 calendar days as trading time, in years."""
+
+
+def average_weight(mean_reversion: float | np.ndarray, horizon: float) -> np.ndarray:
+    """``(1 - exp(-kappa T)) / (kappa T)``: weight of the spot variance in the expected average."""
+    x = np.asarray(mean_reversion) * horizon
+    return np.asarray(np.where(x > 1e-8, -np.expm1(-x) / np.maximum(x, 1e-8), 1.0))
+
+
+def vix_floor(pricing: PricingMeasureConfig) -> float:
+    """VIX (points) when the spot variance is zero: the long-run and jump parts alone."""
+    weight = float(average_weight(pricing.mean_reversion, VIX_HORIZON))
+    return 100.0 * math.sqrt(pricing.long_variance * (1.0 - weight) + pricing.jump_variance)
+
+
+def load_market_config(path: str) -> MarketConfig:
+    """Load a :class:`MarketConfig` from YAML (unknown keys and bad values raise ConfigError)."""
+    return load(MarketConfig, path)
