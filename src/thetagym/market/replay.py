@@ -1,0 +1,696 @@
+"""Historical replay: :class:`~thetagym.market.path.MarketPath` batches built from daily closes.
+
+Daily S&P 500 and VIX closes (VIX3M optional) are read from CSV files in any of three layouts,
+detected from the header (case-insensitive):
+
+- Cboe, as in ``VIX_History.csv``: ``DATE,OPEN,HIGH,LOW,CLOSE`` with US dates (``01/02/1990``);
+- Yahoo Finance: ``Date,Open,High,Low,Close,Adj Close,Volume`` with ISO dates;
+- lower-case ISO, as in the project's shared data: ``date,open,high,low,close``.
+
+Only the date and close columns are read and checked; anything wrong with them raises one
+:class:`ReplayDataError` naming the file, the line and column, and the value.
+
+Everything a path holds besides the closes is derived, causally, from the closes:
+
+- ``implied_variance``: the instantaneous risk-neutral variance whose one-month expected variance
+  on the surface equals VIX² (VIX is a 30-day variance-swap rate; 30 calendar days are taken as
+  21 trading days), given the simulator's pricing-measure constants
+  (:class:`thetagym.market.params.PricingMeasureConfig`: long-run variance, mean reversion, jump
+  variance, curvature), which every replayed path carries;
+- ``variance`` (real-world): a blend of trailing 21-day realised variance and the implied variance
+  over the simulator's variance multiplier (the variance risk premium);
+- ``skew``: the simulator's rule, rising linearly with the VIX and clipped; ``vix3m`` from the data
+  where the file has the day (intraday: the VIX bar times the interpolated VIX3M/VIX ratio), else
+  from the surface's three-month variance (:func:`thetagym.market.vix.vix_level`);
+- ``vxx`` and ``inverse_vix``: :func:`thetagym.market.vix.etp_series` (a roll of the first two VIX
+  futures and a daily-reset -1x product) on the futures curve of the replayed state, with the
+  futures expiries of each window's own calendar;
+- indicators from :mod:`thetagym.market.indicators` on the whole history, so windows start warm.
+
+Bars inside a day are a Brownian bridge in log price between consecutive closes (and likewise in
+log VIX, correlated), so every close bar holds the real close exactly. Randomness comes only from
+the generator passed in.
+
+>>> import numpy as np
+>>> dates = np.arange("2024-01-01", "2024-03-01", dtype="datetime64[D]")
+>>> dates = dates[np.is_busday(dates)]
+>>> days = np.arange(len(dates))
+>>> history = History(dates, 4700 * 1.001 ** days, 14 + np.sin(days / 5), None)
+>>> path = replay_path(history, "2024-01-08", "2024-01-31", bars_per_day=4,
+...                    rng=np.random.default_rng(0))
+>>> path.n_paths, path.n_days, path.n_bars
+(1, 18, 72)
+>>> bool(np.all(path.index[0, 4::4] == history.index_close[5:23]))
+True
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from thetagym.config import ConfigError, nested, setting
+from thetagym.market.calendar import TRADING_DAYS_PER_YEAR
+from thetagym.market.indicators import macd, per_bar, realised_volatility, rsi
+from thetagym.market.params import VIX3M_HORIZON, VIX_HORIZON, MarketConfig, average_weight
+from thetagym.market.path import MarketPath, next_expiry_table
+from thetagym.market.vix import etp_series, futures_expiry_days, vix_level
+
+__all__ = [
+    "DEFAULT_SETTINGS",
+    "HISTORICAL_EPISODES",
+    "History",
+    "ReplayDataError",
+    "ReplaySettings",
+    "implied_variance_from_vix",
+    "load_history",
+    "replay_episode",
+    "replay_path",
+    "replay_windows",
+    "shared_data_dir",
+]
+
+MIN_IMPLIED_VARIANCE = 1e-4
+"""Floor on the inverted instantaneous implied variance (1% volatility)."""
+
+HISTORICAL_EPISODES: dict[str, tuple[str, str]] = {
+    "ltcm_1998": ("1998-07-15", "1998-10-30"),
+    "september_2001": ("2001-08-27", "2001-10-31"),
+    "gfc_2008": ("2008-09-01", "2009-03-31"),
+    "flash_crash_2010": ("2010-04-19", "2010-07-30"),
+    "downgrade_2011": ("2011-07-18", "2011-10-31"),
+    "devaluation_2015": ("2015-08-03", "2015-10-30"),
+    "calm_2017": ("2017-01-03", "2017-12-29"),
+    "volmageddon_2018": ("2018-01-15", "2018-03-30"),
+    "q4_2018": ("2018-10-01", "2018-12-31"),
+    "covid_2020": ("2020-02-03", "2020-04-30"),
+    "bear_2022": ("2022-01-03", "2022-10-31"),
+}
+"""Named historical windows (first and last date, inclusive) for :func:`replay_episode`."""
+
+_FORMATS_HINT = (
+    "Cboe DATE,OPEN,HIGH,LOW,CLOSE (US dates), Yahoo Date,Open,High,Low,Close,Adj Close,Volume, "
+    "or date,open,high,low,close (ISO dates)"
+)
+_ISO_DATE = r"^\d{4}-\d{1,2}-\d{1,2}$"
+_US_DATE = r"^\d{1,2}/\d{1,2}/\d{4}$"
+_HEADER_SEARCH_LINES = 20
+
+
+class ReplayDataError(ConfigError):
+    """Historical data that cannot be replayed, with the file, line, column and value at fault."""
+
+
+@dataclass(frozen=True)
+class ReplaySettings:
+    """How replay derives the unobserved state from closes.
+
+    The surface constants, the variance risk premium, the skew rule, the overnight share of a
+    day's variance, the ETP settings and the rate and carry come from the simulator's
+    :class:`~thetagym.market.params.MarketConfig` (``market``), so replayed and simulated paths
+    share one pricing measure; the rest are replay's own.
+    """
+
+    market: MarketConfig = nested(MarketConfig, doc="the simulator's market settings")
+    realised_weight: float = setting(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        doc="weight of trailing 21-day realised variance in the real-world variance; the rest is "
+        "the implied variance over the pricing measure's variance multiplier",
+    )
+    vix_volatility: float = setting(
+        1.06, gt=0.0, doc="volatility of log VIX inside a day, per year (1990-2023 daily: 1.06)"
+    )
+    index_vix_correlation: float = setting(
+        -0.71, ge=-1.0, le=1.0, doc="correlation of index and log VIX moves inside a day (1990-2023)"
+    )
+
+    @property
+    def long_implied_variance(self) -> float:
+        return self.market.pricing.long_variance
+
+    @property
+    def implied_mean_reversion(self) -> float:
+        return self.market.pricing.mean_reversion
+
+    @property
+    def jump_variance(self) -> float:
+        return self.market.pricing.jump_variance
+
+    @property
+    def curvature(self) -> float:
+        return self.market.pricing.curvature
+
+
+DEFAULT_SETTINGS = ReplaySettings()
+
+
+# ----------------------------------------------------------------------------------------------
+# History and CSV loading
+
+
+@dataclass(frozen=True, eq=False)
+class History:
+    """Aligned daily closes, oldest first.
+
+    ``dates`` datetime64[D] ``(n,)``; ``index_close`` S&P 500 and ``vix_close`` VIX closes
+    (points) ``(n,)``; ``vix3m_close`` VIX3M closes ``(n,)`` with NaN on days its file does not
+    cover, or None without a VIX3M file; ``source`` names the files for messages. Daily
+    indicators over the whole history are computed once, on construction.
+    """
+
+    dates: np.ndarray
+    index_close: np.ndarray
+    vix_close: np.ndarray
+    vix3m_close: np.ndarray | None = None
+    source: str = "history"
+    _daily: dict[str, np.ndarray] = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        dates = np.asarray(self.dates, dtype="datetime64[D]")
+        index_close = np.asarray(self.index_close, dtype=np.float64)
+        vix_close = np.asarray(self.vix_close, dtype=np.float64)
+        n = dates.shape[0]
+        if dates.ndim != 1 or n < 2:
+            raise ReplayDataError(f"{self.source}: need at least two dates, got shape {dates.shape}")
+        if np.any(np.diff(dates) <= np.timedelta64(0, "D")):
+            bad = int(np.flatnonzero(np.diff(dates) <= np.timedelta64(0, "D"))[0]) + 1
+            raise ReplayDataError(
+                f"{self.source}: dates must strictly ascend; date {dates[bad]} at position {bad} "
+                f"follows {dates[bad - 1]}"
+            )
+        arrays = {"index_close": index_close, "vix_close": vix_close}
+        if self.vix3m_close is not None:
+            arrays["vix3m_close"] = np.asarray(self.vix3m_close, dtype=np.float64)
+        for name, values in arrays.items():
+            if values.shape != (n,):
+                raise ReplayDataError(f"{self.source}: {name} has shape {values.shape}, expected ({n},)")
+            checked = values[~np.isnan(values)] if name == "vix3m_close" else values
+            if not np.all(np.isfinite(checked)) or np.any(checked <= 0):
+                bad = int(np.flatnonzero(~(np.isfinite(values) & (values > 0)))[0])
+                raise ReplayDataError(
+                    f"{self.source}: {name} must be positive and finite; {float(values[bad])} on {dates[bad]}"
+                )
+        for name, values in (("dates", dates), *arrays.items()):
+            values.setflags(write=False)
+            object.__setattr__(self, name, values)
+        closes = np.stack([index_close, vix_close])
+        rsi_values, macd_values = rsi(closes), macd(closes)
+        daily = {
+            "realised_volatility": realised_volatility(index_close[None, :])[0],
+            "index_rsi": rsi_values[0],
+            "index_macd": macd_values[0],
+            "vix_rsi": rsi_values[1],
+            "vix_macd": macd_values[1],
+        }
+        object.__setattr__(self, "_daily", daily)
+
+    def __len__(self) -> int:
+        return int(self.dates.shape[0])
+
+    def daily(self, name: str) -> np.ndarray:
+        """A daily indicator over the whole history: ``realised_volatility``, ``index_rsi``,
+        ``index_macd``, ``vix_rsi`` or ``vix_macd`` (see :class:`MarketPath`)."""
+        return self._daily[name]
+
+
+def load_history(
+    index_csv: str | os.PathLike[str],
+    vix_csv: str | os.PathLike[str],
+    vix3m_csv: str | os.PathLike[str] | None = None,
+) -> History:
+    """Read index and VIX closes (and VIX3M closes when given) and keep the dates both have.
+
+    VIX3M is joined onto those dates; days it lacks hold NaN and replay derives them.
+
+    Raises :class:`ReplayDataError` for a missing file, missing columns, blank, NaN, non-numeric
+    or non-positive closes, blank or unreadable dates, repeated or descending dates, and index
+    and VIX files without a date in common.
+    """
+    index_dates, index_close = read_closes(index_csv)
+    vix_dates, vix_close = read_closes(vix_csv)
+    common, in_index, in_vix = np.intersect1d(index_dates, vix_dates, assume_unique=True, return_indices=True)
+    names = f"{Path(index_csv).name} + {Path(vix_csv).name}"
+    if common.shape[0] < 2:
+        raise ReplayDataError(
+            f"{index_csv} and {vix_csv}: {'no dates' if common.shape[0] == 0 else 'only one date'} "
+            f"in common; the index covers {_span(index_dates)}, the VIX {_span(vix_dates)}"
+        )
+    vix3m = None
+    if vix3m_csv is not None:
+        vix3m_dates, vix3m_close = read_closes(vix3m_csv)
+        vix3m = np.full(common.shape, np.nan)
+        _, in_common, in_vix3m = np.intersect1d(common, vix3m_dates, assume_unique=True, return_indices=True)
+        vix3m[in_common] = vix3m_close[in_vix3m]
+        names += f" + {Path(vix3m_csv).name}"
+    return History(common, index_close[in_index], vix_close[in_vix], vix3m, source=names)
+
+
+def read_closes(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Dates (datetime64[D]) and closes (float64) of one CSV file in Cboe, Yahoo or ISO layout.
+
+    Lines of text before the header (as in some Cboe downloads) and blank lines are skipped;
+    line numbers in errors count every line of the file from 1.
+    """
+    file = Path(path)
+    if not file.is_file():
+        what = "is a directory, not a CSV file" if file.is_dir() else "file not found"
+        raise ReplayDataError(f"{file}: {what}")
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ReplayDataError(f"{file}: cannot read the file as UTF-8 text ({error})") from None
+    lines = text.splitlines()
+    content = [number for number, line in enumerate(lines) if line.strip()]
+    if not content:
+        raise ReplayDataError(f"{file}: the file is empty; need a header with {_FORMATS_HINT}")
+    header_at = next(
+        (n for n in content[:_HEADER_SEARCH_LINES] if "date" in _fields(lines[n])),
+        content[0],
+    )
+    columns = [c.strip() for c in lines[header_at].split(",")]
+    lower = [c.lower() for c in columns]
+    missing = [name for name in ("date", "close") if name not in lower]
+    if missing:
+        raise ReplayDataError(
+            f"{file}: line {header_at + 1}: missing column{'s' if len(missing) > 1 else ''} "
+            f"{', '.join(repr(m) for m in missing)}; found {', '.join(repr(c) for c in columns)}; "
+            f"need a date and a close column: {_FORMATS_HINT}"
+        )
+    date_column, close_column = columns[lower.index("date")], columns[lower.index("close")]
+    line_numbers = np.array([n + 1 for n in content if n > header_at], dtype=np.int64)
+    body = "\n".join(lines[n] for n in content if n >= header_at)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(body),
+            dtype=str,
+            keep_default_na=False,
+            skipinitialspace=True,
+            usecols=[date_column, close_column],
+        )
+    except (ValueError, pd.errors.ParserError) as error:
+        raise ReplayDataError(
+            f"{file}: cannot parse as CSV (lines counted from the header on line {header_at + 1}): {error}"
+        ) from None
+    if len(frame) == 0:
+        raise ReplayDataError(f"{file}: no data rows after the header on line {header_at + 1}")
+    raw_dates = frame[date_column].fillna("").str.strip().to_numpy(dtype=str)
+    raw_closes = frame[close_column].fillna("").str.strip().to_numpy(dtype=str)
+
+    def fail(row: int, column: str, problem: str) -> ReplayDataError:
+        return ReplayDataError(f"{file}: line {line_numbers[row]}, column {column!r}: {problem}")
+
+    blank = np.flatnonzero(raw_dates == "")
+    if blank.size:
+        raise fail(int(blank[0]), date_column, "blank date ''")
+    dates = _parse_dates(raw_dates)
+    if dates is None:
+        raise fail(
+            0, date_column, f"cannot read date {str(raw_dates[0])!r}; expected YYYY-MM-DD or MM/DD/YYYY"
+        )
+    unread = np.flatnonzero(np.isnat(dates))
+    if unread.size:
+        row = int(unread[0])
+        raise fail(
+            row,
+            date_column,
+            f"cannot read date {str(raw_dates[row])!r} in the layout of {str(raw_dates[0])!r}",
+        )
+    steps = np.diff(dates)
+    repeated = np.flatnonzero(steps == np.timedelta64(0, "D"))
+    if repeated.size:
+        row = int(repeated[0]) + 1
+        raise fail(
+            row, date_column, f"duplicate date {str(raw_dates[row])!r} (also on line {line_numbers[row - 1]})"
+        )
+    backwards = np.flatnonzero(steps < np.timedelta64(0, "D"))
+    if backwards.size:
+        row = int(backwards[0]) + 1
+        raise fail(
+            row,
+            date_column,
+            f"date {str(raw_dates[row])!r} comes before {str(raw_dates[row - 1])!r} on line "
+            f"{line_numbers[row - 1]}; dates must be sorted oldest first",
+        )
+    closes = pd.to_numeric(pd.Series(raw_closes), errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.flatnonzero(~(np.isfinite(closes) & (closes > 0)))
+    if bad.size:
+        row = int(bad[0])
+        value, number = str(raw_closes[row]), closes[row]
+        if value == "":
+            problem = "blank value ''"
+        elif value.lower() == "nan":
+            problem = f"NaN value {value!r}"
+        elif np.isnan(number):
+            problem = f"non-numeric value {value!r}"
+        elif not np.isfinite(number):
+            problem = f"non-finite value {value!r}"
+        else:
+            problem = f"non-positive price {value!r}"
+        raise fail(row, close_column, problem)
+    return dates, closes
+
+
+def _fields(line: str) -> list[str]:
+    return [field.strip().strip('"').lower() for field in line.split(",")]
+
+
+def _parse_dates(raw: np.ndarray) -> np.ndarray | None:
+    """Parse in the layout of the first date (ISO or US); NaT where a value does not fit it."""
+    series = pd.Series(raw)
+    if series.iloc[0:1].str.fullmatch(_ISO_DATE).all():
+        layout = "%Y-%m-%d"
+        fits = series.str.fullmatch(_ISO_DATE)
+    elif series.iloc[0:1].str.fullmatch(_US_DATE).all():
+        layout = "%m/%d/%Y"
+        fits = series.str.fullmatch(_US_DATE)
+    else:
+        return None
+    parsed = pd.to_datetime(series.where(fits), format=layout, errors="coerce")
+    return np.asarray(parsed.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]"))
+
+
+def _span(dates: np.ndarray) -> str:
+    return f"{dates[0]} to {dates[-1]}" if dates.shape[0] else "no dates"
+
+
+def shared_data_dir() -> Path | None:
+    """The folder of the shared daily CSV files: ``$THETAGYM_DATA`` if set, else ``../shared/data``
+    next to the project's root (or the working directory's); None when there is none."""
+    candidates = []
+    if os.environ.get("THETAGYM_DATA"):
+        candidates.append(Path(os.environ["THETAGYM_DATA"]).expanduser())
+    candidates.append(Path(__file__).resolve().parents[3].parent / "shared" / "data")
+    candidates.append(Path.cwd().parent / "shared" / "data")
+    for candidate in candidates:
+        if (candidate / "spx_daily.csv").is_file() and (candidate / "vix_daily.csv").is_file():
+            return candidate
+    return None
+
+
+# ----------------------------------------------------------------------------------------------
+# State derived from VIX
+
+
+def implied_variance_from_vix(
+    vix: np.ndarray | float, settings: ReplaySettings = DEFAULT_SETTINGS
+) -> np.ndarray:
+    """Instantaneous risk-neutral variance (per year) whose one-month at-the-money variance on the
+    surface equals ``(vix / 100) ** 2``, floored at :data:`MIN_IMPLIED_VARIANCE`.
+
+    A VIX at or below :func:`thetagym.market.params.vix_floor` (the long-run and jump parts alone,
+    9.93 with the simulator's defaults at the time of writing: 67 days of 1990–2023, the lowest
+    VIX 9.14) hits the floor; on those days the surface prices one-month options a little above
+    the replayed VIX.
+
+    >>> from thetagym.market.vix import vix_level
+    >>> pricing = DEFAULT_SETTINGS.market.pricing
+    >>> spot = implied_variance_from_vix(np.array([1.0, 20.0]))
+    >>> levels = vix_level(spot, pricing.long_variance, pricing.mean_reversion, pricing.jump_variance)
+    >>> bool(spot[0] == MIN_IMPLIED_VARIANCE), round(float(levels[1]), 9)
+    (True, 20.0)
+    """
+    weight = float(average_weight(settings.implied_mean_reversion, VIX_HORIZON))
+    target = (np.asarray(vix, dtype=np.float64) / 100.0) ** 2 - settings.jump_variance
+    spot = settings.long_implied_variance + (target - settings.long_implied_variance) / weight
+    return np.asarray(np.maximum(spot, MIN_IMPLIED_VARIANCE))
+
+
+def skew_from_vix(vix: np.ndarray, settings: ReplaySettings = DEFAULT_SETTINGS) -> np.ndarray:
+    """Smile skew rising with the VIX level, by the simulator's rule:
+    ``skew + skew_stress * (vix - skew_reference_vix)`` clipped to ``skew_bounds``.
+
+    >>> skew_from_vix(np.array([12.0, 18.0, 40.0])).round(3).tolist()
+    [0.246, 0.27, 0.358]
+    """
+    pricing = settings.market.pricing
+    low, high = pricing.skew_bounds
+    skew = pricing.skew + pricing.skew_stress * (np.asarray(vix) - pricing.skew_reference_vix)
+    return np.asarray(np.clip(skew, low, high))
+
+
+# ----------------------------------------------------------------------------------------------
+# Paths
+
+
+def replay_path(
+    history: History,
+    start: str | date | np.datetime64 | None = None,
+    end: str | date | np.datetime64 | None = None,
+    bars_per_day: int = 4,
+    rng: np.random.Generator | None = None,
+    *,
+    name: str = "historical",
+    settings: ReplaySettings = DEFAULT_SETTINGS,
+) -> MarketPath:
+    """One path (``n_paths = 1``) over the trading days from ``start`` to ``end`` (inclusive;
+    None for the second date / the last date of the history).
+
+    Bar 0 is the close of the trading day before ``start``, so ``start`` must come after the
+    history's first date. ``rng`` draws the intraday bars (a fresh unseeded generator if None).
+    """
+    first_allowed, last = history.dates[1], history.dates[-1]
+    start_day = _as_date(start, "start", first_allowed)
+    end_day = _as_date(end, "end", last)
+    where = f"{history.source} covers {history.dates[0]} to {last}"
+    if start_day < first_allowed:
+        raise ReplayDataError(
+            f"start {start_day} is too early: {where}, and a replay begins at the close before its "
+            f"first day, so start on {first_allowed} or later"
+        )
+    if end_day > last:
+        raise ReplayDataError(f"end {end_day} is after the data ends: {where}")
+    first = int(np.searchsorted(history.dates, start_day, side="left"))
+    stop = int(np.searchsorted(history.dates, end_day, side="right"))
+    if stop <= first:
+        raise ReplayDataError(f"no trading day from start {start_day} to end {end_day} ({where})")
+    return _build(history, np.array([first]), stop - first, bars_per_day, rng, (name,), settings)
+
+
+def replay_windows(
+    history: History,
+    n_days: int,
+    starts: Sequence[str | date | np.datetime64 | int] | np.ndarray,
+    bars_per_day: int = 4,
+    rng: np.random.Generator | None = None,
+    *,
+    name: str = "historical",
+    settings: ReplaySettings = DEFAULT_SETTINGS,
+) -> MarketPath:
+    """Windows of ``n_days`` trading days stacked as paths, one per entry of ``starts``.
+
+    A start is a date (the window begins on the first trading day on or after it) or an integer
+    position into ``history.dates`` of the window's first day, from 1 to ``len(history) - n_days``;
+    draw random windows with ``rng.integers(1, len(history) - n_days + 1, size=k)``.
+    """
+    if not isinstance(n_days, int | np.integer) or n_days < 1:
+        raise ReplayDataError(f"n_days must be a positive integer, got {n_days!r}")
+    latest = len(history) - n_days
+    if latest < 1:
+        raise ReplayDataError(f"{history.source} has {len(history)} days, too few for {n_days}-day windows")
+    entries = list(np.asarray(starts).tolist()) if isinstance(starts, np.ndarray) else list(starts)
+    if not entries:
+        raise ReplayDataError("starts is empty; give at least one window start")
+    firsts = np.empty(len(entries), dtype=np.int64)
+    for i, entry in enumerate(entries):
+        if isinstance(entry, int | np.integer) and not isinstance(entry, bool):
+            firsts[i] = int(entry)
+        else:
+            day = _as_date(entry, f"starts[{i}]", history.dates[1])
+            firsts[i] = int(np.searchsorted(history.dates, day, side="left"))
+        if not 1 <= firsts[i] <= latest:
+            raise ReplayDataError(
+                f"starts[{i}] = {entry!r}: a {n_days}-day window must start from {history.dates[1]} "
+                f"to {history.dates[latest]} (positions 1 to {latest}) in {history.source}"
+            )
+    return _build(history, firsts, n_days, bars_per_day, rng, (name,), settings)
+
+
+def replay_episode(
+    history: History,
+    name: str,
+    bars_per_day: int = 4,
+    rng: np.random.Generator | None = None,
+    *,
+    settings: ReplaySettings = DEFAULT_SETTINGS,
+) -> MarketPath:
+    """The named window of :data:`HISTORICAL_EPISODES`; ``scenario_names`` is ``(name,)``."""
+    if name not in HISTORICAL_EPISODES:
+        from thetagym.config import suggest
+
+        known = ", ".join(HISTORICAL_EPISODES)
+        raise ReplayDataError(f"unknown episode {name!r}{suggest(name, HISTORICAL_EPISODES)}; known: {known}")
+    start, end = HISTORICAL_EPISODES[name]
+    return replay_path(history, start, end, bars_per_day, rng, name=name, settings=settings)
+
+
+def _as_date(value: object, label: str, default: np.datetime64) -> np.datetime64:
+    if value is None:
+        return default
+    try:
+        return np.datetime64(value, "D")  # type: ignore[call-overload]
+    except (ValueError, TypeError):
+        raise ReplayDataError(f"{label} {value!r} is not a date; use YYYY-MM-DD") from None
+
+
+def _build(
+    history: History,
+    firsts: np.ndarray,
+    n_days: int,
+    bars_per_day: int,
+    rng: np.random.Generator | None,
+    scenario_names: tuple[str, ...],
+    settings: ReplaySettings,
+) -> MarketPath:
+    """Paths whose first trading day is ``history.dates[firsts]``, each ``n_days`` long."""
+    if not isinstance(bars_per_day, int | np.integer) or bars_per_day < 1:
+        raise ReplayDataError(f"bars_per_day must be a positive integer, got {bars_per_day!r}")
+    bars_per_day = int(bars_per_day)
+    rng = np.random.default_rng() if rng is None else rng
+    n_paths = firsts.shape[0]
+    # Closes from the one before the first day to the last day: (n_paths, n_days + 1).
+    closes_at = firsts[:, None] - 1 + np.arange(n_days + 1)[None, :]
+    index_close = history.index_close[closes_at]
+    vix_close = history.vix_close[closes_at]
+    realised = history.daily("realised_volatility")[closes_at]
+
+    market = settings.market
+
+    def real_world_variance(realised_vol: np.ndarray, implied_variance: np.ndarray) -> np.ndarray:
+        weight = settings.realised_weight
+        model = implied_variance / market.pricing.variance_multiplier
+        return np.asarray(weight * realised_vol**2 + (1.0 - weight) * model)
+
+    # Brownian bridges in log index and log VIX between consecutive closes, correlated; the first
+    # bar of a day carries the overnight share of its variance.
+    bar_time = _bar_time(bars_per_day, market.overnight_variance_share)
+    daily_implied = implied_variance_from_vix(vix_close[:, :-1], settings)
+    day_variance = real_world_variance(realised[:, :-1], daily_implied) / TRADING_DAYS_PER_YEAR
+    shocks = rng.standard_normal((2, n_paths, n_days, bars_per_day))
+    rho = settings.index_vix_correlation
+    vix_shocks = rho * shocks[0] + np.sqrt(1.0 - rho * rho) * shocks[1]
+    bar_scale = np.sqrt(np.diff(bar_time, prepend=0.0))
+    index = _bridge(np.log(index_close), shocks[0] * bar_scale * np.sqrt(day_variance)[..., None], bar_time)
+    vix_scale = settings.vix_volatility / np.sqrt(TRADING_DAYS_PER_YEAR)
+    vix = _bridge(np.log(vix_close), vix_shocks * bar_scale * vix_scale, bar_time)
+    close_bars = np.arange(n_days + 1) * bars_per_day
+    index[:, close_bars] = index_close
+    vix[:, close_bars] = vix_close
+
+    implied_variance = implied_variance_from_vix(vix, settings)
+    pricing = market.pricing
+    long = np.full(n_paths, pricing.long_variance)
+    kappa = np.full(n_paths, pricing.mean_reversion)
+    jump = np.full(n_paths, pricing.jump_variance)
+    vix3m = vix_level(implied_variance, long[:, None], kappa[:, None], jump[:, None], VIX3M_HORIZON)
+    if history.vix3m_close is not None:
+        observed = history.vix3m_close[closes_at]
+        log_ratio = _interpolate(np.log(observed / vix_close), bar_time)
+        known_bars = ~np.isnan(log_ratio)
+        vix3m = np.where(known_bars, vix * np.exp(np.where(known_bars, log_ratio, 0.0)), vix3m)
+        vix3m[:, close_bars] = np.where(np.isnan(observed), vix3m[:, close_bars], observed)
+
+    # VIX ETPs from the futures curve of the replayed state, on each window's own calendar.
+    dates = history.dates[firsts[:, None] + np.arange(n_days)[None, :]]
+    vxx = np.empty_like(index)
+    inverse = np.empty_like(index)
+    for row in range(n_paths):
+        take = slice(row, row + 1)
+        vxx[take], inverse[take], _, _ = etp_series(
+            (implied_variance[take], long[take], kappa[take], jump[take]),
+            pricing.vol_of_variance,
+            bars_per_day,
+            _futures_expiry_positions(dates[row]),
+            market.vix.vxx_initial_price,
+            market.vix.inverse_initial_price,
+            market.vix.inverse_floor,
+        )
+
+    def bars(name: str) -> np.ndarray:
+        return per_bar(history.daily(name)[closes_at], bars_per_day)
+
+    realised_bars = per_bar(realised, bars_per_day)
+    return MarketPath(
+        bars_per_day=bars_per_day,
+        dates=dates,
+        index=index,
+        variance=real_world_variance(realised_bars, implied_variance),
+        implied_variance=implied_variance,
+        skew=skew_from_vix(vix, settings),
+        vix=vix,
+        vix3m=vix3m,
+        vxx=vxx,
+        inverse_vix=inverse,
+        realised_volatility=realised_bars,
+        index_rsi=bars("index_rsi"),
+        index_macd=bars("index_macd"),
+        vix_rsi=bars("vix_rsi"),
+        vix_macd=bars("vix_macd"),
+        long_implied_variance=long,
+        implied_mean_reversion=kappa,
+        jump_variance=jump,
+        curvature=np.full(n_paths, pricing.curvature),
+        scenario=np.zeros(n_paths, dtype=np.int64),
+        scenario_names=scenario_names,
+        next_expiry=next_expiry_table(dates),
+        rate=market.rate,
+        carry=market.carry,
+        vol_of_implied_variance=pricing.vol_of_variance,
+    )
+
+
+def _futures_expiry_positions(dates: np.ndarray) -> np.ndarray:
+    """VIX futures expiries as trading-day positions in ``dates`` (which skip exchange holidays):
+    :func:`thetagym.market.vix.futures_expiry_days` counts business days, so expiries inside the
+    window are mapped onto its own dates (a holiday expiry moves to the next trading day) and
+    those outside keep their business-day distance from the window's ends."""
+    expiry = np.busday_offset(dates[0], futures_expiry_days(dates))
+    inside = np.searchsorted(dates, expiry, side="left")
+    before = -np.busday_count(expiry, dates[0])
+    after = dates.shape[0] - 1 + np.busday_count(dates[-1], expiry)
+    positions = np.where(expiry < dates[0], before, np.where(expiry > dates[-1], after, inside))
+    return np.asarray(positions, dtype=np.int64)
+
+
+def _bar_time(bars_per_day: int, overnight_share: float) -> np.ndarray:
+    """Cumulative share of a day's variance at the end of each of its bars: the first bar holds
+    the overnight share, the others split the rest evenly; the last is 1.
+
+    >>> _bar_time(4, 0.25).tolist()
+    [0.25, 0.5, 0.75, 1.0]
+    """
+    if bars_per_day == 1:
+        return np.ones(1)
+    rest = (1.0 - overnight_share) * np.arange(1, bars_per_day) / (bars_per_day - 1)
+    return np.concatenate([[overnight_share], overnight_share + rest])
+
+
+def _bridge(log_closes: np.ndarray, increments: np.ndarray, bar_time: np.ndarray) -> np.ndarray:
+    """Per-bar levels ``(n_paths, n_days * bars_per_day + 1)`` of a Brownian bridge in log level
+    from each close to the next, driven by ``increments`` ``(n_paths, n_days, bars_per_day)``
+    with variances proportional to the steps of ``bar_time``."""
+    n_paths = increments.shape[0]
+    walk = np.cumsum(increments, axis=-1)
+    pinned = walk - bar_time * walk[..., -1:]
+    start, end = log_closes[:, :-1, None], log_closes[:, 1:, None]
+    levels = start + bar_time * (end - start) + pinned
+    out = np.empty((n_paths, levels[0].size + 1))
+    out[:, 0] = log_closes[:, 0]
+    out[:, 1:] = levels.reshape(n_paths, -1)
+    return np.exp(out)
+
+
+def _interpolate(daily: np.ndarray, bar_time: np.ndarray) -> np.ndarray:
+    """Interpolation of ``(n_paths, n_days + 1)`` close values over the bars between closes."""
+    start, end = daily[:, :-1, None], daily[:, 1:, None]
+    levels = (start + bar_time * (end - start)).reshape(daily.shape[0], -1)
+    return np.concatenate([daily[:, :1], levels], axis=1)
