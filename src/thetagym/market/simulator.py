@@ -16,21 +16,26 @@ Under Q the spot variance is ``implied_variance = variance_multiplier * v+``; th
 futures and ETPs follow from it (:mod:`thetagym.market.vix`).
 
 Randomness: path ``i`` draws everything from ``np.random.default_rng(seeds[i])`` in a fixed order
-(scenario choice, initial VIX, shock timing, then all shocks of the path in one call), so a path
+(five uniforms: scenario, shock day, stress length, swing phase, initial VIX; then all normal
+shocks of the path in one call and the jump counts in another), so a path
 is the same whatever batch it runs in; the time recursion is vectorised over paths.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+from scipy.special import ndtri
 
 from thetagym.market import indicators
 from thetagym.market.calendar import TRADING_DAYS_PER_YEAR, trading_days
 from thetagym.market.params import VIX3M_HORIZON, VIX_HORIZON, MarketConfig, average_weight
-from thetagym.market.path import MarketPath, next_expiry_table
+from thetagym.market.path import PER_BAR_FIELDS, PER_PATH_FIELDS, MarketPath, next_expiry_table
 from thetagym.market.scenarios import ScenarioBook, ScenarioConfig
 from thetagym.market.vix import etp_series, futures_expiry_days, vix_level
 
@@ -49,6 +54,41 @@ def _bar_lengths(config: MarketConfig) -> np.ndarray:
 
 def _pick(value: float | None, default: float) -> float:
     return default if value is None else value
+
+
+@dataclass(frozen=True)
+class _Template:
+    """A scenario's settings resolved against the market config, before per-path draws."""
+
+    constants: tuple[float, float, float, float]  # kappa, xi, rho, jump std
+    daily: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # premium, theta, intensity, jump mean
+    initial_vix: float  # decimal
+    dispersion: float
+
+
+def _template(config: MarketConfig, spec: ScenarioConfig, n_days: int) -> _Template:
+    variance, jumps = config.variance, config.jumps
+    constants = (
+        _pick(spec.mean_reversion, variance.mean_reversion),
+        _pick(spec.vol_of_variance, variance.vol_of_variance),
+        _pick(spec.correlation, variance.correlation),
+        _pick(spec.jump_std, jumps.std),
+    )
+    daily = tuple(
+        np.full(n_days, value)
+        for value in (
+            _pick(spec.equity_premium, config.equity_premium),
+            _pick(spec.long_variance, variance.long_variance),
+            _pick(spec.jump_intensity, jumps.intensity),
+            _pick(spec.jump_mean, jumps.mean),
+        )
+    )
+    return _Template(
+        constants=constants,
+        daily=daily,  # type: ignore[arg-type]
+        initial_vix=_pick(spec.initial_vix, config.initial_vix) / 100.0,
+        dispersion=_pick(spec.initial_vix_dispersion, config.initial_vix_dispersion),
+    )
 
 
 def _choose(u: float, names: list[str], cumulative: np.ndarray) -> str:
@@ -96,37 +136,32 @@ def simulate(
     cumulative /= cumulative[-1]
     codes = {name: i for i, name in enumerate(book.names)}
 
-    # Per-path and per-(day, path) parameters, and all random shocks, drawn path by path.
+    # Per-path parameters and all random shocks, drawn path by path (rows are paths here).
     kappa = np.empty(n_paths)
     xi = np.empty(n_paths)
     rho = np.empty(n_paths)
     v0 = np.empty(n_paths)
     loading = config.jumps.variance_loading
-    drift_day = np.empty((n_days, n_paths))  # log drift per year, without the -v/2 term
-    theta_day = np.empty((n_days, n_paths))
-    z_index = np.empty((n_bars, n_paths))
-    z_variance = np.empty((n_bars, n_paths))
-    jumps = np.empty((n_bars, n_paths))
+    drift_rows = np.empty((n_paths, n_days))  # log drift per year, without the -v/2 term
+    theta_rows = np.empty((n_paths, n_days))
+    normals = np.empty((n_paths, 3, n_bars))
+    counts = np.empty((n_paths, n_bars))
+    jump_mean_rows = np.empty((n_paths, n_days))
+    jump_std = np.empty(n_paths)
     scenario_code = np.empty(n_paths, dtype=np.int64)
     events: dict[int, list[tuple[int, float, float]]] = {}
     days = np.arange(n_days)
     day_of_bar = np.repeat(days, bpd)
+    templates = {name: _template(config, book.scenarios[name], n_days) for name in names}
     for i, seed in enumerate(seeds):
         rng = np.random.default_rng(int(seed))
-        name = _choose(float(rng.random()), names, cumulative)
+        u_scenario, u_event, u_stress, u_phase, u_vix = rng.random(5)
+        name = _choose(float(u_scenario), names, cumulative)
         spec: ScenarioConfig = book.scenarios[name]
         scenario_code[i] = codes[name]
-        z0 = float(rng.standard_normal())
-        u_event, u_stress, u_phase = rng.random(3)
-
-        kappa[i] = _pick(spec.mean_reversion, config.variance.mean_reversion)
-        xi[i] = _pick(spec.vol_of_variance, config.variance.vol_of_variance)
-        rho[i] = _pick(spec.correlation, config.variance.correlation)
-        jump_std = _pick(spec.jump_std, config.jumps.std)
-        premium = np.full(n_days, _pick(spec.equity_premium, config.equity_premium))
-        theta = np.full(n_days, _pick(spec.long_variance, config.variance.long_variance))
-        intensity = np.full(n_days, _pick(spec.jump_intensity, config.jumps.intensity))
-        jump_mean = np.full(n_days, _pick(spec.jump_mean, config.jumps.mean))
+        template = templates[name]
+        kappa[i], xi[i], rho[i], jump_std[i] = template.constants
+        premium, theta, intensity, jump_mean = template.daily
         if spec.drift_swing > 0.0:
             period = spec.drift_swing_days
             phase = int(u_phase * 2 * period)
@@ -134,6 +169,7 @@ def simulate(
             premium = premium + spec.drift_swing * sign
         shock = spec.shock
         if shock is not None:
+            premium, theta, intensity, jump_mean = (a.copy() for a in (premium, theta, intensity, jump_mean))
             low, high = shock.window
             first = min(max(math.ceil(low * (n_days - 1)), 0), n_days - 1)
             last = min(max(math.floor(high * (n_days - 1)), first), n_days - 1)
@@ -148,20 +184,23 @@ def simulate(
             events.setdefault(event_day * bpd + 1, []).append(
                 (i, math.log1p(shock.index_gap), shock.vix_multiplier)
             )
-        compensator = intensity * np.expm1(jump_mean + 0.5 * jump_std**2)
-        drift_day[:, i] = config.carry + premium - compensator
-        theta_day[:, i] = theta
+        drift_rows[i] = premium - intensity * np.expm1(jump_mean + 0.5 * jump_std[i] ** 2)
+        theta_rows[i] = theta
+        jump_mean_rows[i] = jump_mean
 
-        initial_vix = _pick(spec.initial_vix, config.initial_vix) / 100.0
-        dispersion = _pick(spec.initial_vix_dispersion, config.initial_vix_dispersion)
-        initial_vix *= math.exp(dispersion * z0 - 0.5 * dispersion**2)
+        # The initial VIX is log-normal around the scenario's: its normal from a uniform draw.
+        z0 = float(ndtri(min(max(u_vix, 1e-12), 1.0 - 1e-12)))
+        initial_vix = template.initial_vix * math.exp(template.dispersion * z0 - 0.5 * template.dispersion**2)
         v0[i] = max((initial_vix**2 - vix_constant) / vix_slope, 1e-4)
 
-        shocks = rng.standard_normal((3, n_bars))
-        counts = rng.poisson(intensity[day_of_bar] * lengths)
-        z_index[:, i] = shocks[0]
-        z_variance[:, i] = shocks[1]
-        jumps[:, i] = counts * jump_mean[day_of_bar] + np.sqrt(counts) * jump_std * shocks[2]
+        rng.standard_normal(out=normals[i])
+        counts[i] = rng.poisson(np.repeat(intensity, bpd) * lengths)
+
+    jumps = (counts * jump_mean_rows[:, day_of_bar] + np.sqrt(counts) * jump_std[:, None] * normals[:, 2]).T
+    z_index = normals[:, 0].T
+    z_variance = normals[:, 1].T
+    drift_day = config.carry + drift_rows.T
+    theta_day = theta_rows.T
 
     # Precompute everything that does not depend on the state.
     root_h = np.sqrt(lengths)[:, None]
@@ -265,3 +304,41 @@ def _assemble(
         carry=config.carry,
         vol_of_implied_variance=pricing.vol_of_variance,
     )
+
+
+def concatenate(paths: Sequence[MarketPath]) -> MarketPath:
+    """One batch holding the paths of ``paths`` in order (same length and scenario names)."""
+    first = paths[0]
+    if len(paths) == 1:
+        return first
+    for other in paths[1:]:
+        if other.index.shape[1:] != first.index.shape[1:] or other.scenario_names != first.scenario_names:
+            raise ValueError("paths to concatenate must have the same length and scenario names")
+    fields = ("dates", *PER_BAR_FIELDS, *PER_PATH_FIELDS, "scenario")
+    changes: dict[str, Any] = {name: np.concatenate([getattr(p, name) for p in paths]) for name in fields}
+    changes["next_expiry"] = {
+        key: np.concatenate([p.next_expiry[key] for p in paths]) for key in first.next_expiry
+    }
+    return dataclasses.replace(first, **changes)
+
+
+def simulate_in_chunks(
+    config: MarketConfig,
+    scenario: str,
+    n_days: int,
+    seeds: Sequence[int] | np.ndarray,
+    *,
+    chunk: int = 16,
+    scenarios: ScenarioBook | None = None,
+    progress: Callable[[int], object] | None = None,
+) -> MarketPath:
+    """:func:`simulate` ``chunk`` paths at a time (identical result, bounded memory), calling
+    ``progress(n)`` after each chunk of ``n`` paths."""
+    seeds = np.asarray(seeds, dtype=np.int64).reshape(-1)
+    parts = []
+    for start in range(0, seeds.size, chunk):
+        part = seeds[start : start + chunk]
+        parts.append(simulate(config, scenario, n_days, part, scenarios=scenarios))
+        if progress is not None:
+            progress(int(part.size))
+    return concatenate(parts)
