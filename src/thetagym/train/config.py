@@ -1,0 +1,148 @@
+"""``TrainConfig``: one typed YAML file per training setup, in the spirit of rl-baselines3-zoo.
+
+::
+
+    env: configs/env/default.yaml       # the book (and market) the agent trains on
+    scenario: calm-to-stressed          # scenario or scenario mix of the training paths
+    algorithm: maskable_ppo             # or ppo (masks ignored; the guard turns illegal picks into HOLD)
+    total_timesteps: 1_000_000
+    n_envs: 64
+    seed: 1
+    hyperparameters: {learning_rate: lin_3e-4, n_steps: 128, batch_size: 2048}
+    policy: {net_arch: [128, 128], activation: tanh}
+    evaluation: {every_steps: 100_000, episodes: 32, against: configs/rules/dynamic_exposure.yaml}
+
+Schedules such as ``lin_3e-4`` are parsed by :mod:`thetagym.train.schedules`, never evaluated.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from thetagym.config import ConfigError, build, nested, read_yaml, setting
+from thetagym.env.reward import RewardConfig
+from thetagym.seeds import EVALUATION_SEED_BASE, TRAINING_SEED_RANGE, check_evaluation_seeds
+from thetagym.train.schedules import LinearSchedule, parse_schedule
+
+
+@dataclass(frozen=True)
+class Hyperparameters:
+    """stable-baselines3 PPO settings; ``learning_rate`` and ``clip_range`` accept ``lin_<x>``."""
+
+    learning_rate: float | str = setting("lin_3e-4", doc="Adam step size, constant or lin_<initial>")
+    n_steps: int = setting(128, ge=8, doc="steps per env between updates")
+    batch_size: int = setting(2048, ge=8, doc="minibatch size (transitions)")
+    n_epochs: int = setting(5, ge=1, doc="passes over each rollout")
+    gamma: float = setting(0.995, gt=0.0, le=1.0, doc="discount per bar")
+    gae_lambda: float = setting(0.95, gt=0.0, le=1.0, doc="GAE bias-variance trade-off")
+    clip_range: float | str = setting(0.2, doc="PPO clip range, constant or lin_<initial>")
+    ent_coef: float = setting(0.01, ge=0.0, doc="entropy bonus weight")
+    vf_coef: float = setting(0.5, ge=0.0, doc="value loss weight")
+    max_grad_norm: float = setting(0.5, gt=0.0, doc="gradient clipping norm")
+    normalize_advantage: bool = setting(True, doc="normalise advantages per minibatch")
+
+    def __post_init__(self) -> None:
+        for key in ("learning_rate", "clip_range"):
+            parse_schedule(getattr(self, key), key)
+
+    def for_sb3(self) -> dict[str, Any]:
+        """Keyword arguments for the PPO constructor, schedules resolved."""
+        values: dict[str, Any] = dict(self.__dict__)
+        for key in ("learning_rate", "clip_range"):
+            values[key] = parse_schedule(values[key], key)
+        return values
+
+
+@dataclass(frozen=True)
+class PolicyNetwork:
+    """The actor-critic MLP: hidden layer sizes shared by policy and value heads."""
+
+    net_arch: tuple[int, ...] = setting((128, 128), doc="hidden layer widths")
+    activation: Literal["tanh", "relu"] = setting("tanh", doc="hidden activation")
+
+    def __post_init__(self) -> None:
+        if not self.net_arch or min(self.net_arch) < 1:
+            raise ValueError(f"net_arch must list positive layer widths, got {list(self.net_arch)}")
+
+
+@dataclass(frozen=True)
+class EvaluationSchedule:
+    """Periodic evaluation against a rule agent on held-out seeds (outside the training range)."""
+
+    every_steps: int = setting(50_000, ge=0, doc="evaluate every this many env-steps (0: never)")
+    episodes: int = setting(16, ge=1, doc="episodes per evaluation (one vector env)")
+    against: str = setting("configs/rules/dynamic_exposure.yaml", doc="rule config of the reference agent")
+    seed: int = setting(EVALUATION_SEED_BASE, ge=0, doc="base seed of the held-out evaluation paths")
+
+    def __post_init__(self) -> None:
+        check_evaluation_seeds(self.seed, scenarios=1, episodes=self.episodes)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """A training setup: env, algorithm, hyperparameters, network, budget, seed, evaluation."""
+
+    env: str = setting("configs/env/default.yaml", doc="env or book YAML file")
+    scenario: str = setting("", doc="scenario or mix of training paths; empty: the env file's")
+    episode_days: int = setting(0, ge=0, doc="episode length in trading days; 0: the env file's")
+    reward: RewardConfig | None = setting(None, doc="reward settings; empty: the env file's")
+    algorithm: Literal["maskable_ppo", "ppo"] = setting(
+        "maskable_ppo", doc="sb3-contrib MaskablePPO or SB3 PPO"
+    )
+    total_timesteps: int = setting(200_000, ge=1, doc="env-steps of training")
+    n_envs: int = setting(64, ge=1, le=4096, doc="envs in the batched vector env")
+    seed: int = setting(1, ge=0, doc="seed of the training run (envs, network, sampling)")
+    torch_threads: int = setting(1, ge=1, doc="torch threads (1 is fastest for small networks)")
+    checkpoint_every: int = setting(50_000, ge=1, doc="env-steps between checkpoints")
+    hyperparameters: Hyperparameters = nested(Hyperparameters)
+    policy: PolicyNetwork = nested(PolicyNetwork)
+    evaluation: EvaluationSchedule = nested(EvaluationSchedule)
+
+    def __post_init__(self) -> None:
+        rollout = self.n_envs * self.hyperparameters.n_steps
+        if self.hyperparameters.batch_size > rollout:
+            raise ValueError(
+                f"hyperparameters.batch_size {self.hyperparameters.batch_size} exceeds the rollout "
+                f"n_envs * n_steps = {rollout}"
+            )
+        env_seeds = range(self.seed, self.seed + self.n_envs)
+        if env_seeds.start not in TRAINING_SEED_RANGE or env_seeds.stop - 1 not in TRAINING_SEED_RANGE:
+            raise ValueError(
+                f"seed {self.seed} with {self.n_envs} envs leaves the training seed range "
+                f"[{TRAINING_SEED_RANGE.start}, {TRAINING_SEED_RANGE.stop})"
+            )
+
+    def env_overrides(self) -> dict[str, Any]:
+        """Settings that replace the env file's."""
+        overrides: dict[str, Any] = {}
+        if self.scenario:
+            overrides["scenario"] = self.scenario
+        if self.episode_days:
+            overrides["episode_days"] = self.episode_days
+        if self.reward is not None:
+            overrides["reward"] = self.reward
+        return overrides
+
+
+def load_train_config(path: str | Path, overrides: dict[str, Any] | None = None) -> TrainConfig:
+    """Load a :class:`TrainConfig`, applying command-line ``overrides`` (checked like YAML values)."""
+    data = read_yaml(path)
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            data[key] = value
+    config = build(TrainConfig, data, source=str(path))
+    if not Path(config.env).is_file():
+        raise ConfigError(f"{path}: key 'env': no such file {config.env!r}")
+    return config
+
+
+__all__ = [
+    "EvaluationSchedule",
+    "Hyperparameters",
+    "LinearSchedule",
+    "PolicyNetwork",
+    "TrainConfig",
+    "load_train_config",
+]
