@@ -1,0 +1,248 @@
+"""The batched core shared by the single env and the vector env: ``num_envs`` books on
+``num_envs`` market paths, stepped together with no Python loop over envs.
+
+Each env ``i`` owns a path (row ``i`` of a :class:`~thetagym.market.path.MarketPath` buffer), a bar
+counter, a ``np.random.Generator`` that draws the seed of each new path, its rows of the
+:class:`~thetagym.book.Book` and of the :class:`~thetagym.measures.EpisodeTracker`. An episode
+starts at bar 0 of a fresh path; each step trades at the current bar and marks the book at the
+next one. It terminates on a margin call or ruin (equity at or below ``ruin_fraction`` of capital)
+and truncates after ``horizon`` bars.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from gymnasium.utils import seeding
+
+from thetagym.env.observation import ObservationBuilder, market_features
+from thetagym.env.reward import RewardConfig, reward
+from thetagym.market.path import MarketPath
+from thetagym.measures import EpisodeTracker, theta_capture
+
+if TYPE_CHECKING:
+    from thetagym.book import Book
+
+PathSource = Callable[[np.ndarray], MarketPath]
+"""Makes one market path per seed (an int array); all paths have the same length."""
+
+INFO_FIELDS = (
+    "equity",  # USD
+    "pnl",  # USD since the episode started
+    "theta_accrued",  # USD since the episode started
+    "theta_capture",  # pnl / theta_accrued so far (0 while nothing accrued)
+    "drawdown",  # current, fraction of capital
+    "max_drawdown",  # fraction of capital
+    "margin_use",  # margin requirement / equity
+    "gross_contracts",
+    "blocked",  # illegal choices the guard replaced by HOLD this step
+)
+"""Keys of the per-step info: arrays over envs (the single env reports scalars)."""
+MAX_SEED = 2**31 - 1
+
+
+@dataclass
+class StepOutput:
+    """Result of :meth:`BatchedCore.step`, arrays over envs.
+
+    With autoreset, ``observation`` and ``info`` of the finished envs (``done_rows``) are those of
+    their new episodes; ``final_observation``, ``final_info`` and ``summary`` (rows in
+    ``done_rows`` order) describe the episodes that ended.
+    """
+
+    observation: np.ndarray
+    reward: np.ndarray
+    terminated: np.ndarray
+    truncated: np.ndarray
+    info: dict[str, np.ndarray]
+    done_rows: np.ndarray
+    final_observation: np.ndarray
+    final_info: dict[str, np.ndarray]
+    summary: dict[str, np.ndarray]
+
+
+class BatchedCore:
+    """``num_envs`` envs over one book and one path buffer.
+
+    Arguments: ``book`` (a :class:`~thetagym.book.Book` of ``num_envs`` rows), ``paths`` (a
+    :data:`PathSource`), ``horizon`` (bars per episode; paths must be longer), ``reward_config``,
+    ``ruin_fraction`` (of capital), ``clip`` (observation bound), ``autoreset`` (reset finished envs
+    inside :meth:`step`, as the vector env does).
+    """
+
+    def __init__(
+        self,
+        book: Book,
+        paths: PathSource,
+        horizon: int,
+        reward_config: RewardConfig,
+        ruin_fraction: float,
+        clip: float,
+        autoreset: bool,
+    ) -> None:
+        self.book = book
+        self.num_envs = book.num_envs
+        self.paths = paths
+        self.horizon = horizon
+        self.reward_config = reward_config
+        self.capital = float(book.config.capital)
+        self.ruin_equity = ruin_fraction * self.capital
+        self.autoreset = autoreset
+        self.action_nvec = np.asarray(book.action_nvec)
+        layer_caps = [layer.max_contracts for layer in book.config.layers]
+        self.observations = ObservationBuilder(layer_caps, self.capital, clip, self.num_envs)
+        self.generators = [np.random.default_rng() for _ in range(self.num_envs)]
+        self.bars = np.zeros(self.num_envs, dtype=np.int64)
+        self.rows = np.arange(self.num_envs)
+        self.market: MarketPath | None = None
+        self._market_table = np.zeros((0, 0, 0), dtype=np.float32)
+        self.tracker = EpisodeTracker(self.num_envs, self.capital, bars_per_day=1)
+        self._margin_use = np.zeros(self.num_envs)
+        self._gross = np.zeros(self.num_envs, dtype=np.int64)
+        self._blocked = np.zeros(self.num_envs, dtype=np.int64)
+        self._needs_reset = np.ones(self.num_envs, dtype=bool)
+
+    @property
+    def observation_size(self) -> int:
+        return self.observations.size
+
+    def seed(self, rows: Sequence[int] | np.ndarray, seeds: Sequence[int | None]) -> None:
+        """Give env ``rows[k]`` a generator seeded with ``seeds[k]`` (None: fresh entropy)."""
+        for row, seed in zip(rows, seeds, strict=True):
+            self.generators[row] = seeding.np_random(seed)[0]
+
+    def reset(self, rows: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Start new episodes in ``rows`` (indices) on fresh paths, one seed drawn from each env's
+        generator; return the observations and info of all envs."""
+        rows = np.asarray(rows, dtype=np.int64)
+        path_seeds = np.array([self.generators[row].integers(MAX_SEED) for row in rows], dtype=np.int64)
+        fresh = self.paths(path_seeds)
+        if self.market is None:
+            if len(rows) != self.num_envs:
+                raise RuntimeError("reset all envs once before resetting some of them")
+            if fresh.n_bars <= self.horizon:
+                raise ValueError(
+                    f"paths of {fresh.n_bars} bars are too short for an episode of {self.horizon} bars"
+                )
+            self.market = fresh.take(np.argsort(rows))
+            self._market_table = market_features(self.market)
+            self.tracker.bars_per_day = self.market.bars_per_day
+        else:
+            self.market.assign(rows, fresh)
+            self._market_table[rows] = market_features(fresh)
+        self.bars[rows] = 0
+        self.book.reset(rows, self.market, self.bars[rows])
+        view = self.book.view()
+        self._gross[rows] = np.asarray(view.contracts).sum(axis=1)[rows]
+        self._margin_use[rows] = self._margin(view.margin_requirement, view.equity)[rows]
+        self._blocked[rows] = 0
+        self.tracker.reset(rows, np.asarray(view.equity)[rows], self._gross[rows])
+        self._needs_reset[rows] = False
+        return self._observe(view), self._info()
+
+    def action_masks(self) -> np.ndarray:
+        """Legal choices, ``(num_envs, sum(action_nvec))`` bool; HOLD is always legal."""
+        self._check_started()
+        assert self.market is not None
+        return np.asarray(self.book.action_masks(self.market, self.bars))
+
+    def step(self, actions: np.ndarray) -> StepOutput:
+        """Trade ``actions`` (``(num_envs, len(action_nvec))`` ints) at the current bars, mark at the
+        next ones, and (with autoreset) start new episodes in the envs that finished."""
+        self._check_started()
+        assert self.market is not None
+        actions = np.asarray(actions, dtype=np.int64).reshape(self.num_envs, -1)
+        if not self.autoreset and self._needs_reset.any():
+            raise RuntimeError("the episode has ended: call reset() before step()")
+        result = self.book.step(actions, self.market, self.bars)
+        self.bars += 1
+        tracker = self.tracker
+        previous_equity = tracker.equity.copy()
+        previous_max_drawdown = tracker.max_drawdown.copy()
+        equity = np.asarray(result.equity, dtype=float)
+        margin_call = np.asarray(result.margin_call, dtype=bool)
+        self._margin_use = self._margin(result.margin_requirement, equity)
+        self._gross = np.asarray(result.gross_contracts)
+        self._blocked = np.asarray(result.blocked)
+        tracker.update(
+            equity,
+            np.asarray(result.theta_accrued),
+            self._gross,
+            self._margin_use,
+            margin_call=margin_call,
+            blocked=self._blocked,
+            adds_blocked=result.adds_blocked,
+            rolls=result.rolls,
+            assignments=result.assignments,
+            counter_trades=result.counter_trades,
+        )
+        rewards = reward(
+            self.reward_config,
+            equity - previous_equity,
+            tracker.max_drawdown - previous_max_drawdown,
+            result.theta_accrued,
+            self._blocked,
+            self.capital,
+        )
+        tracker.reward += rewards
+        terminated = margin_call | (equity <= self.ruin_equity)
+        truncated = (self.bars >= self.horizon) & ~terminated
+        done = terminated | truncated
+        observation = self._observe(self.book.view())
+        info = self._info()
+        done_rows = np.flatnonzero(done)
+        final_observation, final_info, summary = observation[:0], {}, {}
+        if done_rows.size:
+            summary = tracker.summary(done_rows)
+            if self.autoreset:
+                final_observation = observation[done_rows]
+                final_info = {key: value[done_rows] for key, value in info.items()}
+                observation, info = self.reset(done_rows)
+            else:
+                self._needs_reset |= done
+        return StepOutput(
+            observation,
+            rewards,
+            terminated,
+            truncated,
+            info,
+            done_rows,
+            final_observation,
+            final_info,
+            summary,
+        )
+
+    def _observe(self, view: Any) -> np.ndarray:
+        assert self.market is not None
+        return self.observations.build(
+            view,
+            self.tracker.drawdown,
+            self.market.index[self.rows, self.bars],
+            self._market_table[self.rows, self.bars],
+        )
+
+    def _info(self) -> dict[str, np.ndarray]:
+        tracker = self.tracker
+        pnl = tracker.equity - tracker.start_equity
+        return {
+            "equity": tracker.equity.copy(),
+            "pnl": pnl,
+            "theta_accrued": tracker.theta_accrued.copy(),
+            "theta_capture": theta_capture(pnl, tracker.theta_accrued),
+            "drawdown": tracker.drawdown.copy(),
+            "max_drawdown": tracker.max_drawdown.copy(),
+            "margin_use": self._margin_use.copy(),
+            "gross_contracts": self._gross.copy(),
+            "blocked": self._blocked.copy(),
+        }
+
+    @staticmethod
+    def _margin(requirement: Any, equity: Any) -> np.ndarray:
+        return np.asarray(requirement, dtype=float) / np.maximum(np.asarray(equity, dtype=float), 1.0)
+
+    def _check_started(self) -> None:
+        if self.market is None:
+            raise RuntimeError("call reset() before step() or action_masks()")

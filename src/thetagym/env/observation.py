@@ -1,0 +1,202 @@
+"""The observation: a fixed-size float32 vector scaled by construction into about [-5, 5].
+
+No running statistics: every feature is divided by a fixed, meaningful scale (the layer's
+contract cap, the starting capital, 30 days, ...) and the vector is clipped to ``[-clip, clip]``.
+Three blocks, in order:
+
+* per layer (``<layer>.<feature>``), :data:`LAYER_FEATURES`;
+* book (``book.<feature>``), :data:`BOOK_FEATURES`;
+* market (``market.<feature>``), :data:`MARKET_FEATURES`, computed once per path for every bar
+  by :func:`market_features` (each bar's row uses the path up to that bar only).
+
+The observation at bar ``t`` reads the book marked at bar ``t`` and market data up to ``t``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from thetagym.market.path import MarketPath
+
+if TYPE_CHECKING:
+    from thetagym.book import BookView
+
+ES_MULTIPLIER = 50.0
+"""USD per ES index point."""
+ONE_PERCENT = 0.01
+
+LAYER_FEATURES = (
+    "delta",  # ES-equivalent contracts / layer contract cap
+    "gamma",  # USD P&L of a 1% index move from gamma / capital, in percent
+    "vega",  # USD per vol point / capital, in percent
+    "theta",  # USD per day / capital, in per mille
+    "short_strike_moneyness",  # log(K/F) / (iv sqrt(tau)) of the short strike, standard deviations
+    "days_to_expiry",  # of the nearest short option / 30
+    "unrealised_pnl",  # USD / capital, x10
+    "contracts",  # gross contracts / layer contract cap
+    "counter_contracts",  # counter-trade contracts / layer contract cap
+    "is_open",  # 1 if the layer holds positions
+)
+BOOK_FEATURES = (
+    "net_delta",  # ES-equivalent contracts / sum of layer caps
+    "net_gamma",  # as the layer feature
+    "net_vega",
+    "net_theta",
+    "margin_use",  # margin requirement / equity
+    "drawdown",  # current drawdown, fraction of capital x10
+    "return",  # (equity / capital - 1) x10
+)
+MARKET_FEATURES = (
+    "log_vix",  # log(VIX / 20)
+    "term_slope",  # (VIX / VIX3M - 1) x5
+    "realised_volatility",  # trailing 21-day, per year x5
+    "index_rsi",  # (RSI - 50) / 50
+    "index_macd",  # MACD histogram over price x100
+    "vix_rsi",
+    "vix_macd",  # x20
+    "index_return_bar",  # log return of the last bar, percent
+    "index_return_day",  # log return over the last day's bars, percent / 2
+    "time_of_day",  # bar within the trading day / bars per day, in [0, 1)
+    "days_to_weekly",  # trading days to the next weekly expiry / 5
+    "days_to_monthly",  # trading days to the next monthly expiry / 21
+)
+NO_EXPIRY_DAYS = 63.0
+"""Trading days reported when the path ends before the next expiry."""
+
+
+def observation_names(config: Any) -> list[str]:
+    """Names of the observation's entries, in order, for an :class:`~thetagym.env.config.EnvConfig`
+    (or anything with ``.book.layers[i].name``)."""
+    return layout_names([layer.name for layer in config.book.layers])
+
+
+def layout_names(layer_names: Sequence[str]) -> list[str]:
+    """Observation names for a book whose layers are named ``layer_names``.
+
+    >>> layout_names(["put"])[:2], len(layout_names(["put"]))
+    (['put.delta', 'put.gamma'], 29)
+    """
+    names = [f"{layer}.{feature}" for layer in layer_names for feature in LAYER_FEATURES]
+    names += [f"book.{feature}" for feature in BOOK_FEATURES]
+    names += [f"market.{feature}" for feature in MARKET_FEATURES]
+    return names
+
+
+def market_features(path: MarketPath) -> np.ndarray:
+    """Market block of the observation for every bar: ``(n_paths, n_bars + 1, n_features)`` float32.
+
+    Row ``k`` uses the path's per-bar series at bars ``<= k`` and the expiry calendar.
+    """
+    bars_per_day = path.bars_per_day
+    n_bars = path.n_bars
+    bars = np.arange(n_bars + 1)
+    index = np.log(path.index)
+    bar_return = np.zeros_like(index)
+    bar_return[:, 1:] = np.diff(index, axis=1)
+    day_return = np.zeros_like(index)
+    day_return[:, bars_per_day:] = index[:, bars_per_day:] - index[:, :-bars_per_day]
+    day_return[:, 1:bars_per_day] = index[:, 1:bars_per_day] - index[:, :1]
+    features = [
+        np.log(path.vix / 20.0),
+        (path.vix / path.vix3m - 1.0) * 5.0,
+        path.realised_volatility * 5.0,
+        path.index_rsi,
+        path.index_macd * 100.0,
+        path.vix_rsi,
+        path.vix_macd * 20.0,
+        bar_return * 100.0,
+        day_return * 50.0,
+        np.broadcast_to(np.where(bars == 0, 0, (bars - 1) % bars_per_day) / bars_per_day, index.shape),
+        _days_to_expiry(path, "weekly") / 5.0,
+        _days_to_expiry(path, "monthly") / 21.0,
+    ]
+    return np.stack(features, axis=-1).astype(np.float32)
+
+
+def _days_to_expiry(path: MarketPath, schedule: str) -> np.ndarray:
+    """Trading days from each bar to the close of the next expiry of ``schedule``, ``(n_paths, n_bars + 1)``."""
+    bars = np.arange(path.n_bars + 1)
+    day = np.asarray(path.day_of_bar(bars))
+    expiry_day = path.next_expiry[schedule][:, day]
+    # After the close bar of an expiry day, that expiry has settled: look at the next day.
+    settled = bars >= path.close_bar(day)
+    next_day = np.minimum(day + 1, path.n_days - 1)
+    expiry_day = np.where(settled, path.next_expiry[schedule][:, next_day], expiry_day)
+    days = (path.close_bar(expiry_day) - bars) / path.bars_per_day
+    return np.where(expiry_day >= 0, days, NO_EXPIRY_DAYS)
+
+
+class ObservationBuilder:
+    """Builds ``(num_envs, size)`` float32 observations from the book's view and the market table.
+
+    ``layer_caps`` holds each layer's contract cap, ``capital`` the starting capital (USD).
+    """
+
+    def __init__(self, layer_caps: Sequence[float], capital: float, clip: float, num_envs: int) -> None:
+        self.n_layers = len(layer_caps)
+        self.capital = float(capital)
+        self.clip = float(clip)
+        self.size = self.n_layers * len(LAYER_FEATURES) + len(BOOK_FEATURES) + len(MARKET_FEATURES)
+        caps = np.maximum(np.asarray(layer_caps, dtype=float), 1.0)
+        gamma_scale = 0.5 * ONE_PERCENT**2 * ES_MULTIPLIER / capital * 100.0
+        per_layer = np.array(
+            [
+                1.0,
+                gamma_scale,
+                100.0 / capital,
+                1000.0 / capital,
+                1.0,
+                1.0 / 30.0,
+                10.0 / capital,
+                1.0,
+                1.0,
+                1.0,
+            ]
+        )
+        self._layer_scale = np.tile(per_layer, (self.n_layers, 1))
+        for column in ("delta", "contracts", "counter_contracts"):
+            self._layer_scale[:, LAYER_FEATURES.index(column)] /= caps
+        self._book_scale = np.array(
+            [1.0 / caps.sum(), gamma_scale, 100.0 / capital, 1000.0 / capital, 1.0, 10.0, 10.0 / capital]
+        )
+        self._layers = np.zeros((num_envs, self.n_layers, len(LAYER_FEATURES)))
+        self._book = np.zeros((num_envs, len(BOOK_FEATURES)))
+        self._split = self.n_layers * len(LAYER_FEATURES)
+
+    def build(
+        self, view: BookView, drawdown: np.ndarray, index: np.ndarray, market_row: np.ndarray
+    ) -> np.ndarray:
+        """Observation of every env: ``view`` of the book, current ``drawdown`` (fraction of
+        capital), ``index`` level (points) and ``market_row`` (``(num_envs, n_market)``, the rows of
+        :func:`market_features` at the current bars)."""
+        layers = self._layers
+        index_squared = (index * index)[:, None]
+        layers[..., 0] = view.delta
+        np.multiply(view.gamma, index_squared, out=layers[..., 1])
+        layers[..., 2] = view.vega
+        layers[..., 3] = view.theta
+        layers[..., 4] = view.short_strike_moneyness
+        layers[..., 5] = view.days_to_expiry
+        layers[..., 6] = view.unrealised_pnl
+        layers[..., 7] = view.contracts
+        layers[..., 8] = view.counter_contracts
+        layers[..., 9] = view.is_open
+        layers *= self._layer_scale
+        book = self._book
+        book[:, 0] = view.net_delta
+        book[:, 1] = view.net_gamma * index_squared[:, 0]
+        book[:, 2] = view.net_vega
+        book[:, 3] = view.net_theta
+        np.divide(view.margin_requirement, np.maximum(view.equity, 1.0), out=book[:, 4])
+        book[:, 5] = drawdown
+        book[:, 6] = view.equity - self.capital
+        book *= self._book_scale
+        observation = np.empty((layers.shape[0], self.size), dtype=np.float32)
+        observation[:, : self._split] = layers.reshape(layers.shape[0], -1)
+        observation[:, self._split : self._split + book.shape[1]] = book
+        observation[:, self._split + book.shape[1] :] = market_row
+        np.clip(observation, -self.clip, self.clip, out=observation)
+        return observation
