@@ -1,0 +1,5 @@
+"""``python -m thetagym.cli``: the thetagym command."""
+
+from thetagym.cli import main
+
+main()
