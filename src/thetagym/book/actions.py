@@ -1,0 +1,73 @@
+"""The action space and how a chosen action becomes target quantities per leg slot.
+
+One MultiDiscrete part per layer (:class:`LayerAction`, 8 choices) and one global part
+(:class:`BalancerAction`, 4 choices). :func:`build_orders` turns legal choices into
+:class:`Orders`: the quantity every slot should hold after the step's trades, and which slots
+trade into a new contract (strike and expiry). Everything is a mask over ``(env, slot)``.
+
+With the guard on, ``OPEN`` is legal only on a layer whose structure is closed; with the guard
+off, ``OPEN`` on an open layer *adds* its standard size to the same contracts. That is the
+rebalancing spiral's mechanism: a naive agent re-opens the opposite wing to balance delta.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+
+
+class LayerAction(IntEnum):
+    """Per-layer choices."""
+
+    HOLD = 0
+    ROLL_CLOSER = 1
+    """Restrike the structure at the target delta, expiry no later than the near target."""
+    ROLL_OUT = 2
+    """Restrike the structure at the target delta, at a later expiry."""
+    ACCEPT_ASSIGNMENT = 3
+    """Deep in-the-money short options become the ES future at their strike."""
+    CLOSE = 4
+    """Close every leg of the layer, counter-trades and assigned futures included."""
+    OPEN = 5
+    """Open the standard structure (guard off: add its size again if already open)."""
+    OPEN_COUNTER = 6
+    """Add one counter-trade against the layer's bias."""
+    CLOSE_COUNTER = 7
+    """Close the layer's counter-trades."""
+
+
+class BalancerAction(IntEnum):
+    """The global part: shift the book through the hedge layer's ES futures."""
+
+    HOLD = 0
+    SHIFT_BULL = 1
+    SHIFT_BEAR = 2
+    FLATTEN = 3
+
+
+N_LAYER_ACTIONS = len(LayerAction)
+N_BALANCER_ACTIONS = len(BalancerAction)
+
+
+@dataclass
+class Orders:
+    """Targets of one round of trades, ``(n_envs, n_slots)``.
+
+    ``target`` signed contracts to hold afterwards; ``restrike`` slots that close their contract
+    and open ``target`` of a new one at ``expiry_day`` (strike solved from the slot's target
+    delta); slots not restruck trade ``target - quantity`` of the contract they hold.
+    """
+
+    target: np.ndarray
+    restrike: np.ndarray
+    expiry_day: np.ndarray
+
+    @classmethod
+    def hold(cls, quantity: np.ndarray) -> Orders:
+        return cls(
+            target=quantity.copy(),
+            restrike=np.zeros(quantity.shape, dtype=bool),
+            expiry_day=np.zeros(quantity.shape, dtype=np.int64),
+        )

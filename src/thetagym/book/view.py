@@ -1,0 +1,151 @@
+"""Read-only per-layer and per-book aggregates for observations and rule agents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from thetagym.book.config import BookConfig
+from thetagym.book.positions import SlotLayout
+from thetagym.book.valuation import Marks
+from thetagym.pricing.instruments import MULTIPLIER, InstrumentKind
+
+ES_MULTIPLIER = float(MULTIPLIER[InstrumentKind.ES_FUTURE])
+TRADING_DAYS_PER_YEAR = 252.0
+_NONE = 1e9
+
+
+def es_equivalent_delta(
+    config: BookConfig, layout: SlotLayout, quantity: np.ndarray, marks: Marks, index: np.ndarray
+) -> np.ndarray:
+    """Beta-weighted delta of every leg in ES futures contracts, ``(n_envs, n_slots)``.
+
+    A VIX-complex leg moves ``vix_beta`` times the index's relative move (the inverse ETP the
+    other way), so its ES-equivalent delta is ``q m delta F vix_beta / (50 S)``.
+    """
+    dollar_delta = quantity * layout.multiplier * marks.delta  # USD per point of the leg's underlying
+    beta = np.where(layout.etp_inverse, -config.vix_beta, config.vix_beta)
+    vix_equivalent = dollar_delta * marks.underlying * beta / (ES_MULTIPLIER * index[:, None])
+    return np.where(layout.is_es, dollar_delta / ES_MULTIPLIER, vix_equivalent)
+
+
+def _readonly(array: np.ndarray) -> np.ndarray:
+    view = array.view()
+    view.setflags(write=False)
+    return view
+
+
+@dataclass(frozen=True)
+class BookView:
+    """Per-layer arrays ``(num_envs, n_layers)`` unless stated; book-level ``(num_envs,)``.
+
+    ``delta`` ES-equivalent contracts (beta-weighted), ``gamma`` ES-equivalent contracts per index
+    point, ``vega`` USD per vol point, ``theta`` USD per trading day, ``short_strike_moneyness``
+    ``log(K/F) / (iv sqrt(tau))`` of the most threatened short option (0 when none),
+    ``days_to_expiry`` of the nearest short option (0 when none), ``unrealised_pnl`` USD,
+    ``contracts`` gross, ``counter_contracts`` gross. Leg arrays are ``(num_envs, max_legs)``.
+    """
+
+    delta: np.ndarray
+    gamma: np.ndarray
+    vega: np.ndarray
+    theta: np.ndarray
+    short_strike_moneyness: np.ndarray
+    days_to_expiry: np.ndarray
+    unrealised_pnl: np.ndarray
+    contracts: np.ndarray
+    counter_contracts: np.ndarray
+    is_open: np.ndarray
+    net_delta: np.ndarray
+    net_gamma: np.ndarray
+    net_vega: np.ndarray
+    net_theta: np.ndarray
+    margin_requirement: np.ndarray
+    equity: np.ndarray
+    cash: np.ndarray
+    kind: np.ndarray
+    strike: np.ndarray
+    expiry_bar: np.ndarray
+    quantity: np.ndarray
+    layer: np.ndarray
+    entry_price: np.ndarray
+    is_counter: np.ndarray
+
+
+def build_view(
+    config: BookConfig,
+    layout: SlotLayout,
+    legs: dict[str, np.ndarray],
+    marks: Marks,
+    index: np.ndarray,
+    bars_per_day: int,
+    bars: np.ndarray,
+    cash: np.ndarray,
+    equity: np.ndarray,
+    margin_requirement: np.ndarray,
+) -> BookView:
+    """Aggregate the book's legs (``legs`` holds the ``(num_envs, max_legs)`` arrays)."""
+    slots = layout.n_slots
+    quantity = legs["quantity"][:, :slots]
+    exposure = quantity * layout.multiplier
+    delta = layout.per_layer(es_equivalent_delta(config, layout, quantity, marks, index))
+    gamma = layout.per_layer(np.where(layout.is_es, exposure * marks.gamma / ES_MULTIPLIER, 0.0))
+    vega = layout.per_layer(exposure * marks.vega / 100.0)
+    theta = layout.per_layer(exposure * marks.theta / TRADING_DAYS_PER_YEAR)
+    unrealised = layout.per_layer(exposure * (marks.price - legs["entry_price"][:, :slots]))
+    gross = np.abs(quantity)
+    short_option = (quantity < 0) & layout.is_option
+    strike = legs["strike"][:, :slots]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        safe = np.where(short_option, strike, marks.underlying)
+        std = np.log(safe / marks.underlying) / np.maximum(
+            marks.volatility * np.sqrt(marks.time_to_expiry), 1e-9
+        )
+    # Most threatened: smallest |z| signed towards the money (calls: K above F is positive).
+    distance = np.where(short_option, np.where(layout.is_call, std, -std), _NONE)
+    days = np.where(short_option, (legs["expiry_bar"][:, :slots] - bars[:, None]) / bars_per_day, _NONE)
+    padded_distance = layout.layer_min(distance, _NONE)
+    padded_days = layout.layer_min(days, _NONE)
+    moneyness = np.where(padded_distance < _NONE, padded_distance, 0.0)
+    days_to_expiry = np.where(padded_days < _NONE, padded_days, 0.0)
+    counter = layout.per_layer(np.where(layout.is_counter, gross, 0.0))
+    is_open = layout.per_layer(np.where(layout.is_structure, gross, 0.0)) > 0
+    static = {
+        "kind": np.broadcast_to(_pad(layout.kind, legs["quantity"].shape[1], -1), legs["quantity"].shape),
+        "layer": np.broadcast_to(_pad(layout.layer, legs["quantity"].shape[1], -1), legs["quantity"].shape),
+        "is_counter": np.broadcast_to(
+            _pad(layout.is_counter, legs["quantity"].shape[1], False), legs["quantity"].shape
+        ),
+    }
+    arrays = {
+        "delta": delta,
+        "gamma": gamma,
+        "vega": vega,
+        "theta": theta,
+        "short_strike_moneyness": moneyness,
+        "days_to_expiry": days_to_expiry,
+        "unrealised_pnl": unrealised,
+        "contracts": layout.per_layer(gross),
+        "counter_contracts": counter,
+        "is_open": is_open,
+        "net_delta": delta.sum(axis=1),
+        "net_gamma": gamma.sum(axis=1),
+        "net_vega": vega.sum(axis=1),
+        "net_theta": theta.sum(axis=1),
+        "margin_requirement": margin_requirement,
+        "equity": equity,
+        "cash": cash,
+        "strike": legs["strike"],
+        "expiry_bar": legs["expiry_bar"],
+        "quantity": legs["quantity"],
+        "entry_price": legs["entry_price"],
+        **static,
+    }
+    return BookView(**{name: _readonly(np.asarray(value)) for name, value in arrays.items()})
+
+
+def _pad(values: np.ndarray, width: int, fill: object) -> np.ndarray:
+    padded = np.full(width, fill, dtype=values.dtype)
+    padded[: values.shape[0]] = values
+    return padded
