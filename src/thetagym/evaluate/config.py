@@ -131,19 +131,11 @@ def check_evaluation_config(
         if name in names[:i]:
             raise ConfigError(f"{where}key 'agents[{i}].name': agent name {name!r} is used twice")
     agents = tuple(
-        dataclasses.replace(
-            agent,
-            **{
-                agent.kind: _existing(
-                    agent.path, base, f"{where}key 'agents[{i}].{agent.kind}'", agent.kind == "model"
-                )
-            },
-        )
-        for i, agent in enumerate(config.agents)
+        _check_agent(agent, base, f"{where}key 'agents[{i}]") for i, agent in enumerate(config.agents)
     )
     env = _existing(config.env, base, f"{where}key 'env'", folder=False)
     scenarios = tuple(
-        _check_scenario(spec, base, f"{where}key 'scenarios[{i}]'")
+        _check_scenario(spec, base, f"{where}key 'scenarios[{i}]")
         for i, spec in enumerate(config.scenario_specs)
     )
     labels = [spec.label for spec in scenarios]
@@ -186,22 +178,36 @@ def _nearby(path: Path) -> str:
 
 
 def _check_scenario(spec: ScenarioSpec, base: Path | None, where: str) -> ScenarioSpec:
+    """``spec`` checked, its files resolved; ``where`` is ``"file: key 'path"`` (quote left open)."""
     if spec.scenario is not None:
-        known = scenario_names()
-        if spec.scenario not in known:
-            raise ConfigError(
-                f"{where}: unknown scenario {spec.scenario!r}{suggest(spec.scenario, known)}; "
-                f"known: {', '.join(known)}"
-            )
+        check_scenario_name(spec.scenario, where + "'")
         return spec
     assert spec.replay is not None
-    check_replay_name(spec.replay, where)
-    changes = {
-        key: _existing(value, base, f"{where}.{key}", folder=False)
+    check_replay_name(spec.replay, where + "'")
+    index_csv, vix_csv = (
+        _existing(value, base, f"{where}.{key}'", folder=False) if value is not None else None
         for key, value in (("index_csv", spec.index_csv), ("vix_csv", spec.vix_csv))
-        if value is not None
-    }
-    return dataclasses.replace(spec, **changes)
+    )
+    return dataclasses.replace(spec, index_csv=index_csv, vix_csv=vix_csv)
+
+
+def _check_agent(agent: AgentSpec, base: Path | None, where: str) -> AgentSpec:
+    """``agent`` with its file or folder resolved; ``where`` as for :func:`_check_scenario`."""
+    path = _existing(agent.path, base, f"{where}.{agent.kind}'", folder=agent.kind == "model")
+    return (
+        dataclasses.replace(agent, rules=path)
+        if agent.kind == "rules"
+        else dataclasses.replace(agent, model=path)
+    )
+
+
+def check_scenario_name(name: str, where: str) -> None:
+    """Raise unless ``name`` is a built-in scenario or scenario mix."""
+    known = scenario_names()
+    if name not in known:
+        raise ConfigError(
+            f"{where}: unknown scenario {name!r}{suggest(name, known)}; known: {', '.join(known)}"
+        )
 
 
 def check_replay_name(replay: str, where: str) -> None:

@@ -1,0 +1,97 @@
+"""Turning an agent spec into a :class:`~thetagym.policies.Policy`, and finding the built-in agents.
+
+:func:`load_policy` dispatches on the spec's kind through :data:`POLICY_LOADERS`; supporting a
+new kind of agent is one loader function added there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import importlib.util
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from thetagym.config import ConfigError
+from thetagym.evaluate.config import AgentSpec, EvaluationConfig
+from thetagym.policies import Policy
+
+RULES_FOLDER = Path("configs/rules")
+AGENTS_FOLDER = Path("agents")
+MODEL_LOADER = ("thetagym.policies.trained", "load_trained_agent")
+"""Module and function that load a trained agent's folder, once the training issue ships it."""
+
+
+def _load_rules(path: Path, book: Any) -> Policy:
+    from thetagym.policies.rules import load_rule_agent
+
+    return load_rule_agent(path, book)
+
+
+def model_loader_available() -> bool:
+    """Whether this installation can load trained agents."""
+    return importlib.util.find_spec(MODEL_LOADER[0]) is not None
+
+
+def _load_model(path: Path, book: Any) -> Policy:
+    if not model_loader_available():
+        raise ConfigError(
+            f"{path}: trained-model agents are not yet supported by this installation "
+            f"({MODEL_LOADER[0]} is missing); evaluate rule agents instead"
+        )
+    module_name, function = MODEL_LOADER
+    policy: Policy = getattr(importlib.import_module(module_name), function)(path, book)
+    return policy
+
+
+POLICY_LOADERS: dict[str, Callable[[Path, Any], Policy]] = {"rules": _load_rules, "model": _load_model}
+"""One loader per :data:`thetagym.evaluate.config.AGENT_KINDS` entry: ``loader(path, book_config)``."""
+
+
+def load_policy(spec: AgentSpec, book: Any = None) -> Policy:
+    """The policy of ``spec`` for a book of ``book`` (a :class:`thetagym.book.BookConfig`),
+    named ``spec.name``."""
+    policy = POLICY_LOADERS[spec.kind](spec.path, book)
+    try:
+        policy.name = spec.name
+    except AttributeError:  # a frozen policy keeps its own name
+        pass
+    return policy
+
+
+def builtin_agents(root: Path) -> list[AgentSpec]:
+    """Every rule config in ``root/configs/rules`` and trained agent folder in ``root/agents``.
+
+    An agent folder counts when it holds a file; folders are taken in name order, rule agents
+    first. Rule agents are named after their file, trained agents after their folder (prefixed
+    ``ppo-`` if the name is taken).
+    """
+    specs = [AgentSpec(name=path.stem, rules=path) for path in sorted((root / RULES_FOLDER).glob("*.yaml"))]
+    taken = {spec.name for spec in specs}
+    agents_folder = root / AGENTS_FOLDER
+    folders = sorted(p for p in agents_folder.iterdir() if p.is_dir()) if agents_folder.is_dir() else []
+    for folder in folders:
+        if any(child.is_file() for child in folder.iterdir()):
+            name = folder.name if folder.name not in taken else f"ppo-{folder.name}"
+            specs.append(AgentSpec(name=name, model=folder))
+    return specs
+
+
+def with_builtin_agents(config: EvaluationConfig, root: Path) -> tuple[EvaluationConfig, list[str]]:
+    """``config`` plus the built-in agents of ``root`` it does not list yet, and notes on any
+    skipped (trained agents while trained models are not supported)."""
+    listed = {agent.path.resolve() for agent in config.agents}
+    names = {agent.name for agent in config.agents}
+    extra = [
+        spec for spec in builtin_agents(root) if spec.path.resolve() not in listed and spec.name not in names
+    ]
+    notes = []
+    trained = [spec for spec in extra if spec.kind == "model"]
+    if trained and not model_loader_available():
+        notes.append(
+            f"skipping {len(trained)} trained agent(s) in {root / AGENTS_FOLDER}: "
+            "trained models are not yet supported"
+        )
+        extra = [spec for spec in extra if spec.kind != "model"]
+    return dataclasses.replace(config, agents=(*config.agents, *extra)), notes

@@ -1,0 +1,238 @@
+"""Roll one policy through a batch of episodes in the vector env and record what happened.
+
+Env ``i`` of the vector env is seeded with ``seeds[i]`` and runs exactly one episode; steps
+after an env's episode ended (the env resets itself) are ignored. Per episode the result holds
+the measures of :data:`thetagym.measures.SUMMARY_FIELDS` (from the env's episode summary) and
+the per-layer P&L attribution totals ``attr_<layer>_<component>``; optionally, the per-bar trace
+of env 0 (:func:`trace_columns`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+import pandas as pd
+
+from thetagym.book.attribution import ATTRIBUTION
+from thetagym.env.config import EnvConfig, ReplayConfig, resolve_config
+from thetagym.env.vector import ShortPremiumVectorEnv
+from thetagym.evaluate.config import ScenarioSpec
+from thetagym.market.replay import HISTORICAL_EPISODES, load_history, shared_data_dir
+from thetagym.measures import SUMMARY_FIELDS
+from thetagym.policies import Policy, PolicyContext
+
+BALANCER = "balancer"
+"""Name of the action part after the layers' in traces."""
+NO_ACTION = -1
+"""Action columns of the trace's first row (bar 0, before any step)."""
+
+
+@dataclass
+class Rollout:
+    """Episodes (a row each), the trace of env 0 (or None), index paths ``(episodes, bars + 1)``."""
+
+    episodes: pd.DataFrame
+    trace: pd.DataFrame | None
+    index_paths: np.ndarray
+
+
+class _RecordingBook:
+    """The env's book, passed through, keeping each step's result and the book right after it
+    (before the vector env resets finished envs)."""
+
+    def __init__(self, book: Any) -> None:
+        self._book = book
+        self.result: Any = None
+        self.view_after: dict[str, np.ndarray] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._book, name)
+
+    def step(self, *args: Any, **kwargs: Any) -> Any:
+        self.result = self._book.step(*args, **kwargs)
+        view = self._book.view()
+        self.view_after = {name: np.array(getattr(view, name)) for name in _VIEW_FIELDS}
+        return self.result
+
+
+_VIEW_FIELDS = (
+    "net_delta",
+    "net_gamma",
+    "net_vega",
+    "net_theta",
+    "contracts",
+    "counter_contracts",
+    "days_to_expiry",
+    "short_strike_moneyness",
+)
+
+
+def env_config(path: Path, scenario: ScenarioSpec, days: int | None = None) -> EnvConfig:
+    """The env config at ``path`` set to ``scenario``, episodes ``days`` long: for a replay, from the
+    window's first day and at most the window (all of it when ``days`` is None); for a simulated
+    scenario, the env config's own length when ``days`` is None."""
+    base = resolve_config(path, {})
+    if scenario.scenario is not None:
+        return resolve_config(
+            base, {"scenario": scenario.scenario, "episode_days": days or base.episode_days}
+        )
+    assert scenario.replay is not None
+    start, end = HISTORICAL_EPISODES.get(scenario.replay) or scenario.replay.split(":", 1)
+    index_csv, vix_csv = _replay_files(scenario)
+    dates = load_history(index_csv, vix_csv).dates
+    first = int(np.searchsorted(dates, np.datetime64(start, "D")))
+    window = int(np.searchsorted(dates, np.datetime64(end, "D"), side="right")) - first
+    sized = resolve_config(base, {"episode_days": min(days, window) if days else window})
+    last = min(first + sized.path_days, len(dates)) - 1  # the only window of path_days starting on ``first``
+    replay = ReplayConfig(index_csv=index_csv, vix_csv=vix_csv, start=str(dates[first]), end=str(dates[last]))
+    return dataclasses.replace(sized, replay=replay)
+
+
+def _replay_files(scenario: ScenarioSpec) -> tuple[str, str]:
+    if scenario.index_csv is not None and scenario.vix_csv is not None:
+        return str(scenario.index_csv), str(scenario.vix_csv)
+    shared = shared_data_dir()
+    if shared is None:
+        from thetagym.config import ConfigError
+
+        raise ConfigError(
+            f"replay {scenario.replay!r}: no daily closes found; give index_csv and vix_csv "
+            "(--index-csv and --vix-csv) or set THETAGYM_DATA to a folder with spx_daily.csv and vix_daily.csv"
+        )
+    return str(scenario.index_csv or shared / "spx_daily.csv"), str(
+        scenario.vix_csv or shared / "vix_daily.csv"
+    )
+
+
+def rollout(policy: Policy, config: EnvConfig, seeds: tuple[int, ...], trace: bool = False) -> Rollout:
+    """Run ``policy`` for one episode in each of ``len(seeds)`` envs of ``config`` seeded with ``seeds``."""
+    envs = ShortPremiumVectorEnv(len(seeds), config)
+    book = _RecordingBook(envs.core.book)
+    envs.core.book = cast(Any, book)  # the core calls the book through the recorder
+    layers = [layer.name for layer in config.book.layers]
+    kinds = [layer.kind for layer in config.book.layers]
+    observation, info = envs.reset(seed=list(seeds))
+    market = envs.core.market
+    assert market is not None
+    bars = config.horizon + 1
+    index_paths = market.index[:, :bars].copy()
+    first_path = {
+        "index": index_paths[0],
+        "vix": market.vix[0, :bars].copy(),
+        "date": _bar_dates(market, bars),
+    }
+    policy.reset(np.arange(len(seeds)))
+    active = np.ones(len(seeds), dtype=bool)
+    attribution = np.zeros((len(seeds), len(layers), len(ATTRIBUTION)))
+    summary: dict[str, np.ndarray] = {}
+    view = envs.core.book.view()
+    rows = [_trace_row(0, info, {n: np.asarray(getattr(view, n)) for n in _VIEW_FIELDS}, None, None, layers)]
+    previous_info: dict[str, Any] = {}
+    while active.any():
+        context = PolicyContext(envs.core.book.view(), envs.observation_names, layers, kinds, previous_info)
+        actions = np.asarray(policy.act(observation, envs.action_masks(), context))
+        observation, _, terminated, truncated, info = envs.step(actions)
+        result = book.result
+        attribution[active] += np.asarray(result.attribution)[active]
+        ended = terminated | truncated
+        if trace and active[0]:
+            step_info = info["final_info"] if ended[0] else info
+            rows.append(_trace_row(len(rows), step_info, book.view_after, result, actions, layers))
+        if ended.any():
+            final = info["final_info"]["summary"]
+            for name in SUMMARY_FIELDS:
+                values = np.asarray(final[name])
+                summary.setdefault(name, np.zeros(len(seeds), dtype=values.dtype))[ended & active] = values[
+                    ended & active
+                ]
+            active &= ~ended
+            if active.any():  # the envs that ended go on with new episodes, which are not recorded
+                policy.reset(np.flatnonzero(ended))
+        previous_info = info
+    episodes = _episode_table(seeds, index_paths, summary, attribution, layers)
+    trace_table = (
+        pd.DataFrame(rows).assign(**{k: v[: len(rows)] for k, v in first_path.items()}) if trace else None
+    )
+    return Rollout(episodes, _ordered(trace_table), index_paths)
+
+
+def _bar_dates(market: Any, bars: int) -> np.ndarray:
+    """ISO date of each bar ``0 .. bars - 1`` of path 0 (bar 0 is the close before day 0)."""
+    days = market.day_of_bar(np.arange(bars))
+    return np.asarray(market.dates[0, days].astype(str))
+
+
+def _trace_row(
+    bar: int,
+    info: dict[str, Any],
+    view: dict[str, np.ndarray],
+    result: Any,
+    actions: np.ndarray | None,
+    layers: list[str],
+) -> dict[str, Any]:
+    """One bar of env 0: book state after the step, the step's actions, P&L by layer and component."""
+    row: dict[str, Any] = {"bar": bar}
+    row.update(
+        {key: _item(info[key]) for key in ("equity", "drawdown", "gross_contracts", "margin_use", "blocked")}
+    )
+    row.update({name: float(view[name][0]) for name in ("net_delta", "net_gamma", "net_vega", "net_theta")})
+    for j, layer in enumerate(layers):
+        row[f"contracts_{layer}"] = int(view["contracts"][0, j])
+        row[f"counter_{layer}"] = int(view["counter_contracts"][0, j])
+        row[f"days_to_expiry_{layer}"] = float(view["days_to_expiry"][0, j])
+        row[f"moneyness_{layer}"] = float(view["short_strike_moneyness"][0, j])
+    parts = [*layers, BALANCER]
+    chosen = actions[0] if actions is not None else np.full(len(parts), NO_ACTION)
+    done = np.asarray(result.executed)[0] if result is not None else np.full(len(parts), NO_ACTION)
+    row.update({f"action_{p}": int(a) for p, a in zip(parts, chosen, strict=True)})
+    row.update({f"executed_{p}": int(a) for p, a in zip(parts, done, strict=True)})
+    for name in ("rolls", "assignments", "counter_trades"):
+        row[name] = int(np.asarray(getattr(result, name))[0]) if result is not None else 0
+    pnl = (
+        np.asarray(result.attribution)[0] if result is not None else np.zeros((len(layers), len(ATTRIBUTION)))
+    )
+    for j, layer in enumerate(layers):
+        row[f"pnl_{layer}"] = float(pnl[j].sum())
+        row.update({f"pnl_{layer}_{c}": float(pnl[j, k]) for k, c in enumerate(ATTRIBUTION)})
+    return row
+
+
+def _item(values: Any) -> float | int:
+    value = np.asarray(values)[0]
+    return int(value) if np.issubdtype(value.dtype, np.integer) else float(value)
+
+
+def _ordered(trace: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Trace columns with the market (bar, date, index, vix) first."""
+    if trace is None:
+        return None
+    first = ["bar", "date", "index", "vix"]
+    return trace[first + [c for c in trace.columns if c not in first]]
+
+
+def path_digest(index_path: np.ndarray) -> str:
+    """A short fingerprint of an index path: equal paths, equal digests."""
+    return hashlib.sha1(np.ascontiguousarray(index_path, dtype=np.float64).tobytes()).hexdigest()[:16]
+
+
+def _episode_table(
+    seeds: tuple[int, ...],
+    index_paths: np.ndarray,
+    summary: dict[str, np.ndarray],
+    attribution: np.ndarray,
+    layers: list[str],
+) -> pd.DataFrame:
+    table: dict[str, Any] = {
+        "episode": np.arange(len(seeds)),
+        "seed": np.asarray(seeds, dtype=np.int64),
+        "path": [path_digest(p) for p in index_paths],
+    }
+    table.update(summary)
+    for j, layer in enumerate(layers):
+        table.update({f"attr_{layer}_{c}": attribution[:, j, k] for k, c in enumerate(ATTRIBUTION)})
+    return pd.DataFrame(table)

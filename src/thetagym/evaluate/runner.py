@@ -1,0 +1,157 @@
+"""Run every agent on the same market paths, in parallel, and collect episodes and traces.
+
+The work is split into one task per (agent, scenario): a batched vector env of ``episodes`` envs,
+seeded from :func:`thetagym.seeds.episode_seed`, so every agent meets the same paths (common
+random numbers) and a task's result does not depend on which process runs it or when. Tasks run
+in a :class:`~concurrent.futures.ProcessPoolExecutor` (``workers`` processes, one BLAS/torch
+thread each) or in this process when ``workers == 1``; results are put back in task order.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from thetagym.evaluate.config import AgentSpec, EvaluationConfig, ScenarioSpec
+from thetagym.evaluate.summary import summarise_episodes
+from thetagym.seeds import episode_seed
+
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+
+@dataclass(frozen=True)
+class Task:
+    """One agent on one scenario: ``len(seeds)`` episodes of ``days`` days in one vector env."""
+
+    agent: AgentSpec
+    scenario: ScenarioSpec
+    env: Path
+    seeds: tuple[int, ...]
+    days: int
+    trace: bool = False
+    """Record the per-bar trace of the first episode."""
+
+
+@dataclass
+class TaskResult:
+    """Per-episode measures (a row per episode), the first episode's trace, and the index paths."""
+
+    episodes: pd.DataFrame
+    trace: pd.DataFrame | None
+    index_paths: np.ndarray
+    """``(episodes, bars + 1)`` index level of every episode, for common-random-number checks."""
+
+
+@dataclass
+class EvaluationResult:
+    """Everything an evaluation produced, ready to write."""
+
+    episodes: pd.DataFrame
+    summary: pd.DataFrame
+    traces: dict[str, pd.DataFrame]
+    representative_path: str
+    index_paths: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+
+
+def plan(config: EvaluationConfig) -> list[Task]:
+    """The tasks of ``config``: agents in order, each over every scenario; a trace of the first
+    seed of the first scenario for every agent."""
+    tasks = []
+    for agent in config.agents:
+        for k, scenario in enumerate(config.scenario_specs):
+            seeds = tuple(episode_seed(config.seed, k, e) for e in range(config.episodes))
+            tasks.append(Task(agent, scenario, config.env, seeds, config.days, trace=k == 0))
+    return tasks
+
+
+def run_task(task: Task) -> TaskResult:
+    """Run one task (in whichever process): load the agent, roll out its episodes."""
+    from thetagym.evaluate.agents import load_policy
+    from thetagym.evaluate.rollout import env_config, rollout
+
+    _limit_torch_threads()
+    config = env_config(task.env, task.scenario, task.days)
+    result = rollout(load_policy(task.agent, config.book), config, task.seeds, trace=task.trace)
+    episodes = result.episodes
+    episodes.insert(0, "agent", task.agent.name)
+    episodes.insert(1, "scenario", task.scenario.label)
+    return TaskResult(episodes, result.trace, result.index_paths)
+
+
+def run_tasks(
+    tasks: Sequence[Task],
+    workers: int | None = None,
+    progress: bool = True,
+    runner: Callable[[Task], TaskResult] = run_task,
+) -> list[TaskResult]:
+    """Results of ``tasks`` in task order; a progress bar counts episodes done and time left."""
+    workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
+    total = sum(len(task.seeds) for task in tasks)
+    results: list[TaskResult | None] = [None] * len(tasks)
+    with tqdm(total=total, unit="episode", desc="evaluate", disable=not progress, dynamic_ncols=True) as bar:
+        if workers == 1:
+            for i, task in enumerate(tasks):
+                results[i] = runner(task)
+                bar.update(len(task.seeds))
+        else:
+            with single_threaded(), ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+                pending: dict[Future[TaskResult], int] = {
+                    pool.submit(runner, t): i for i, t in enumerate(tasks)
+                }
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        i = pending.pop(future)
+                        results[i] = future.result()
+                        bar.update(len(tasks[i].seeds))
+    return [r for r in results if r is not None]
+
+
+def _limit_torch_threads() -> None:
+    """One torch thread, when torch is in use, so results do not depend on the thread count."""
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+
+
+@contextmanager
+def single_threaded() -> Iterator[None]:
+    """Environment under which worker processes start with one BLAS/OpenMP/torch thread each."""
+    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    os.environ.update(dict.fromkeys(THREAD_VARIABLES, "1"))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def evaluate(config: EvaluationConfig, workers: int | None = None, progress: bool = True) -> EvaluationResult:
+    """Run ``config`` (``workers`` overrides ``config.workers``) and summarise it."""
+    tasks = plan(config)
+    results = run_tasks(tasks, workers or config.workers, progress)
+    episodes = pd.concat([r.episodes for r in results], ignore_index=True)
+    traces = {t.agent.name: r.trace for t, r in zip(tasks, results, strict=True) if r.trace is not None}
+    first = config.scenario_specs[0]
+    return EvaluationResult(
+        episodes=episodes,
+        summary=summarise_episodes(episodes, n_resamples=config.bootstrap_resamples),
+        traces=traces,
+        representative_path=f"the first path of {first.label} (seed {config.seed})",
+        index_paths={
+            (t.agent.name, t.scenario.label): r.index_paths for t, r in zip(tasks, results, strict=True)
+        },
+    )
