@@ -1,0 +1,98 @@
+"""``thetagym evaluate`` and ``thetagym compare``: agents on common market paths, with a report."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import click
+
+from thetagym.config import ConfigError
+
+DEFAULT_COMPARISON = Path("configs/evaluate/default.yaml")
+
+
+def project_root() -> Path:
+    """The folder holding ``configs/``: the working directory if it has one, else the checkout
+    the package is installed from."""
+    for candidate in (Path.cwd(), Path(__file__).resolve().parents[3]):
+        if (candidate / "configs").is_dir():
+            return candidate
+    return Path.cwd()
+
+
+def _run(
+    config_path: Path, out: Path | None, workers: int | None, as_json: bool, force: bool, compare: bool
+) -> None:
+    from thetagym.evaluate.agents import with_builtin_agents
+    from thetagym.evaluate.bootstrap import nest_summary
+    from thetagym.evaluate.config import load_evaluation_config
+    from thetagym.evaluate.outputs import REPORTS_FOLDER, fresh_folder, prepare_output, write_evaluation
+    from thetagym.evaluate.runner import evaluate as run_evaluation
+
+    config = load_evaluation_config(config_path)
+    if compare:
+        config, skipped = with_builtin_agents(config, project_root())
+        for note in skipped:
+            click.echo(note, err=True)
+    folder = (
+        out
+        or config.out
+        or fresh_folder(REPORTS_FOLDER / ("compare" if compare else f"evaluate-{config_path.stem}"))
+    )
+    prepare_output(folder, force)
+    started = time.perf_counter()
+    result = run_evaluation(config, workers=workers, progress=True)
+    elapsed = time.perf_counter() - started
+    title = "thetagym comparison" if compare else f"thetagym evaluation: {config_path.stem}"
+    metadata = {"config": str(config_path), "run time": f"{elapsed:.0f} s"}
+    report = write_evaluation(result, config, folder, title, metadata)
+    if as_json:
+        click.echo(json.dumps({"report": str(report), "summary": nest_summary(result.summary)}, indent=2))
+    else:
+        click.echo(f"{len(result.episodes)} episodes in {elapsed:.1f} s; report: {report}")
+
+
+_out = click.option("--out", type=click.Path(path_type=Path), help="Output folder (refused if not empty).")
+_workers = click.option(
+    "--workers", type=click.IntRange(min=1), help="Worker processes [default: all cores]."
+)
+_json = click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+_force = click.option(
+    "--force", is_flag=True, help="Write into a non-empty output folder (other files are kept)."
+)
+
+
+@click.command()
+@click.argument("config", type=click.Path(path_type=Path))
+@_out
+@_workers
+@_json
+@_force
+def evaluate(config: Path, out: Path | None, workers: int | None, as_json: bool, force: bool) -> None:
+    """Run the agents of the evaluation CONFIG on common market paths and write a report."""
+    _run(config, out, workers, as_json, force, compare=False)
+
+
+@click.command()
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    help=f"Comparison config [default: {DEFAULT_COMPARISON}].",
+)
+@_out
+@_workers
+@_json
+@_force
+def compare(
+    config_path: Path | None, out: Path | None, workers: int | None, as_json: bool, force: bool
+) -> None:
+    """Compare every rule agent (and any trained agent in agents/) on the built-in scenarios."""
+    path = config_path or project_root() / DEFAULT_COMPARISON
+    if not path.is_file():
+        raise ConfigError(
+            f"{path}: comparison config not found; run from the project folder or pass --config"
+        )
+    _run(path, out, workers, as_json, force, compare=True)
