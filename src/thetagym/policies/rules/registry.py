@@ -1,0 +1,67 @@
+"""Build a rule agent from its YAML rule config: the file's ``agent:`` key picks the agent.
+
+>>> load_rule_agent("configs/rules/hold_to_expiry.yaml").name
+'hold_to_expiry'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from thetagym.config import ConfigError, build, read_yaml, suggest
+from thetagym.policies.base import Policy
+from thetagym.policies.rules.agent import RuleAgent
+from thetagym.policies.rules.alvh import Alvh
+from thetagym.policies.rules.config import AGENT_NAMES, CONFIG_TYPES, RuleConfig, merge_regime_thresholds
+from thetagym.policies.rules.dynamic_exposure import DynamicExposure
+from thetagym.policies.rules.hold_to_expiry import HoldToExpiry
+from thetagym.policies.rules.naive_rebalancer import NaiveRebalancer
+from thetagym.policies.rules.put_write import PutWrite
+
+AGENTS: dict[str, type[RuleAgent]] = {
+    "dynamic_exposure": DynamicExposure,
+    "alvh": Alvh,
+    "naive_rebalancer": NaiveRebalancer,
+    "hold_to_expiry": HoldToExpiry,
+    "put_write": PutWrite,
+}
+"""The agent class of each agent name."""
+
+
+def load_rule_config(path: str | Path, expect: str | Sequence[str] | None = None) -> RuleConfig:
+    """The rule config in ``path``, of the agent its ``agent:`` key names.
+
+    ``expect`` restricts the agents a caller accepts (e.g. an export that fits only
+    ``dynamic_exposure``); another agent gives a :class:`ConfigError` naming the file and key.
+    """
+    data = read_yaml(path)
+    agent = data.get("agent")
+    choices = ", ".join(AGENT_NAMES)
+    if agent is None:
+        raise ConfigError(f"{path}: key 'agent' is missing; name one of {choices}")
+    if agent not in CONFIG_TYPES:
+        raise ConfigError(
+            f"{path}: key 'agent': unknown agent {agent!r}{suggest(str(agent), AGENT_NAMES)}; "
+            f"known agents: {choices}"
+        )
+    wanted = (expect,) if isinstance(expect, str) else tuple(expect or AGENT_NAMES)
+    if agent not in wanted:
+        raise ConfigError(
+            f"{path}: key 'agent': this is a {agent!r} rule config, but a config of "
+            f"{' or '.join(repr(w) for w in wanted)} is needed here"
+        )
+    return build(CONFIG_TYPES[agent], merge_regime_thresholds(data), source=str(path))
+
+
+def build_rule_agent(config: RuleConfig, book_config: Any = None) -> Policy:
+    """The agent a rule config drives, for a book of ``book_config`` (a :class:`thetagym.book.BookConfig`)."""
+    return AGENTS[config.agent](config, book_config)
+
+
+def load_rule_agent(
+    path: str | Path, book_config: Any = None, expect: str | Sequence[str] | None = None
+) -> Policy:
+    """Load the rule config in ``path`` and build its agent (see :func:`load_rule_config`)."""
+    return build_rule_agent(load_rule_config(path, expect), book_config)
