@@ -156,11 +156,11 @@ SCENARIOS: dict[str, ScenarioConfig] = {
         drift_swing_days=8,
     ),
     "crash": ScenarioConfig(
-        description="2008/2020-like crash: a -7% gap with VIX x1.8, then months of stress and jumps",
+        description="2008/2020-like crash: a -7% gap with VIX x2.5, then months of stress and jumps",
         shock=ShockConfig(
             window=(0.1, 0.5),
             index_gap=-0.07,
-            vix_multiplier=1.8,
+            vix_multiplier=2.5,
             stress_days=(40, 160),
             stress_long_variance=0.25,
             stress_jump_intensity=12.0,
