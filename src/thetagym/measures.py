@@ -166,8 +166,8 @@ class EpisodeTracker:
         """Current drawdown, fraction of capital."""
         self.max_drawdown = np.zeros(num_envs)
         self.theta_accrued = np.zeros(num_envs)
-        self.start_gross = np.zeros(num_envs, dtype=np.int64)
-        self.peak_gross = np.zeros(num_envs, dtype=np.int64)
+        self.start_gross = np.zeros(num_envs)
+        self.peak_gross = np.zeros(num_envs)
         self.margin_peak = np.zeros(num_envs)
         """Peak margin use: requirement over equity."""
         self.margin_call = np.zeros(num_envs, dtype=bool)

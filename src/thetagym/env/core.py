@@ -101,7 +101,7 @@ class BatchedCore:
         self._market_table = np.zeros((0, 0, 0), dtype=np.float32)
         self.tracker = EpisodeTracker(self.num_envs, self.capital, bars_per_day=1)
         self._margin_use = np.zeros(self.num_envs)
-        self._gross = np.zeros(self.num_envs, dtype=np.int64)
+        self._gross = np.zeros(self.num_envs)
         self._blocked = np.zeros(self.num_envs, dtype=np.int64)
         self._needs_reset = np.ones(self.num_envs, dtype=bool)
 
@@ -165,7 +165,7 @@ class BatchedCore:
         equity = np.asarray(result.equity, dtype=float)
         margin_call = np.asarray(result.margin_call, dtype=bool)
         self._margin_use = self._margin(result.margin_requirement, equity)
-        self._gross = np.asarray(result.gross_contracts)
+        self._gross = np.asarray(result.gross_contracts, dtype=float)
         self._blocked = np.asarray(result.blocked)
         tracker.update(
             equity,

@@ -1,0 +1,133 @@
+"""Env-steps per second of the single and vector envs, beside the pricing-kernel floor.
+
+For each env config and env count, :func:`benchmark_env` steps the env with random actions (the
+guard blocks the illegal ones) for ``seconds`` and reports env-steps per second, and times the
+kernels alone for the same legs: one :func:`~thetagym.pricing.black76_greeks` call over the open
+legs of all envs and one over legs x 16 margin scenarios. ``ratio_to_floor`` is the step time
+over that kernel time (the targets: at most 3).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from thetagym.env.short_premium import ShortPremiumEnv
+from thetagym.env.vector import ShortPremiumVectorEnv
+from thetagym.pricing import black76_greeks
+
+MARGIN_SCENARIOS = 16
+TARGETS = {
+    "single_default": 10_000.0,
+    "vector": 100_000.0,
+    "single_large": 1_000.0,
+    "ratio_to_floor": 3.0,
+}
+"""Env-steps per second the env should reach (and the largest step-to-kernel time ratio)."""
+
+
+def benchmark_env(
+    config_paths: Sequence[str | Path] = ("configs/env/default.yaml", "configs/env/large_book.yaml"),
+    env_counts: Sequence[int] = (1, 64, 256),
+    seconds: float = 2.0,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """``{config stem: {num_envs: {steps_per_second, step_seconds, kernel_floor_seconds,
+    ratio_to_floor, open_legs}}}`` plus ``targets``; ``num_envs == 1`` is the single env."""
+    results: dict[str, Any] = {"targets": TARGETS}
+    for path in config_paths:
+        stem = Path(path).stem
+        results[stem] = {str(n): _measure(path, n, seconds, seed) for n in env_counts}
+    return results
+
+
+def _measure(path: str | Path, num_envs: int, seconds: float, seed: int) -> dict[str, float]:
+    env: ShortPremiumEnv | ShortPremiumVectorEnv
+    if num_envs == 1:
+        env = ShortPremiumEnv(path)
+        env.reset(seed=seed)
+        single = env
+
+        def step(action: np.ndarray) -> None:
+            _, _, terminated, truncated, _ = single.step(action[0])
+            if terminated or truncated:
+                single.reset()
+
+    else:
+        env = ShortPremiumVectorEnv(num_envs, path)
+        env.reset(seed=seed)
+        vector = env
+
+        def step(action: np.ndarray) -> None:
+            vector.step(action)
+
+    nvec = env.core.action_nvec
+    rng = np.random.default_rng(seed)
+    actions = rng.integers(0, nvec, size=(256, num_envs, len(nvec)))
+    # Mostly HOLD, as a managed book is: one part in eight acts.
+    actions *= rng.random(actions.shape) < 0.125
+    legs = int(np.count_nonzero(env.core.book.view().quantity))
+    step_seconds = _time(lambda k: step(actions[k % len(actions)]), seconds)
+    floor = _kernel_floor(max(legs, 1), seconds / 4)
+    return {
+        "steps_per_second": num_envs / step_seconds,
+        "step_seconds": step_seconds,
+        "kernel_floor_seconds": floor,
+        "ratio_to_floor": step_seconds / floor,
+        "open_legs": float(legs),
+    }
+
+
+def _kernel_floor(legs: int, seconds: float) -> float:
+    """Seconds of one greeks call over ``legs`` options plus one over ``legs * 16`` scenarios."""
+    rng = np.random.default_rng(0)
+
+    def inputs(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        forward = 5000.0 * np.exp(rng.normal(0.0, 0.03, size))
+        return (
+            forward,
+            forward * np.exp(rng.normal(0, 0.05, size)),
+            rng.uniform(1 / 252, 0.1, size),
+            rng.uniform(0.1, 0.4, size),
+            rng.random(size) < 0.5,
+        )
+
+    legs_inputs, scenario_inputs = inputs(legs), inputs(legs * MARGIN_SCENARIOS)
+
+    def kernels(_: int) -> None:
+        black76_greeks(*legs_inputs, rate=0.04)
+        black76_greeks(*scenario_inputs, rate=0.04)
+
+    return _time(kernels, seconds)
+
+
+def _time(function: Callable[[int], object], seconds: float) -> float:
+    """Mean seconds per call of ``function(k)`` over about ``seconds`` (after 20 warm-up calls)."""
+    for k in range(20):
+        function(k)
+    calls, start = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        for _ in range(50):
+            function(calls)
+            calls += 1
+    return elapsed / calls
+
+
+def format_benchmark(results: dict[str, Any]) -> str:
+    """A small text table of :func:`benchmark_env` results."""
+    lines = [
+        f"{'config':<14}{'envs':>6}{'env-steps/s':>14}{'step us':>10}{'floor us':>10}{'ratio':>7}{'legs':>7}"
+    ]
+    for stem, by_count in results.items():
+        if stem == "targets":
+            continue
+        for count, r in by_count.items():
+            lines.append(
+                f"{stem:<14}{count:>6}{r['steps_per_second']:>14,.0f}{r['step_seconds'] * 1e6:>10.1f}"
+                f"{r['kernel_floor_seconds'] * 1e6:>10.1f}{r['ratio_to_floor']:>7.1f}{r['open_legs']:>7.0f}"
+            )
+    return "\n".join(lines)

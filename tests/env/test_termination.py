@@ -1,0 +1,61 @@
+"""Episodes terminate on a margin call or ruin, and truncate at the horizon."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from thetagym.env.config import load_env_config
+from thetagym.env.short_premium import ShortPremiumEnv
+
+from .conftest import DEFAULT_CONFIG
+
+
+def hold(env: ShortPremiumEnv) -> np.ndarray:
+    return np.zeros(env.action_space.shape, dtype=np.int64)
+
+
+def test_truncates_at_the_horizon_and_then_demands_reset() -> None:
+    env = ShortPremiumEnv(DEFAULT_CONFIG, episode_days=2, scenario="calm", ruin_fraction=0.0)
+    env.reset(seed=0)
+    horizon = env.config.horizon
+    for step in range(1, horizon + 1):
+        _, _, terminated, truncated, info = env.step(hold(env))
+        assert not terminated
+        assert truncated == (step == horizon)
+    assert info["summary"]["steps"] == horizon and not info["summary"]["margin_call"]
+    with pytest.raises(RuntimeError, match=r"call reset\(\)"):
+        env.step(hold(env))
+    env.reset()
+    env.step(hold(env))
+
+
+def test_step_before_reset_is_an_error() -> None:
+    with pytest.raises(RuntimeError, match=r"call reset\(\) before step"):
+        ShortPremiumEnv(DEFAULT_CONFIG).step(np.zeros(1, dtype=np.int64))
+
+
+def test_ruin_terminates() -> None:
+    # Opening the book costs spreads and fees, so equity starts just under capital: with a ruin
+    # line at 99.999% of capital the first step must end the episode.
+    env = ShortPremiumEnv(DEFAULT_CONFIG, ruin_fraction=0.99999)
+    env.reset(seed=0)
+    _, _, terminated, truncated, info = env.step(hold(env))
+    assert terminated and not truncated
+    assert info["equity"] <= 0.99999 * env.config.book.capital
+
+
+def test_margin_call_terminates() -> None:
+    # A book sized for a million dollars on a tenth of the capital breaches at once.
+    config = load_env_config(DEFAULT_CONFIG)
+    config = replace(config, book=replace(config.book, capital=config.book.capital / 10), ruin_fraction=0.0)
+    env = ShortPremiumEnv(config, scenario="crash")
+    env.reset(seed=0)
+    for _ in range(config.horizon):
+        _, _, terminated, truncated, info = env.step(hold(env))
+        if terminated or truncated:
+            break
+    assert terminated and not truncated
+    assert info["summary"]["margin_call"]
