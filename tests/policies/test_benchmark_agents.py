@@ -56,3 +56,14 @@ def test_put_write_sells_the_put_each_time_it_is_flat_and_closes_the_rest() -> N
     assert scene.act(policy)[0].tolist() == [0, LayerAction.CLOSE, 0]
     kept = build_rule_agent(PutWriteConfig(close_other_layers=False))
     assert (scene.act(kept) == 0).all()
+
+
+def test_assigned_futures_are_closed_before_the_structure_is_sold_again() -> None:
+    for policy, kinds in (
+        (build_rule_agent(HoldToExpiryConfig()), KINDS),
+        (build_rule_agent(PutWriteConfig()), ("put_wing",)),
+    ):
+        scene = Scene(kinds)
+        put = list(kinds).index("put_wing")
+        scene.view.hold_futures(0, put, 2)  # the expired put was assigned
+        assert scene.act(policy)[0, put] == LayerAction.CLOSE

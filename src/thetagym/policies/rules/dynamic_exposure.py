@@ -34,6 +34,7 @@ from thetagym.policies.rules.regimes import per_layer, thresholds_for
 from thetagym.policies.rules.signals import (
     OPTION_LAYERS,
     WINGS,
+    futures_positions,
     holds_futures,
     holds_short_option,
     imbalance,
@@ -78,7 +79,7 @@ class DynamicExposure(RuleAgent):
 
         contracts = np.maximum(np.asarray(view.contracts, dtype=float), 1.0)
         per_contract = np.asarray(view.unrealised_pnl, dtype=float) / contracts
-        futures_position = futures_held & ~short_held
+        futures_position = futures_positions(view, context, (*OPTION_LAYERS, "futures"))
         plan.propose(futures_position & (per_contract >= per_layer(limits.take_profit)), LayerAction.CLOSE)
 
         spread = short_option_spread(view, market.vix / 100.0, self.spreads)

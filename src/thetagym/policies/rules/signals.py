@@ -108,6 +108,12 @@ def holds_futures(view: Any) -> np.ndarray:
     return np.asarray((_leg_in_layer(view, n_layers) & futures[:, :, None]).any(axis=1))
 
 
+def futures_positions(view: Any, context: PolicyContext, kinds: Sequence[str] = OPTION_LAYERS) -> np.ndarray:
+    """``(num_envs, n_layers)`` bool: layers of ``kinds`` holding ES futures and no short option
+    (an option layer after assignment; a futures layer)."""
+    return holds_futures(view) & ~holds_short_option(view) & layers_of(context, kinds)
+
+
 def short_option_delta(view: Any) -> np.ndarray:
     """``(num_envs, n_layers)`` |delta| of each layer's most threatened short option (0 where none).
 
