@@ -67,7 +67,7 @@ def test_tiny_run_keeps_what_reproduces_it(trained_run: Path) -> None:
     record = yaml.safe_load((trained_run / "run.yaml").read_text())["sessions"][0]
     assert record["seed"] == 3 and "train" in record["command"] and record["git_revision"]
     evaluations = (trained_run / "evaluations.csv").read_text().splitlines()
-    assert evaluations[0].startswith("timesteps,policy_net_pnl")
+    assert evaluations[0].startswith("timesteps,policy_pnl")
     assert len(evaluations) >= 2
 
 

@@ -25,7 +25,6 @@ from thetagym.config import dump
 from thetagym.env.config import EnvConfig, resolve_config
 from thetagym.env.sb3_adapter import SB3VecEnvAdapter
 from thetagym.env.vector import ShortPremiumVectorEnv
-from thetagym.evaluate.config import ScenarioSpec
 from thetagym.evaluate.rollout import rollout
 from thetagym.policies.rules import load_rule_agent
 from thetagym.policies.trained import TrainedPolicy, write_spaces
@@ -33,7 +32,7 @@ from thetagym.train import run_folder
 from thetagym.train.config import TrainConfig, load_train_config
 
 EVALUATION_FILE = "evaluations.csv"
-EVALUATION_MEASURES = ("net_pnl", "theta_capture", "max_drawdown", "calmar", "blocked_actions")
+EVALUATION_MEASURES = ("pnl", "theta_capture", "max_drawdown", "calmar", "blocked")
 
 
 @dataclass(frozen=True)
@@ -142,7 +141,6 @@ class PeriodicEvaluation(BaseCallback):
         self.next_evaluation = config.evaluation.every_steps
         schedule = config.evaluation
         self.seeds = tuple(range(schedule.seed, schedule.seed + schedule.episodes))
-        self.scenario = ScenarioSpec(name=env_config.scenario)
         self.best_score = -np.inf
         self.reference: pd.DataFrame | None = None
 
@@ -154,19 +152,17 @@ class PeriodicEvaluation(BaseCallback):
         return True
 
     def evaluate(self) -> dict[str, float]:
-        env_path = self.run_dir / "env.yaml"
-        days = self.env_config.episode_days
         policy = TrainedPolicy(self.model, "policy", masked=self.config.algorithm == "maskable_ppo")
-        episodes = rollout(policy, env_path, self.scenario, self.seeds, days).episodes
+        episodes = rollout(policy, self.env_config, self.seeds).episodes
         if self.reference is None:
             reference = load_rule_agent(Path(self.config.evaluation.against), self.env_config.book)
-            self.reference = rollout(reference, env_path, self.scenario, self.seeds, days).episodes
+            self.reference = rollout(reference, self.env_config, self.seeds).episodes
         row: dict[str, float] = {"timesteps": float(self.num_timesteps)}
         for measure in EVALUATION_MEASURES:
             row[f"policy_{measure}"] = float(episodes[measure].mean())
             row[f"reference_{measure}"] = float(self.reference[measure].mean())
         capital = self.env_config.book.capital
-        score = row["policy_net_pnl"] - row["policy_max_drawdown"] * capital
+        score = row["policy_pnl"] - row["policy_max_drawdown"] * capital
         row["score"] = score
         if score > self.best_score:
             self.best_score = score
@@ -200,7 +196,7 @@ def train(
     run_folder.write_run_record(run_dir, config_text or dump(config), config.seed)
     (run_dir / "env.yaml").write_text(dump(env_config))
     model = build_model(config, env, run_dir)
-    write_spaces(run_dir, env.env.observation_names, env.env.core.action_nvec, config.algorithm)
+    write_spaces(run_dir, env.env.observation_names, env.env.core.action_nvec.tolist(), config.algorithm)
     return _learn(config, env_config, model, run_dir, progress, resumed=False)
 
 
