@@ -1,7 +1,10 @@
 """Build a rule agent from its YAML rule config: the file's ``agent:`` key picks the agent.
 
->>> load_rule_agent("configs/rules/hold_to_expiry.yaml").name
-'hold_to_expiry'
+>>> import pathlib, tempfile
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "strangle.yaml"
+>>> _ = path.write_text("agent: hold_to_expiry\nname: strangle\n")
+>>> load_rule_agent(path).name
+'strangle'
 """
 
 from __future__ import annotations
