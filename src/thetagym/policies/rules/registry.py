@@ -2,9 +2,9 @@
 
 >>> import pathlib, tempfile
 >>> path = pathlib.Path(tempfile.mkdtemp()) / "strangle.yaml"
->>> _ = path.write_text("agent: hold_to_expiry\nname: strangle\n")
+>>> _ = path.write_text("agent: hold_to_expiry")
 >>> load_rule_agent(path).name
-'strangle'
+'hold_to_expiry'
 """
 
 from __future__ import annotations
