@@ -9,7 +9,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from thetagym.cli import cli
 from thetagym.evaluate.outputs import OUTPUT_FILES, fresh_folder, prepare_output
 from thetagym.market.replay import shared_data_dir
 
@@ -17,7 +19,6 @@ ROOT = Path(__file__).resolve().parents[2]
 SMOKE = ROOT / "configs" / "evaluate" / "smoke.yaml"
 RULES = ROOT / "configs" / "rules" / "dynamic_exposure.yaml"
 ENV = ROOT / "configs" / "env" / "default.yaml"
-needs_env = pytest.mark.skipif(not ENV.is_file(), reason="configs/env/default.yaml has not landed yet")
 
 
 class _Ids(HTMLParser):
@@ -29,19 +30,40 @@ class _Ids(HTMLParser):
         self.ids.update(value for name, value in attrs if name == "id" and value)
 
 
-def thetagym(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def launch(*args: str) -> subprocess.Popen[str]:
+    """Start ``thetagym ARGS`` in a subprocess from the project folder."""
     command = [sys.executable, "-c", "from thetagym.cli import main; main()", *args]
-    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=120)
+    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-@needs_env
-def test_evaluate_smoke_writes_every_output_and_a_report_with_every_figure(tmp_path):
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, int, str, str]]:
+    """The smoke runs, started together so they overlap: ``{name: (out, returncode, stdout, stderr)}``."""
+    if not ENV.is_file():
+        pytest.skip("configs/env/default.yaml has not landed yet")
+    root = tmp_path_factory.mktemp("cli")
+    commands = {
+        "evaluate": ["evaluate", str(SMOKE), "--json"],
+        "simulate": ["simulate", "--agent", str(RULES), "--scenario", "crash", "--days", "5"],
+    }
+    if shared_data_dir() is not None:
+        commands["replay"] = ["simulate", "--agent", str(RULES), "--replay", "covid_2020", "--days", "5"]
+    started = {
+        name: (root / name, launch(*args, "--out", str(root / name))) for name, args in commands.items()
+    }
+    results = {}
+    for name, (out, process) in started.items():
+        stdout, stderr = process.communicate(timeout=180)
+        results[name] = (out, process.returncode, stdout, stderr)
+    return results
+
+
+def test_evaluate_smoke_writes_every_output_and_a_report_with_every_figure(runs):
     from thetagym.report import FIGURE_IDS
 
-    out = tmp_path / "out"
-    run = thetagym("evaluate", str(SMOKE), "--out", str(out), "--json")
-    assert run.returncode == 0, run.stderr
-    printed = json.loads(run.stdout)
+    out, code, stdout, stderr = runs["evaluate"]
+    assert code == 0, stderr
+    printed = json.loads(stdout)
     assert Path(printed["report"]) == out / "report.html"
     assert set(printed["summary"]) == {"dynamic_exposure", "naive_rebalancer"}
     assert {"mean", "low", "high", "n"} <= set(
@@ -53,42 +75,40 @@ def test_evaluate_smoke_writes_every_output_and_a_report_with_every_figure(tmp_p
     parser.feed((out / "report.html").read_text())
     assert set(FIGURE_IDS) <= parser.ids
 
+
+def test_evaluate_refuses_a_used_output_folder_and_keeps_user_files(runs):
+    out = runs["evaluate"][0]
     (out / "notes.txt").write_text("mine")
-    refused = thetagym("evaluate", str(SMOKE), "--out", str(out))
-    assert refused.returncode == 2
-    assert "not empty" in refused.stderr and "--force" in refused.stderr
+    refused = CliRunner().invoke(cli, ["evaluate", str(SMOKE), "--out", str(out)])
+    assert refused.exit_code != 0
+    assert "not empty" in str(refused.exception) and "--force" in str(refused.exception)
     assert (out / "notes.txt").read_text() == "mine"
 
 
-@needs_env
-def test_simulate_scenario_writes_trace_and_plots(tmp_path):
-    out = tmp_path / "sim"
-    run = thetagym("simulate", "--agent", str(RULES), "--scenario", "crash", "--days", "5", "--out", str(out))
-    assert run.returncode == 0, run.stderr
-    assert "trace:" in run.stdout
+def test_simulate_scenario_writes_trace_and_plots(runs):
+    out, code, stdout, stderr = runs["simulate"]
+    assert code == 0, stderr
+    assert "trace:" in stdout
     for name in ("trace.csv", "path.png", "greeks.png", "equity.png"):
         assert (out / name).is_file(), name
     header = (out / "trace.csv").read_text().splitlines()[0].split(",")
     assert header[:4] == ["bar", "date", "index", "vix"]
-    assert {"net_delta", "executed_balancer", "blocked"} <= set(header)
+    assert {"net_delta", "executed_balancer", "blocked", "pnl_put_wing_theta"} <= set(header)
 
 
-@needs_env
-@pytest.mark.skipif(shared_data_dir() is None, reason="no shared historical data (../shared/data)")
-def test_simulate_replay_of_march_2020(tmp_path):
-    out = tmp_path / "replay"
-    run = thetagym(
-        "simulate", "--agent", str(RULES), "--replay", "covid_2020", "--days", "5", "--out", str(out)
-    )
-    assert run.returncode == 0, run.stderr
+def test_simulate_replay_of_march_2020(runs):
+    if "replay" not in runs:
+        pytest.skip("no shared historical data (../shared/data)")
+    out, code, _, stderr = runs["replay"]
+    assert code == 0, stderr
     lines = (out / "trace.csv").read_text().splitlines()
-    assert lines[1].split(",")[1].startswith("2020-0")
+    assert len(lines) > 2 and lines[1].split(",")[1].startswith("2020-02")
 
 
 def test_simulate_needs_one_market():
-    run = thetagym("simulate", "--agent", str(RULES))
-    assert run.returncode != 0
-    assert "exactly one of --scenario or --replay" in run.stderr
+    result = CliRunner().invoke(cli, ["simulate", "--agent", str(RULES)])
+    assert result.exit_code == 2
+    assert "exactly one of --scenario or --replay" in result.output
 
 
 def test_an_existing_folder_is_refused_unless_forced_and_user_files_survive(tmp_path):
