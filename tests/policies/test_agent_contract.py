@@ -12,7 +12,7 @@ from thetagym.policies.base import Policy
 from thetagym.policies.rules import AGENT_NAMES, load_rule_agent
 from thetagym.pricing.instruments import InstrumentKind
 
-from .fakes import BALANCER_CHOICES, LAYER_CHOICES, Scene
+from .fakes import LAYER_CHOICES, Scene
 
 RULES = Path(__file__).parents[2] / "configs" / "rules"
 KINDS = ("call_wing", "put_wing", "condor", "condor", "futures", "vix_etp", "hedge")
@@ -102,7 +102,3 @@ def test_reset_forgets_the_layers_openings() -> None:
     scene.act(policy)
     policy.reset(np.array([0, 1]))
     np.testing.assert_array_equal(scene.act(policy), scene.act(fresh))
-
-
-def test_balancer_part_is_within_its_choices() -> None:
-    assert BALANCER_CHOICES == 4

@@ -16,11 +16,6 @@ LAYER_CHOICES = len(LayerAction)
 BALANCER_CHOICES = len(BalancerAction)
 
 
-def action_nvec(n_layers: int) -> np.ndarray:
-    """The MultiDiscrete sizes of a book with ``n_layers`` layers: one part per layer, then the balancer."""
-    return np.array([LAYER_CHOICES] * n_layers + [BALANCER_CHOICES])
-
-
 class ActionPlan:
     """Actions of ``num_envs`` envs being chosen: ``layers`` ``(num_envs, n_layers)`` and ``balancer``
     ``(num_envs,)``, read back as ``(num_envs, n_layers + 1)`` by :meth:`actions`."""
