@@ -9,6 +9,8 @@ import pytest
 
 from thetagym.env.config import load_env_config
 from thetagym.env.short_premium import ShortPremiumEnv
+from thetagym.env.vector import ShortPremiumVectorEnv
+from thetagym.market.path import MarketPath
 
 from .conftest import DEFAULT_CONFIG
 
@@ -59,3 +61,20 @@ def test_margin_call_terminates() -> None:
             break
     assert terminated and not truncated
     assert info["summary"]["margin_call"]
+
+
+def test_autoreset_simulates_every_finished_env_in_one_call() -> None:
+    envs = ShortPremiumVectorEnv(4, DEFAULT_CONFIG, episode_days=1, scenario="calm", ruin_fraction=0.0)
+    envs.reset(seed=0)
+    batches: list[int] = []
+    simulate = envs.core.paths
+
+    def counted(seeds: np.ndarray) -> MarketPath:
+        batches.append(len(seeds))
+        return simulate(seeds)
+
+    envs.core.paths = counted
+    for _ in range(envs.config.horizon):
+        _, _, terminated, truncated, _ = envs.step(np.zeros(envs.action_space.shape, dtype=np.int64))
+    assert truncated.all() and not terminated.any()
+    assert batches == [4]

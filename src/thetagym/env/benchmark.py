@@ -36,8 +36,10 @@ def benchmark_env(
     seconds: float = 2.0,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """``{config stem: {num_envs: {steps_per_second, step_seconds, kernel_floor_seconds,
-    ratio_to_floor, open_legs}}}`` plus ``targets``; ``num_envs == 1`` is the single env."""
+    """``{config stem: {num_envs: {steps_per_second, step_seconds, book_seconds,
+    env_overhead_seconds, kernel_floor_seconds, ratio_to_floor, open_legs}}}`` plus ``targets``;
+    ``num_envs == 1`` is the single env. ``book_seconds`` is the time per step inside the book's
+    ``step`` and ``view``; ``env_overhead_seconds`` the rest (observation, reward, measures, resets)."""
     results: dict[str, Any] = {"targets": TARGETS}
     for path in config_paths:
         stem = Path(path).stem
@@ -70,16 +72,51 @@ def _measure(path: str | Path, num_envs: int, seconds: float, seed: int) -> dict
     actions = rng.integers(0, nvec, size=(256, num_envs, len(nvec)))
     # Mostly HOLD, as a managed book is: one part in eight acts.
     actions *= rng.random(actions.shape) < 0.125
-    legs = int(np.count_nonzero(env.core.book.view().quantity))
+    book = env.core.book
+    legs = int(np.count_nonzero(book.view().quantity))
+    book_clock = _clock_book(book)
     step_seconds = _time(lambda k: step(actions[k % len(actions)]), seconds)
+    book_seconds = book_clock.seconds / max(book_clock.steps, 1)
     floor = _kernel_floor(max(legs, 1), seconds / 4)
     return {
         "steps_per_second": num_envs / step_seconds,
         "step_seconds": step_seconds,
+        "book_seconds": book_seconds,
+        "env_overhead_seconds": step_seconds - book_seconds,
         "kernel_floor_seconds": floor,
         "ratio_to_floor": step_seconds / floor,
         "open_legs": float(legs),
     }
+
+
+class _BookClock:
+    """Seconds spent in the book's ``step`` and ``view`` (and the number of steps)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self.steps = 0
+
+
+def _clock_book(book: Any) -> _BookClock:
+    """Wrap ``book.step`` and ``book.view`` (on the instance) to time them."""
+    clock = _BookClock()
+    step, view = book.step, book.view
+
+    def timed_step(*args: Any) -> Any:
+        start = time.perf_counter()
+        result = step(*args)
+        clock.seconds += time.perf_counter() - start
+        clock.steps += 1
+        return result
+
+    def timed_view(*args: Any) -> Any:
+        start = time.perf_counter()
+        result = view(*args)
+        clock.seconds += time.perf_counter() - start
+        return result
+
+    book.step, book.view = timed_step, timed_view
+    return clock
 
 
 def _kernel_floor(legs: int, seconds: float) -> float:
@@ -118,16 +155,21 @@ def _time(function: Callable[[int], object], seconds: float) -> float:
 
 
 def format_benchmark(results: dict[str, Any]) -> str:
-    """A small text table of :func:`benchmark_env` results."""
-    lines = [
-        f"{'config':<14}{'envs':>6}{'env-steps/s':>14}{'step us':>10}{'floor us':>10}{'ratio':>7}{'legs':>7}"
-    ]
+    """A small text table of :func:`benchmark_env` results (times in microseconds per step)."""
+    columns = (
+        ("env-steps/s", "steps_per_second", 1.0, ",.0f"),
+        ("step us", "step_seconds", 1e6, ".0f"),
+        ("book us", "book_seconds", 1e6, ".0f"),
+        ("env us", "env_overhead_seconds", 1e6, ".0f"),
+        ("floor us", "kernel_floor_seconds", 1e6, ".0f"),
+        ("ratio", "ratio_to_floor", 1.0, ".1f"),
+        ("legs", "open_legs", 1.0, ".0f"),
+    )
+    lines = [f"{'config':<14}{'envs':>6}" + "".join(f"{title:>13}" for title, *_ in columns)]
     for stem, by_count in results.items():
         if stem == "targets":
             continue
         for count, r in by_count.items():
-            lines.append(
-                f"{stem:<14}{count:>6}{r['steps_per_second']:>14,.0f}{r['step_seconds'] * 1e6:>10.1f}"
-                f"{r['kernel_floor_seconds'] * 1e6:>10.1f}{r['ratio_to_floor']:>7.1f}{r['open_legs']:>7.0f}"
-            )
+            cells = "".join(f"{r[key] * scale:>13{spec}}" for _, key, scale, spec in columns)
+            lines.append(f"{stem:<14}{count:>6}{cells}")
     return "\n".join(lines)

@@ -165,6 +165,7 @@ class ObservationBuilder:
         self._layers = np.zeros((num_envs, self.n_layers, len(LAYER_FEATURES)))
         self._book = np.zeros((num_envs, len(BOOK_FEATURES)))
         self._split = self.n_layers * len(LAYER_FEATURES)
+        self._market = self._split + len(BOOK_FEATURES)
 
     def build(
         self, view: BookView, drawdown: np.ndarray, index: np.ndarray, market_row: np.ndarray
@@ -172,31 +173,41 @@ class ObservationBuilder:
         """Observation of every env: ``view`` of the book, current ``drawdown`` (fraction of
         capital), ``index`` level (points) and ``market_row`` (``(num_envs, n_market)``, the rows of
         :func:`market_features` at the current bars)."""
-        layers = self._layers
-        index_squared = (index * index)[:, None]
-        layers[..., 0] = view.delta
-        np.multiply(view.gamma, index_squared, out=layers[..., 1])
-        layers[..., 2] = view.vega
-        layers[..., 3] = view.theta
-        layers[..., 4] = view.short_strike_moneyness
-        layers[..., 5] = view.days_to_expiry
-        layers[..., 6] = view.unrealised_pnl
-        layers[..., 7] = view.contracts
-        layers[..., 8] = view.counter_contracts
-        layers[..., 9] = view.is_open
-        layers *= self._layer_scale
-        book = self._book
-        book[:, 0] = view.net_delta
-        book[:, 1] = view.net_gamma * index_squared[:, 0]
-        book[:, 2] = view.net_vega
-        book[:, 3] = view.net_theta
-        np.divide(view.margin_requirement, np.maximum(view.equity, 1.0), out=book[:, 4])
-        book[:, 5] = drawdown
-        book[:, 6] = view.equity - self.capital
-        book *= self._book_scale
-        observation = np.empty((layers.shape[0], self.size), dtype=np.float32)
-        observation[:, : self._split] = layers.reshape(layers.shape[0], -1)
-        observation[:, self._split : self._split + book.shape[1]] = book
-        observation[:, self._split + book.shape[1] :] = market_row
+        n_envs = index.shape[0]
+        observation = np.empty((n_envs, self.size), dtype=np.float32)
+        np.stack(
+            (
+                view.delta,
+                view.gamma * (index * index)[:, None],
+                view.vega,
+                view.theta,
+                view.short_strike_moneyness,
+                view.days_to_expiry,
+                view.unrealised_pnl,
+                view.contracts,
+                view.counter_contracts,
+                view.is_open,
+            ),
+            axis=-1,
+            out=self._layers,
+        )
+        flat_layers = self._layers.reshape(n_envs, self._split)
+        np.multiply(flat_layers, self._layer_scale.reshape(self._split), out=observation[:, : self._split])
+        margin_use = view.margin_requirement / np.maximum(view.equity, 1.0)
+        np.stack(
+            (
+                view.net_delta,
+                view.net_gamma * index * index,
+                view.net_vega,
+                view.net_theta,
+                margin_use,
+                drawdown,
+                view.equity - self.capital,
+            ),
+            axis=-1,
+            out=self._book,
+        )
+        np.multiply(self._book, self._book_scale, out=observation[:, self._split : self._market])
+        observation[:, self._market :] = market_row
         np.clip(observation, -self.clip, self.clip, out=observation)
         return observation
