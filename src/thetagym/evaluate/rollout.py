@@ -4,7 +4,12 @@ Env ``i`` of the vector env is seeded with ``seeds[i]`` and runs exactly one epi
 after an env's episode ended (the env resets itself) are ignored. Per episode the result holds
 the measures of :data:`thetagym.measures.SUMMARY_FIELDS` (from the env's episode summary) and
 the per-layer P&L attribution totals ``attr_<layer>_<component>``; optionally, the per-bar trace
-of env 0 (:func:`trace_columns`).
+of env 0: a row per bar (bar 0, the previous close, carries day 0's date) with the market
+(``index``, ``vix``), the book after the step (equity, drawdown, gross contracts, margin use,
+net Greeks, per-layer contracts, counter contracts, days to expiry and short-strike moneyness),
+the step's chosen and executed actions (``action_<part>``, ``executed_<part>``; -1 on bar 0),
+blocked choices, rolls, assignments, counter-trades, and P&L by layer (``pnl_<layer>``) and by
+layer and component (``pnl_<layer>_<component>``).
 """
 
 from __future__ import annotations
