@@ -81,6 +81,14 @@ class Book:
         self.sells_calls = np.array([kind in ("call_wing", "condor") for kind in kinds])
         self.sells_puts = np.array([kind in ("put_wing", "condor") for kind in kinds])
         self.open_at_reset = np.array([layer.open_at_reset for layer in layers])
+        self.etp_inverse_layer = np.array([layer.etp == "inverse_vix" for layer in layers])
+        self.layer_limits = {
+            name: np.array([getattr(layer, name) for layer in layers], dtype=float)
+            for name in ("max_contracts", "open_size", "counter_size", "counter_max", "counter_trigger")
+        }
+        self.layer_limits["leg_cap"] = np.array(
+            [layer.leg_cap or layer.contracts for layer in layers], dtype=float
+        )
         slots = self.layout.n_slots
         self.legs = Legs.empty(num_envs, config.max_legs)
         self.cash = np.full(num_envs, config.capital)
@@ -88,6 +96,7 @@ class Book:
         self.margin_requirement = np.zeros(num_envs)
         self.marks = Marks(*(np.zeros((num_envs, slots)) for _ in range(8)))
         self.mark_bar = np.full(num_envs, -1, dtype=np.int64)
+        self.mark_index = np.ones(num_envs)
         self._rows = np.arange(num_envs)
         self._legality: tuple[np.ndarray, Legality] | None = None
 
@@ -120,14 +129,9 @@ class Book:
     def market_value(self, quantity: np.ndarray, price: np.ndarray) -> np.ndarray:
         return np.asarray((quantity * price) @ self.layout.multiplier)
 
-    def view(self, market: MarketPath | None = None) -> BookView:
+    def view(self) -> BookView:
         """Read-only aggregates at the last marked bar."""
         bars = self.mark_bar
-        if market is not None:
-            index = market.index[self._rows, np.maximum(bars, 0)]
-        else:
-            index = np.where(self.layout.is_es, self.marks.underlying, 0.0).max(axis=1)
-            index = np.where(index > 0, index, 1.0)
         legs = {
             name: getattr(self.legs, name) for name in ("strike", "expiry_bar", "quantity", "entry_price")
         }
@@ -136,7 +140,7 @@ class Book:
             self.layout,
             legs,
             self.marks,
-            index,
+            self.mark_index,
             self._bars_per_day,
             bars,
             self.cash.copy(),
@@ -278,6 +282,7 @@ class Book:
 
     # ------------------------------------------------------------------------------ primitives
     def _mark(self, market: MarketPath, rows: np.ndarray, bars: np.ndarray) -> Marks:
+        self.mark_index[rows] = market.index[rows, bars]
         return self.valuation.mark(
             market, rows, bars, self.strike[rows], self.expiry_bar[rows], self.underlying_bar[rows]
         )
@@ -487,7 +492,7 @@ class Book:
         """Remember the underlying (index, or the layer's ETP) when layers open."""
         index = market.index[rows, bars][:, None]
         etp_price = np.where(
-            np.array([layer.etp == "inverse_vix" for layer in self.config.layers]),
+            self.etp_inverse_layer,
             market.inverse_vix[rows, bars][:, None],
             market.vxx[rows, bars][:, None],
         )
@@ -540,7 +545,7 @@ class Book:
         counter = layout.counter_slot
         target[:, counter] = np.where(layer_choice == LayerAction.CLOSE_COUNTER, 0.0, target[:, counter])
         adding = layer_choice == LayerAction.OPEN_COUNTER
-        sizes = np.array([layer.counter_size for layer in self.config.layers], dtype=float)
+        sizes = self.layer_limits["counter_size"]
         target[:, counter] += np.where(adding, legality.counter_direction * sizes, 0.0)
         restrike[:, counter] |= adding & (quantity[:, counter] == 0)
         if self.hedge_layer >= 0:

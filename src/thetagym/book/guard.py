@@ -82,18 +82,19 @@ def legal_choices(book: Book, market: MarketPath, bars: np.ndarray) -> Legality:
     # Counter-trades: direction in the counter instrument's units, and the move since opening.
     reference = book.reference
     etp_price = np.where(
-        np.array([layer.etp == "inverse_vix" for layer in layers]),
+        book.etp_inverse_layer,
         market.inverse_vix[rows, bars][:, None],
         market.vxx[rows, bars][:, None],
     )
     current = np.where(book.is_etp_layer, etp_price, index[:, None])
     with np.errstate(divide="ignore", invalid="ignore"):
         move = np.where(reference > 0, current / reference - 1.0, 0.0)
-    etp_sign = np.array([-1.0 if layer.etp == "vxx" else 1.0 for layer in layers])
+    etp_sign = np.where(book.etp_inverse_layer, 1.0, -1.0)
     exposure = np.where(book.is_etp_layer, etp_sign, book.layer_bias)
     direction = np.where(exposure != 0, -exposure, np.sign(move))
     counter_held = quantity[:, layout.counter_slot]
-    counter_size = np.array([layer.counter_size for layer in layers], dtype=float)
+    limits = book.layer_limits
+    counter_size = limits["counter_size"]
     counter_new = counter_held + direction * counter_size
     counter_growth = np.abs(counter_new) - np.abs(counter_held)
 
@@ -124,10 +125,10 @@ def legal_choices(book: Book, market: MarketPath, bars: np.ndarray) -> Legality:
     opposite_wing = np.zeros((book.num_envs, book.n_layers), dtype=bool)
     guard = config.guard
     if guard.enabled:
-        max_contracts = np.array([layer.max_contracts for layer in layers], dtype=float)
-        open_size = np.array([layer.open_size for layer in layers], dtype=float)
-        counter_max = np.array([layer.counter_max for layer in layers], dtype=float)
-        leg_cap = np.array([layer.leg_cap or layer.contracts for layer in layers], dtype=float)
+        max_contracts = limits["max_contracts"]
+        open_size = limits["open_size"]
+        counter_max = limits["counter_max"]
+        leg_cap = limits["leg_cap"]
 
         # Rule 5 inputs: headroom and linear margin estimates per contract.
         equity = book.equity()
@@ -139,7 +140,7 @@ def legal_choices(book: Book, market: MarketPath, bars: np.ndarray) -> Legality:
             index[:, None],
             np.where(
                 layout.is_etp,
-                np.take_along_axis(etp_price, layout.layer[None, :].repeat(len(rows), 0), 1),
+                etp_price[:, layout.layer],
                 market.vix[rows, bars][:, None],
             ),
         )
@@ -166,7 +167,7 @@ def legal_choices(book: Book, market: MarketPath, bars: np.ndarray) -> Legality:
         part[..., LayerAction.ROLL_CLOSER] &= roll_margin
         part[..., LayerAction.ROLL_OUT] &= roll_margin
         # Counter-trades: rules 1, 4 and 5.
-        triggered = direction * move >= np.array([layer.counter_trigger for layer in layers])
+        triggered = direction * move >= limits["counter_trigger"]
         counter_fits = (
             (np.abs(counter_new) <= counter_max)
             & (layer_gross + counter_growth <= max_contracts)

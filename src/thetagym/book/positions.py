@@ -9,6 +9,7 @@ futures). Because a slot always holds the same instrument kind, every action is 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -116,32 +117,32 @@ class SlotLayout:
         return layout
 
     # Derived masks, by slot.
-    @property
+    @functools.cached_property
     def is_option(self) -> np.ndarray:
         return IS_OPTION[self.kind]
 
-    @property
+    @functools.cached_property
     def is_call(self) -> np.ndarray:
         return IS_CALL[self.kind]
 
-    @property
+    @functools.cached_property
     def is_es(self) -> np.ndarray:
         """ES options and ES futures: priced off the ES future of a quarterly expiry."""
         return np.isin(self.kind, (InstrumentKind.ES_CALL, InstrumentKind.ES_PUT, InstrumentKind.ES_FUTURE))
 
-    @property
+    @functools.cached_property
     def is_vix(self) -> np.ndarray:
         return np.isin(self.kind, (InstrumentKind.VIX_CALL, InstrumentKind.VIX_FUTURE))
 
-    @property
+    @functools.cached_property
     def is_etp(self) -> np.ndarray:
         return self.kind == InstrumentKind.ETP_SHARE
 
-    @property
+    @functools.cached_property
     def is_structure(self) -> np.ndarray:
         return self.role == SlotRole.STRUCTURE
 
-    @property
+    @functools.cached_property
     def is_counter(self) -> np.ndarray:
         return self.role == SlotRole.COUNTER
 
