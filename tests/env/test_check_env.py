@@ -12,6 +12,9 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import thetagym  # noqa: F401  (registers the ids)
 from thetagym.env.registration import ENV_IDS
+from thetagym.market.replay import shared_data_dir
+
+from .conftest import DEFAULT_CONFIG
 
 
 @pytest.mark.parametrize("env_id", ENV_IDS)
@@ -43,3 +46,12 @@ def test_registration_is_idempotent() -> None:
 
     registration.register()
     assert registration.ENV_ID in gymnasium.registry
+
+
+@pytest.mark.skipif(shared_data_dir() is None, reason="no shared daily CSV files")
+def test_checkers_pass_on_historical_replay() -> None:
+    env = gymnasium.make(
+        ENV_IDS[0], config=str(DEFAULT_CONFIG), replay={"start": "2018-01-02"}, episode_days=2
+    )
+    gymnasium_check_env(env.unwrapped, skip_render_check=True)
+    assert env.unwrapped.core.market.dates[0, 0] >= np.datetime64("2018-01-02")
