@@ -17,6 +17,7 @@ Schedules such as ``lin_3e-4`` are parsed by :mod:`thetagym.train.schedules`, ne
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -133,9 +134,21 @@ def load_train_config(path: str | Path, overrides: dict[str, Any] | None = None)
         if value is not None:
             data[key] = value
     config = build(TrainConfig, data, source=str(path))
-    if not Path(config.env).is_file():
-        raise ConfigError(f"{path}: key 'env': no such file {config.env!r}")
-    return config
+    env = _find(config.env, Path(path), "env")
+    against = _find(config.evaluation.against, Path(path), "evaluation.against")
+    return dataclasses.replace(
+        config, env=str(env), evaluation=dataclasses.replace(config.evaluation, against=str(against))
+    )
+
+
+def _find(name: str, source: Path, key: str) -> Path:
+    """A file named in ``source``: as given (absolute, or from the working directory), else relative
+    to the config's folder or one of its parents (so ``configs/env/x.yaml`` works from anywhere)."""
+    candidates = [Path(name)] + [folder / name for folder in source.resolve().parents]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate.resolve()
+    raise ConfigError(f"{source}: key {key!r}: no such file {name!r}")
 
 
 __all__ = [
