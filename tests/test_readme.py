@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -28,3 +30,16 @@ def test_ci_runs_the_readme_test_command() -> None:
 def test_constraints_pin_the_cpu_torch_build() -> None:
     pins = [line for line in (ROOT / "constraints.txt").read_text().splitlines() if not line.startswith("#")]
     assert "torch==2.13.0" in pins
+
+
+def test_readme_python_examples_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every ```python block of the README runs as written (replay examples need the shared data)."""
+    from thetagym.market.replay import shared_data_dir
+
+    monkeypatch.chdir(ROOT)
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+    assert blocks
+    for block in blocks:
+        if "shared_data_dir()" in block and shared_data_dir() is None:
+            continue  # the replay example reads ../shared/data, absent here
+        exec(compile(block, "README.md", "exec"), {})
