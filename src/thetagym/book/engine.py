@@ -26,6 +26,8 @@ from thetagym.pricing.instruments import InstrumentKind
 NEVER_EXPIRES = 2**40
 """Expiry bar of legs that never expire (ETP shares)."""
 _FALLBACK_QUARTER_DAYS = 63
+_IS_ROLL = np.isin(np.arange(N_LAYER_ACTIONS), (LayerAction.ROLL_CLOSER, LayerAction.ROLL_OUT))
+"""True for the layer actions that roll, indexed by action code."""
 
 
 @dataclass(frozen=True)
@@ -209,30 +211,26 @@ class Book:
         rows = self._rows
         bars = np.asarray(bars, dtype=np.int64).reshape(-1)
         actions = np.asarray(actions, dtype=np.int64).reshape(self.num_envs, self.n_layers + 1)
-        legal, legality = self._legal(market, bars)
+        executed, blocked, adds_blocked, legality = self._choose(market, bars, actions)
         marks = self.marks
         equity_before = self.equity()
-        chosen_legal = np.take_along_axis(legal, actions[:, :, None], axis=2)[:, :, 0]
-        executed = np.where(chosen_legal, actions, 0)
-        blocked = (~chosen_legal).sum(axis=1)
-        opens = actions[:, : self.n_layers] == LayerAction.OPEN
-        adds_blocked = (opens & legality.opposite_wing & ~chosen_legal[:, : self.n_layers]).sum(axis=1)
         layer_choice = executed[:, : self.n_layers]
         balancer_choice = executed[:, self.n_layers]
 
         assignments = np.zeros(self.num_envs, dtype=np.int64)
         accept = layer_choice == LayerAction.ACCEPT_ASSIGNMENT
         if accept.any():
+            assert legality is not None
             deep = legality.deep_short_option & accept[:, self.layout.layer]
             assignments += deep.sum(axis=1)
             self._assign(market, rows, bars, deep, marks)
         costs = np.zeros((self.num_envs, self.n_layers))
         start = marks
-        if (layer_choice != 0).any() or (balancer_choice != 0).any():
+        if legality is not None and executed.any():
             orders = self._action_orders(market, bars, layer_choice, balancer_choice, legality)
             layer_costs, start = self._execute(market, rows, bars, orders, marks, charge=True)
             costs += layer_costs
-        rolls = np.isin(layer_choice, (LayerAction.ROLL_CLOSER, LayerAction.ROLL_OUT)).sum(axis=1)
+        rolls = _IS_ROLL[layer_choice].sum(axis=1)
         counter_trades = (layer_choice == LayerAction.OPEN_COUNTER).sum(axis=1)
 
         next_bars = bars + 1
@@ -279,6 +277,24 @@ class Book:
             counter_trades=counter_trades,
             adds_blocked=adds_blocked,
         )
+
+    def _choose(
+        self, market: MarketPath, bars: np.ndarray, actions: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Legality | None]:
+        """(executed actions, blocked choices, blocked OPENs of the opposite wing, the guard's
+        answer) of one step; marks the book at ``bars`` first. When every action is HOLD (always
+        legal) the guard is not asked and its answer is None."""
+        if not actions.any():
+            self._ensure_marked(market, bars)
+            none = np.zeros(self.num_envs, dtype=np.int64)
+            return actions.copy(), none, none.copy(), None
+        legal, legality = self._legal(market, bars)
+        chosen_legal = np.take_along_axis(legal, actions[:, :, None], axis=2)[:, :, 0]
+        executed = np.where(chosen_legal, actions, 0)
+        blocked = (~chosen_legal).sum(axis=1)
+        opens = actions[:, : self.n_layers] == LayerAction.OPEN
+        adds_blocked = (opens & legality.opposite_wing & ~chosen_legal[:, : self.n_layers]).sum(axis=1)
+        return executed, blocked, adds_blocked, legality
 
     # ------------------------------------------------------------------------------ primitives
     def _mark(self, market: MarketPath, rows: np.ndarray, bars: np.ndarray) -> Marks:
@@ -368,19 +384,27 @@ class Book:
             )
         held = marks
         new_price = marks.price
-        if restrike.any():
-            new_strike, new_expiry, new_underlying = self._contracts(market, rows, bars, orders.expiry_day)
-            fresh = self.valuation.mark(market, rows, bars, new_strike, new_expiry, new_underlying)
-            cash_flow = cash_flow + (new_trade * fresh.price) @ layout.multiplier
+        restriking = np.flatnonzero(restrike.any(axis=1))
+        if restriking.size:
+            # New contracts are priced only in the envs that restrike (every step is row-wise).
+            sub, sub_rows, sub_bars = restrike[restriking], rows[restriking], bars[restriking]
+            new_strike, new_expiry, new_underlying = self._contracts(
+                market, sub_rows, sub_bars, orders.expiry_day[restriking]
+            )
+            fresh = self.valuation.mark(market, sub_rows, sub_bars, new_strike, new_expiry, new_underlying)
+            sub_trade = new_trade[restriking]
+            cash_flow[restriking] += (sub_trade * fresh.price) @ layout.multiplier
             if charge:
-                cost += np.abs(new_trade) * (
-                    self.valuation.trade_cost(fresh, new_strike, new_trade) * layout.multiplier + layout.fee
+                cost[restriking] += np.abs(sub_trade) * (
+                    self.valuation.trade_cost(fresh, new_strike, sub_trade) * layout.multiplier + layout.fee
                 )
-            self.strike[rows] = np.where(restrike, new_strike, strike)
-            self.expiry_bar[rows] = np.where(restrike, new_expiry, self.expiry_bar[rows])
-            self.underlying_bar[rows] = np.where(restrike, new_underlying, self.underlying_bar[rows])
-            held = marks.where(restrike, fresh)
-            new_price = np.where(restrike, fresh.price, marks.price)
+            targets = rows[restriking]
+            self.strike[targets] = np.where(sub, new_strike, strike[restriking])
+            self.expiry_bar[targets] = np.where(sub, new_expiry, self.expiry_bar[targets])
+            self.underlying_bar[targets] = np.where(sub, new_underlying, self.underlying_bar[targets])
+            held = marks.copy()
+            held.put(restriking, marks.take(restriking).where(sub, fresh))
+            new_price = held.price
         self.entry_price[rows] = _average_entry(
             quantity, self.entry_price[rows], orders.target, new_price, restrike
         )

@@ -56,6 +56,9 @@ class Marks:
     def take(self, rows: np.ndarray) -> Marks:
         return Marks(*(value[rows] for value in vars(self).values()))
 
+    def copy(self) -> Marks:
+        return Marks(*(value.copy() for value in vars(self).values()))
+
     def put(self, rows: np.ndarray, other: Marks) -> None:
         for name, value in vars(other).items():
             getattr(self, name)[rows] = value
@@ -179,12 +182,16 @@ class Valuation:
         d1 = np.where(self.is_call, ndtri(probability), -ndtri(probability))
         strike = forward.copy()
         surface = market.surface_at(rows, bars)
+        # VIX option volatility does not depend on the strike: read it once.
+        vix_volatility = (
+            vix_option_volatility(market, rows, bars, tau[:, self.vix_columns])
+            if self.vix_columns.size
+            else None
+        )
         for _ in range(_STRIKE_ITERATIONS):
             volatility = implied_volatility(surface, np.log(strike / forward), tau)
-            if self.vix_columns.size:
-                volatility[:, self.vix_columns] = vix_option_volatility(
-                    market, rows, bars, tau[:, self.vix_columns]
-                )
+            if vix_volatility is not None:
+                volatility[:, self.vix_columns] = vix_volatility
             std = volatility * np.sqrt(tau)
             strike = forward * np.exp(-d1 * std + 0.5 * std * std)
         step = np.where(layout.is_vix, self.config.vix_strike_step, self.config.strike_step)
