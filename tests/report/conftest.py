@@ -14,14 +14,14 @@ LAYERS = ("call_wing", "put_wing", "vix_etp")
 COMPONENTS = ("theta", "delta", "gamma", "vega", "costs", "assignment", "residual")
 MEASURES = (
     "theta_accrued",
-    "net_pnl",
+    "pnl",
     "theta_capture",
     "max_drawdown",
     "annualised_return",
     "calmar",
     "cvar_5",
     "spiral_index",
-    "blocked_actions",
+    "blocked",
     "margin_peak",
     "rolls",
     "assignments",

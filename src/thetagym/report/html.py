@@ -27,20 +27,23 @@ from thetagym.report import figures
 
 MEASURE_ORDER = (
     "theta_accrued",
-    "net_pnl",
+    "pnl",
+    "total_return",
     "theta_capture",
     "max_drawdown",
     "annualised_return",
     "calmar",
     "cvar_5",
     "spiral_index",
-    "blocked_actions",
+    "blocked",
+    "adds_blocked",
     "margin_peak",
     "rolls",
     "assignments",
     "counter_trades",
 )
-"""Display order of the known measures (DESIGN §5); any other measure follows, alphabetically."""
+"""Display order of the known measures (names of :data:`thetagym.measures.SUMMARY_FIELDS` and
+``cvar_5``); any other measure follows, alphabetically."""
 
 FIGURE_IDS = ("theta-vs-drawdown", "equity-drawdown", "gross-contracts", "attribution")
 
