@@ -19,7 +19,7 @@ from thetagym.book.guard import Legality, legal_choices
 from thetagym.book.margin import Margin
 from thetagym.book.positions import SCHEDULES, Legs, SlotLayout
 from thetagym.book.valuation import Marks, Valuation, years_between
-from thetagym.book.view import BookView, build_view
+from thetagym.book.view import BookView, build_view, static_legs
 from thetagym.market.path import MarketPath
 from thetagym.pricing.instruments import InstrumentKind
 
@@ -101,6 +101,7 @@ class Book:
         self.mark_index = np.ones(num_envs)
         self._rows = np.arange(num_envs)
         self._legality: tuple[np.ndarray, Legality] | None = None
+        self._static_legs = static_legs(self.layout, self.legs.quantity.shape)
 
     # ----------------------------------------------------------------------------- state access
     @property
@@ -148,6 +149,7 @@ class Book:
             self.cash.copy(),
             self.equity(),
             self.margin_requirement.copy(),
+            self._static_legs,
         )
 
     _bars_per_day = 1

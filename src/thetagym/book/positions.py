@@ -151,9 +151,9 @@ class SlotLayout:
         return np.asarray(values @ self.layer_onehot)
 
     def layer_min(self, values: np.ndarray, empty: float) -> np.ndarray:
-        """Minimum of ``(n_envs, n_slots)`` values over each layer's slots, ``(n_envs, n_layers)``."""
-        padded = np.concatenate((values, np.full((values.shape[0], 1), empty)), axis=1)
-        return np.asarray(padded[:, self.layer_slots].min(axis=2))
+        """Minimum of ``(..., n_slots)`` values over each layer's slots, ``(..., n_layers)``."""
+        padded = np.concatenate((values, np.full((*values.shape[:-1], 1), empty)), axis=-1)
+        return np.asarray(padded[..., self.layer_slots].min(axis=-1))
 
 
 def _layer_slots(layer: np.ndarray, n_layers: int) -> np.ndarray:

@@ -84,17 +84,32 @@ def build_view(
     cash: np.ndarray,
     equity: np.ndarray,
     margin_requirement: np.ndarray,
+    static: dict[str, np.ndarray],
 ) -> BookView:
-    """Aggregate the book's legs (``legs`` holds the ``(num_envs, max_legs)`` arrays)."""
+    """Aggregate the book's legs (``legs`` holds the ``(num_envs, max_legs)`` arrays; ``static``
+    the leg slots' fixed arrays from :func:`static_legs`)."""
     slots = layout.n_slots
     quantity = legs["quantity"][:, :slots]
     exposure = quantity * layout.multiplier
-    delta = layout.per_layer(es_equivalent_delta(config, layout, quantity, marks, index))
-    gamma = layout.per_layer(np.where(layout.is_es, exposure * marks.gamma / ES_MULTIPLIER, 0.0))
-    vega = layout.per_layer(exposure * marks.vega / 100.0)
-    theta = layout.per_layer(exposure * marks.theta / TRADING_DAYS_PER_YEAR)
-    unrealised = layout.per_layer(exposure * (marks.price - legs["entry_price"][:, :slots]))
     gross = np.abs(quantity)
+    # Every per-layer sum in one stacked product with the layer map: (n_envs, 8, n_layers).
+    sums = layout.per_layer(
+        np.stack(
+            (
+                es_equivalent_delta(config, layout, quantity, marks, index),
+                np.where(layout.is_es, exposure * marks.gamma / ES_MULTIPLIER, 0.0),
+                exposure * marks.vega / 100.0,
+                exposure * marks.theta / TRADING_DAYS_PER_YEAR,
+                exposure * (marks.price - legs["entry_price"][:, :slots]),
+                gross,
+                np.where(layout.is_counter, gross, 0.0),
+                np.where(layout.is_structure, gross, 0.0),
+            ),
+            axis=1,
+        )
+    )
+    greeks = sums[:, :4]
+    net = greeks.sum(axis=2)
     short_option = (quantity < 0) & layout.is_option
     strike = legs["strike"][:, :slots]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -105,34 +120,23 @@ def build_view(
     # Most threatened: smallest |z| signed towards the money (calls: K above F is positive).
     distance = np.where(short_option, np.where(layout.is_call, std, -std), _NONE)
     days = np.where(short_option, (legs["expiry_bar"][:, :slots] - bars[:, None]) / bars_per_day, _NONE)
-    padded_distance = layout.layer_min(distance, _NONE)
-    padded_days = layout.layer_min(days, _NONE)
-    moneyness = np.where(padded_distance < _NONE, padded_distance, 0.0)
-    days_to_expiry = np.where(padded_days < _NONE, padded_days, 0.0)
-    counter = layout.per_layer(np.where(layout.is_counter, gross, 0.0))
-    is_open = layout.per_layer(np.where(layout.is_structure, gross, 0.0)) > 0
-    static = {
-        "kind": np.broadcast_to(_pad(layout.kind, legs["quantity"].shape[1], -1), legs["quantity"].shape),
-        "layer": np.broadcast_to(_pad(layout.layer, legs["quantity"].shape[1], -1), legs["quantity"].shape),
-        "is_counter": np.broadcast_to(
-            _pad(layout.is_counter, legs["quantity"].shape[1], False), legs["quantity"].shape
-        ),
-    }
+    nearest = layout.layer_min(np.stack((distance, days), axis=1), _NONE)  # (n_envs, 2, n_layers)
+    nearest = np.where(nearest < _NONE, nearest, 0.0)
     arrays = {
-        "delta": delta,
-        "gamma": gamma,
-        "vega": vega,
-        "theta": theta,
-        "short_strike_moneyness": moneyness,
-        "days_to_expiry": days_to_expiry,
-        "unrealised_pnl": unrealised,
-        "contracts": layout.per_layer(gross),
-        "counter_contracts": counter,
-        "is_open": is_open,
-        "net_delta": delta.sum(axis=1),
-        "net_gamma": gamma.sum(axis=1),
-        "net_vega": vega.sum(axis=1),
-        "net_theta": theta.sum(axis=1),
+        "delta": greeks[:, 0],
+        "gamma": greeks[:, 1],
+        "vega": greeks[:, 2],
+        "theta": greeks[:, 3],
+        "short_strike_moneyness": nearest[:, 0],
+        "days_to_expiry": nearest[:, 1],
+        "unrealised_pnl": sums[:, 4],
+        "contracts": sums[:, 5],
+        "counter_contracts": sums[:, 6],
+        "is_open": sums[:, 7] > 0,
+        "net_delta": net[:, 0],
+        "net_gamma": net[:, 1],
+        "net_vega": net[:, 2],
+        "net_theta": net[:, 3],
         "margin_requirement": margin_requirement,
         "equity": equity,
         "cash": cash,
@@ -140,9 +144,20 @@ def build_view(
         "expiry_bar": legs["expiry_bar"],
         "quantity": legs["quantity"],
         "entry_price": legs["entry_price"],
-        **static,
     }
-    return BookView(**{name: _readonly(np.asarray(value)) for name, value in arrays.items()})
+    arrays = {name: _readonly(np.asarray(value)) for name, value in arrays.items()}
+    return BookView(**arrays, **static)
+
+
+def static_legs(layout: SlotLayout, shape: tuple[int, ...]) -> dict[str, np.ndarray]:
+    """``kind``, ``layer`` and ``is_counter`` of every leg slot broadcast to ``shape``
+    ``(num_envs, max_legs)``, padded with -1, -1 and False (fixed for a book: build once)."""
+    width = shape[1]
+    return {
+        "kind": _readonly(np.broadcast_to(_pad(layout.kind, width, -1), shape)),
+        "layer": _readonly(np.broadcast_to(_pad(layout.layer, width, -1), shape)),
+        "is_counter": _readonly(np.broadcast_to(_pad(layout.is_counter, width, False), shape)),
+    }
 
 
 def _pad(values: np.ndarray, width: int, fill: object) -> np.ndarray:
