@@ -35,8 +35,8 @@ class LayerMemory:
         """Advance by one step. Per layer ``(num_envs, n_layers)``: ``active`` whether it holds a
         position, ``days`` its days to expiry, ``holds_options`` whether it holds short options;
         ``index_return`` ``(num_envs,)`` is the index's log return over the last bar."""
-        is_open = np.asarray(active, dtype=bool)
-        days = np.asarray(days, dtype=float)
+        is_open = np.array(active, dtype=bool)  # copies: the book view's arrays are read-only
+        days = np.array(days, dtype=float)
         if self.was_open.shape != is_open.shape:
             self._allocate(is_open.shape)
         self.log_index = self.log_index + np.asarray(index_return, dtype=float)
@@ -46,7 +46,7 @@ class LayerMemory:
         self.open_days = np.where(opened, days, self.open_days)
         self.was_open = is_open
         self.last_days = days
-        self.held_options = np.asarray(holds_options, dtype=bool)
+        self.held_options = np.array(holds_options, dtype=bool)
 
     def index_move(self) -> np.ndarray:
         """``(num_envs, n_layers)`` log move of the index since each layer opened."""
