@@ -1,0 +1,181 @@
+"""Fit a rule config's named thresholds to a policy's recorded decisions.
+
+Coordinate descent: sweep over the thresholds, trying every value of one threshold's grid
+(:mod:`thetagym.export.grids`) with the others held, and keep the value with the highest balanced
+agreement (:func:`thetagym.export.fidelity.balanced_agreement`) on the fitting states; stop after
+``sweeps`` sweeps or a sweep that changes nothing. Candidates that break a config's own checks
+(e.g. ``counter_revert`` above ``counter_trigger``) are skipped. When several values tie, the
+current one is kept if it is among them, else the middle of the longest run of tied grid values
+(agreement is flat between two recorded states, so the middle is the least committed choice).
+
+Regimes: a threshold set is fitted on all fitting states, then one per VIX band (starting from it)
+on that band's states; the per-band config is kept only if it raises balanced agreement on the
+held-out states by at least ``margin``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from thetagym.export.fidelity import balanced_agreement
+from thetagym.export.grids import REGIME_TYPES, THRESHOLD_GRIDS
+from thetagym.export.replay import Layout, States, rule_decisions
+from thetagym.policies.rules import RuleConfig
+
+TIE = 1e-12
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """How the search runs."""
+
+    sweeps: int = 3
+    """Coordinate-descent sweeps at most."""
+    vix_bands: tuple[float, ...] = (15.0, 25.0)
+    """VIX points splitting the states into regimes; empty: one threshold set only."""
+    min_band_states: int = 200
+    """A band with fewer fitting states keeps the all-states threshold set."""
+    margin: float = 0.01
+    """Held-out balanced agreement the per-band sets must add to be kept."""
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """The fitted config and the choice between one threshold set and one per VIX band."""
+
+    config: RuleConfig
+    single: RuleConfig
+    banded: RuleConfig | None
+    heldout_single: float
+    heldout_banded: float
+
+    @property
+    def uses_regimes(self) -> bool:
+        return self.config is self.banded
+
+
+Scorer = Callable[[RuleConfig, States], float]
+
+
+def scorer(layout: Layout, book_config: Any) -> Scorer:
+    """Balanced agreement of a config's decisions with the policy's on a batch of states."""
+
+    def score(config: RuleConfig, states: States) -> float:
+        return balanced_agreement(states.policy_actions, rule_decisions(config, states, layout, book_config))
+
+    return score
+
+
+def with_thresholds(config: RuleConfig, thresholds: Any, regimes: tuple[Any, ...] = ()) -> RuleConfig:
+    """``config`` with its top-level threshold set and regimes replaced."""
+    return dataclasses.replace(config, thresholds=thresholds, regimes=regimes)  # type: ignore[call-arg]
+
+
+def pick(values: Sequence[float], scores: Sequence[float], current: float) -> float:
+    """The best-scoring value; among ties ``current`` if tied, else the middle of the longest run.
+
+    >>> pick([1, 2, 3, 4, 5], [0.1, 0.9, 0.9, 0.9, 0.2], 5)
+    3
+    >>> pick([1, 2, 3], [0.9, 0.9, 0.5], 2)
+    2
+    """
+    score = np.asarray(scores, dtype=float)
+    best = score >= score.max() - TIE
+    if best[list(values).index(current)]:
+        return current
+    runs: list[list[int]] = []
+    for i in np.flatnonzero(best):
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(int(i))
+        else:
+            runs.append([int(i)])
+    longest = max(runs, key=len)
+    return values[longest[(len(longest) - 1) // 2]]
+
+
+def _candidate(thresholds: Any, name: str, value: float) -> Any | None:
+    kind = type(getattr(thresholds, name))
+    try:
+        return dataclasses.replace(thresholds, **{name: kind(value)})
+    except ValueError:
+        return None
+
+
+def coordinate_descent(
+    config: RuleConfig,
+    states: States,
+    score: Scorer,
+    grids: Mapping[str, np.ndarray],
+    sweeps: int,
+    bar: tqdm | None = None,
+) -> Any:
+    """The threshold set (of ``config``'s type) fitted on ``states``, from ``config.thresholds``."""
+    current = config.thresholds  # type: ignore[attr-defined]
+    trials = 0
+    for _ in range(sweeps):
+        changed = False
+        for name, grid in grids.items():
+            start = getattr(current, name)
+            values = sorted({*(float(v) for v in grid), float(start)})
+            scores = []
+            for value in values:
+                candidate = _candidate(current, name, value)
+                scores.append(
+                    -np.inf if candidate is None else score(with_thresholds(config, candidate), states)
+                )
+            trials += len(values)
+            if bar is not None:
+                bar.update(len(values))
+            chosen = pick(values, scores, float(start))
+            if chosen != float(start):
+                current = _candidate(current, name, chosen)
+                changed = True
+        if not changed:
+            break
+    if bar is not None:  # a search that stopped early skips its remaining sweeps
+        bar.update(max(sweeps * sum(len(g) + 1 for g in grids.values()) - trials, 0))
+    return current
+
+
+def fit(
+    original: RuleConfig,
+    fit_states: States,
+    heldout_states: States,
+    score: Scorer,
+    settings: FitSettings = FitSettings(),
+    progress: bool = False,
+) -> FitResult:
+    """Fit ``original``'s thresholds: one set, and one per VIX band if that generalises better."""
+    grids = THRESHOLD_GRIDS[original.agent]
+    band = np.digitize(fit_states.vix, settings.vix_bands)
+    counts = np.bincount(band, minlength=len(settings.vix_bands) + 1)
+    banded_fits = (
+        [b for b, n in enumerate(counts) if n >= settings.min_band_states] if settings.vix_bands else []
+    )
+    per_fit = sum(len(grid) + 1 for grid in grids.values()) * settings.sweeps
+    total = per_fit * (1 + len(banded_fits))
+    with tqdm(total=total, unit="trial", desc="fit", disable=not progress, leave=False) as bar:
+        base = with_thresholds(original, original.thresholds)  # type: ignore[attr-defined]
+        single = with_thresholds(
+            original, coordinate_descent(base, fit_states, score, grids, settings.sweeps, bar)
+        )
+        heldout_single = score(single, heldout_states)
+        if not banded_fits:
+            return FitResult(single, single, None, heldout_single, float("nan"))
+        sets = [single.thresholds] * len(counts)  # type: ignore[attr-defined]
+        for b in banded_fits:
+            sets[b] = coordinate_descent(
+                single, fit_states.subset(band == b), score, grids, settings.sweeps, bar
+            )
+    regime = REGIME_TYPES[original.agent]
+    regimes = tuple(regime(vix_below=v, thresholds=t) for v, t in zip(settings.vix_bands, sets, strict=False))
+    banded = with_thresholds(original, sets[-1], regimes)
+    heldout_banded = score(banded, heldout_states)
+    chosen = banded if heldout_banded >= heldout_single + settings.margin else single
+    return FitResult(chosen, single, banded, heldout_single, heldout_banded)
