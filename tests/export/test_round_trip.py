@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from tests.export.conftest import TRUE_COUNTER_TRIGGER, TRUE_ROLL_DELTA
-from thetagym.export import THRESHOLD_GRIDS, ExportResult
-from thetagym.policies.rules import DynamicExposureConfig
+import dataclasses
+
+from tests.export.conftest import ROOT, TRUE_COUNTER_TRIGGER, TRUE_ROLL_DELTA
+from thetagym.env.config import resolve_config
+from thetagym.export import THRESHOLD_GRIDS, ExportResult, FitSettings, export_thresholds
+from thetagym.policies.rules import AlvhConfig, DynamicExposureConfig, build_rule_agent, load_rule_config
 
 
 def _step(name: str) -> float:
@@ -52,3 +55,28 @@ def test_fidelity_names_every_part_and_decision(round_trip: ExportResult) -> Non
     assert len(rolls) == 1 and rolls["policy"].iloc[0] > 0
     assert {"exported_agreement", "original_agreement"} <= set(table.columns)
     assert 0 < round_trip.heldout_states <= 8 * 15 * 4  # 8 held-out episodes of 15 days, 4 bars a day
+
+
+def test_alvh_hedge_band_and_ladder_are_recovered() -> None:
+    """alvh with hedge_band 0.30 and ladder_days 4 (defaults 0.15, 5) on the condor-ladder book.
+    Tolerance one grid step (0.05, 0.5 days): the youngest condor's age moves in bars of a quarter
+    day and a ladder opening also needs the market gates to pass, so ages next to the truth may
+    never meet an opening decision and the agreement is flat over the step below it."""
+    rules = ROOT / "configs" / "rules" / "alvh.yaml"
+    env = resolve_config(ROOT / "configs" / "env" / "alvh_condor_ladder.yaml", {"episode_days": 21})
+    original = load_rule_config(rules)
+    assert isinstance(original, AlvhConfig)
+    known = dataclasses.replace(
+        original,
+        regimes=(),
+        thresholds=dataclasses.replace(original.thresholds, hedge_band=0.3, ladder_days=4.0),
+    )
+    policy = build_rule_agent(known, env.book)
+    result = export_thresholds(
+        policy, rules, env, tuple(range(12)), tuple(range(50, 56)), FitSettings(sweeps=2)
+    )
+    fitted = result.config
+    assert isinstance(fitted, AlvhConfig)
+    assert abs(fitted.thresholds.hedge_band - 0.3) <= 0.05 + 1e-9
+    assert abs(fitted.thresholds.ladder_days - 4.0) <= 0.5 + 1e-9
+    assert result.agreement("exported") > result.agreement("original")

@@ -146,11 +146,7 @@ def export_thresholds(
     write_rule_config(result.config, original, lines, out, force)
     click.echo(f"decision agreement with the policy on {result.heldout_states} held-out states:")
     click.echo(format_table(result.fidelity))
-    choice = "one set per VIX band" if result.fit.uses_regimes else "one threshold set"
-    click.echo(
-        f"regimes: {choice} (held-out balanced agreement {result.fit.heldout_single:.3f} with one set, "
-        f"{result.fit.heldout_banded:.3f} per band)"
-    )
+    click.echo(f"regimes: {result.fit.describe()}")
     if not no_evaluation:
         agents = (
             AgentSpec(name=policy.name, model=agent_dir),

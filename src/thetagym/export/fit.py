@@ -59,6 +59,17 @@ class FitResult:
     def uses_regimes(self) -> bool:
         return self.config is self.banded
 
+    def describe(self) -> str:
+        """The regime choice in words, with the held-out balanced agreements behind it."""
+        single = f"held-out balanced agreement {self.heldout_single:.3f} with one set"
+        if self.banded is None:
+            return f"one threshold set (no VIX band had enough states to fit; {single})"
+        bands = ", ".join(f"{r.vix_below:g}" for r in self.banded.regimes)  # type: ignore[attr-defined]
+        choice = (
+            f"one set per VIX band (split at {bands})" if self.uses_regimes else "one set for every VIX level"
+        )
+        return f"{choice}; {single}, {self.heldout_banded:.3f} per band"
+
 
 Scorer = Callable[[RuleConfig, States], float]
 

@@ -108,12 +108,6 @@ def header(
 ) -> list[str]:
     """Provenance comment lines: ``source`` (the policy's agent folder), ``rules`` (the config
     started from), ``env``; ``evaluation``: mean measures per agent (rows) on held-out paths."""
-    fit = result.fit
-    regimes = (
-        f"one threshold set per VIX band below {', '.join(f'{r.vix_below:g}' for r in result.config.regimes)}"  # type: ignore[attr-defined]
-        if fit.uses_regimes
-        else "one threshold set for every VIX level"
-    )
     lines = [
         f"{result.config.agent} rule config exported by `thetagym export-thresholds`: its thresholds are fitted",
         "so that the rule agent reproduces the decisions of a policy. Edit and run it like any rule config.",
@@ -123,8 +117,7 @@ def header(
         f"env: {env}",
         f"fitted on {result.fit_states} states of seeds {_seeds(result.fit_seeds)}; "
         f"held out: {result.heldout_states} states of seeds {_seeds(result.heldout_seeds)}",
-        f"regimes: {regimes} (held-out balanced agreement: one set {fit.heldout_single:.3f}, "
-        f"per band {fit.heldout_banded:.3f})",
+        f"regimes: {result.fit.describe()}",
         "decision agreement with the policy on held-out states (balanced / plain):",
     ]
     for label in ("exported", "original"):
