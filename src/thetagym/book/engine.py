@@ -102,6 +102,8 @@ class Book:
         self._rows = np.arange(num_envs)
         self._legality: tuple[np.ndarray, Legality] | None = None
         self._static_legs = static_legs(self.layout, self.legs.quantity.shape)
+        self._expiry_stack = np.zeros((0, len(SCHEDULES), 0), dtype=np.int64)
+        self._expiry_market: MarketPath | None = None
 
     # ----------------------------------------------------------------------------- state access
     @property
@@ -161,6 +163,10 @@ class Book:
         rows = np.asarray(rows, dtype=np.int64).reshape(-1)
         bars = np.broadcast_to(np.asarray(bars, dtype=np.int64), rows.shape).copy()
         self._bars_per_day = market.bars_per_day
+        if self._expiry_market is market:
+            self._expiry_stack[rows] = np.stack(
+                [market.next_expiry[name][rows] for name in SCHEDULES], axis=1
+            )
         self.legs.clear(rows)
         self.cash[rows] = self.config.capital
         self.reference[rows] = 0.0
@@ -327,13 +333,22 @@ class Book:
         or -1 when the path ends first."""
         inside = from_day < market.n_days
         day = np.minimum(from_day, market.n_days - 1)
-        result = np.full(day.shape, -1, dtype=np.int64)
-        for code, name in enumerate(SCHEDULES):
-            columns = schedule == code
-            if columns.any():
-                table = market.next_expiry[name]
-                result[:, columns] = table[rows[:, None], day[:, columns]]
+        result = self._expiry_table(market)[rows[:, None], schedule, day]
         return np.where(inside, result, -1)
+
+    def _expiry_table(self, market: MarketPath) -> np.ndarray:
+        """``market.next_expiry`` stacked by schedule code, ``(n_paths, 3, n_days)``, so a look-up
+        over slots of mixed schedules is one gather. Kept per market object; :meth:`reset` copies
+        the rows of the paths it starts on (paths change only there)."""
+        table = self._expiry_stack
+        if self._expiry_market is not market or table.shape != (
+            market.n_paths,
+            len(SCHEDULES),
+            market.n_days,
+        ):
+            table = np.stack([market.next_expiry[name] for name in SCHEDULES], axis=1)
+            self._expiry_stack, self._expiry_market = table, market
+        return table
 
     def _contracts(
         self, market: MarketPath, rows: np.ndarray, bars: np.ndarray, expiry_day: np.ndarray

@@ -53,19 +53,12 @@ def legal_choices(book: Book, market: MarketPath, bars: np.ndarray) -> Legality:
     marks = book.marks
     layers = config.layers
     gross = np.abs(quantity)
-    layer_gross = layout.per_layer(gross)
-    book_gross = layer_gross.sum(axis=1)
-    structure_open = layout.per_layer(gross * layout.is_structure) > 0
-    has_legs = layer_gross > 0
     index = market.index[rows, bars]
-    layer_delta = layout.per_layer(es_equivalent_delta(config, layout, quantity, marks, index))
-    net_delta = layer_delta.sum(axis=1)
 
     # Expiries: OPEN, ROLL_CLOSER (no later than the near target) and ROLL_OUT (later).
     day = market.day_of_bar(bars)[:, None]
     option_structure = layout.is_structure & layout.is_option
     open_expiry = book.next_expiry_day(market, rows, layout.schedule, day + layout.open_days)
-    open_ok = layout.per_layer(option_structure & (open_expiry < 0)) == 0
     current_day = market.day_of_bar(book.expiry_bar)
     near = book.next_expiry_day(market, rows, layout.schedule, day + layout.near_days)
     near_expiry_day = np.where((near >= 0) & (near < current_day), near, current_day)
@@ -73,11 +66,9 @@ def legal_choices(book: Book, market: MarketPath, bars: np.ndarray) -> Legality:
         market, rows, layout.schedule, np.maximum(day + layout.open_days, current_day + 1)
     )
     held_options = option_structure & (quantity != 0)
-    out_ok = layout.per_layer(held_options & (out_expiry_day < 0)) == 0
     short_delta = np.where(held_options & (quantity < 0), np.abs(marks.delta), 0.0)
     deep = short_delta >= config.assignment_min_delta
     deep &= layout.is_es
-    threatened = layout.per_layer((short_delta > np.abs(layout.delta_target)) & held_options) > 0
 
     # Counter-trades: direction in the counter instrument's units, and the move since opening.
     reference = book.reference
@@ -98,13 +89,54 @@ def legal_choices(book: Book, market: MarketPath, bars: np.ndarray) -> Legality:
     counter_new = counter_held + direction * counter_size
     counter_growth = np.abs(counter_new) - np.abs(counter_held)
 
+    # Every per-layer sum the rules need, in one product with the layer map.
+    by_slot = [
+        gross,
+        gross * layout.is_structure,
+        es_equivalent_delta(config, layout, quantity, marks, index),
+        option_structure & (open_expiry < 0),
+        held_options & (out_expiry_day < 0),
+        (short_delta > np.abs(layout.delta_target)) & held_options,
+        deep,
+    ]
+    guard = config.guard
+    if guard.enabled:
+        # Rule 5 and 6 inputs: linear margin estimates per contract and losing legs at their cap.
+        scan = config.margin.scan_range
+        vix_scale = abs(config.vix_beta)
+        price = np.where(
+            layout.is_es,
+            index[:, None],
+            np.where(
+                layout.is_etp,
+                etp_price[:, layout.layer],
+                market.vix[rows, bars][:, None],
+            ),
+        )
+        unit_risk = layout.multiplier * price * scan * np.where(layout.is_es, 1.0, vix_scale)
+        unit_risk = unit_risk * np.where(layout.is_option, np.abs(layout.delta_target), 1.0)
+        losing = (quantity * (marks.price - book.entry_price) < 0) & (
+            gross >= limits["leg_cap"][layout.layer]
+        )
+        by_slot += [unit_risk * layout.standard_size * layout.is_structure, losing]
+    sums = layout.per_layer(np.stack(by_slot, axis=1))
+    layer_gross = sums[:, 0]
+    book_gross = layer_gross.sum(axis=1)
+    structure_open = sums[:, 1] > 0
+    has_legs = layer_gross > 0
+    net_delta = sums[:, 2].sum(axis=1)
+    open_ok = sums[:, 3] == 0
+    out_ok = sums[:, 4] == 0
+    threatened = sums[:, 5] > 0
+    has_deep = sums[:, 6] > 0
+
     legal = np.zeros((book.num_envs, book.n_layers + 1, N_LAYER_ACTIONS), dtype=bool)
     part = legal[:, : book.n_layers]
     part[..., LayerAction.HOLD] = True
     rollable = book.has_options & structure_open
     part[..., LayerAction.ROLL_CLOSER] = rollable
     part[..., LayerAction.ROLL_OUT] = rollable & out_ok
-    part[..., LayerAction.ACCEPT_ASSIGNMENT] = layout.per_layer(deep) > 0
+    part[..., LayerAction.ACCEPT_ASSIGNMENT] = has_deep
     part[..., LayerAction.CLOSE] = has_legs
     part[..., LayerAction.OPEN] = open_ok
     part[..., LayerAction.OPEN_COUNTER] = has_legs & (direction != 0)
@@ -123,30 +155,14 @@ def legal_choices(book: Book, market: MarketPath, bars: np.ndarray) -> Legality:
         balancer[:, BalancerAction.FLATTEN] = has_legs[:, book.hedge_layer]
 
     opposite_wing = np.zeros((book.num_envs, book.n_layers), dtype=bool)
-    guard = config.guard
     if guard.enabled:
         max_contracts = limits["max_contracts"]
         open_size = limits["open_size"]
         counter_max = limits["counter_max"]
-        leg_cap = limits["leg_cap"]
-
-        # Rule 5 inputs: headroom and linear margin estimates per contract.
         equity = book.equity()
         headroom = guard.margin_cap * equity - book.margin_requirement
-        scan = config.margin.scan_range
-        vix_scale = abs(config.vix_beta)
-        price = np.where(
-            layout.is_es,
-            index[:, None],
-            np.where(
-                layout.is_etp,
-                etp_price[:, layout.layer],
-                market.vix[rows, bars][:, None],
-            ),
-        )
-        unit_risk = layout.multiplier * price * scan * np.where(layout.is_es, 1.0, vix_scale)
-        unit_risk = unit_risk * np.where(layout.is_option, np.abs(layout.delta_target), 1.0)
-        open_estimate = layout.per_layer(unit_risk * layout.standard_size * layout.is_structure)
+        open_estimate = sums[:, 7]
+        capped_loser = sums[:, 8] > 0
         counter_estimate = unit_risk[:, layout.counter_slot] * np.maximum(counter_growth, 0.0)
 
         # OPEN: rules 1, 3, 5, 6 and "not already open".
@@ -157,8 +173,6 @@ def legal_choices(book: Book, market: MarketPath, bars: np.ndarray) -> Legality:
         opposite_wing = ((net_delta > band)[:, None] & book.sells_calls) | (
             (net_delta < -band)[:, None] & book.sells_puts
         )
-        losing = (quantity * (marks.price - book.entry_price) < 0) & (gross >= leg_cap[layout.layer])
-        capped_loser = layout.per_layer(losing) > 0
         part[..., LayerAction.OPEN] &= (
             fits & ~opposite_wing & (open_estimate <= headroom[:, None]) & ~capped_loser & ~structure_open
         )
