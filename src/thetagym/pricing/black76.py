@@ -74,6 +74,13 @@ def _is_zero(value: ArrayLike) -> bool:
     return isinstance(value, int | float) and value == 0.0
 
 
+def _omega(is_call: ArrayLike) -> FloatArray:
+    """+1.0 for calls, -1.0 for puts (``2 is_call - 1``: cheaper than ``np.where`` on small arrays)."""
+    omega = np.multiply(is_call, 2.0)
+    omega -= 1.0
+    return omega
+
+
 def _standardise(
     forward: Any, strike: Any, time_to_expiry: Any, volatility: Any
 ) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray]:
@@ -256,20 +263,24 @@ def black76_greeks(
     >>> g.price, g.delta, g.gamma
     (array([100.,   0.,   0.]), array([1. , 0.5, 0. ]), array([0., 0., 0.]))
     """
+    # Lean on purpose (the env prices every bar): in-place updates of fresh temporaries, and
+    # omega = 2 is_call - 1 rather than np.where. Same operations, in the same order, as the
+    # single-Greek functions above, so results match them to the last bit.
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         forward, time_to_expiry, sqrt_time, std, d1 = _standardise(
             forward, strike, time_to_expiry, volatility
         )
         discounted = not _is_zero(rate)
-        omega = np.where(is_call, 1.0, -1.0)
+        omega = _omega(is_call)
         delta = omega * ndtr(omega * d1)
         cdf2 = omega * ndtr(omega * (d1 - std))
-        density = np.exp(-0.5 * d1 * d1)
+        density = np.exp(-0.5 * np.square(d1))
         if discounted:
             discount = np.exp(-np.multiply(rate, time_to_expiry))
             delta = delta * discount
             cdf2 = cdf2 * discount
-            density = density * (_INV_SQRT_2PI * discount)
+            discount *= _INV_SQRT_2PI
+            density = density * discount
         else:
             density *= _INV_SQRT_2PI
         price = forward * delta
