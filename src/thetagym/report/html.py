@@ -212,7 +212,7 @@ def _measure_table(summary_table: pd.DataFrame, colours: Mapping[str, str], inte
                 f"{format_number(row[f'{m}_high'])}]</span></td>"
                 for m in measures
             )
-            episodes = f"<td>{format_number(row[n_columns].max())}</td>" if n_columns else ""
+            episodes = f"<td>{int(row[n_columns].max())}</td>" if n_columns else ""
             swatch = f'<span class="swatch" style="background: {colours[row["agent"]]}"></span>'
             lines.append(f'<tr><td class="agent">{swatch}{escape(row["agent"])}</td>{episodes}{cells}</tr>')
         bodies.append("<tbody>" + "\n".join(lines) + "</tbody>")
