@@ -27,6 +27,7 @@ half of the cost of :func:`black76_greeks`.
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -72,6 +73,28 @@ class Greeks(NamedTuple):
 def _is_zero(value: ArrayLike) -> bool:
     """True for a plain scalar zero: lets the kernels skip the discounting work."""
     return isinstance(value, int | float) and value == 0.0
+
+
+_BLOCK_SIZE = 8192
+"""Options per block when a call is evaluated in blocks: the temporaries of one block stay in the
+CPU cache (on 342,000 options, blocks of 8,192 are about 1.8x faster than one pass)."""
+
+
+def _blocks(*args: Any) -> tuple[list[Any], tuple[int, ...], list[slice]] | None:
+    """For a forward or volatility of more than 2 x :data:`_BLOCK_SIZE` elements: (the inputs broadcast
+    to their common shape, scalars left as they are, so a plain zero rate stays a fast path; the
+    shape; slices of the first axis of about ``_BLOCK_SIZE`` elements each). None otherwise."""
+    # A cheap test first (the env's usual case): the forward and the volatility carry the full
+    # shape in every thetagym call; other callers at worst miss the speed-up, never a result.
+    if np.size(args[0]) <= 2 * _BLOCK_SIZE and np.size(args[3]) <= 2 * _BLOCK_SIZE:
+        return None
+    shape = np.broadcast_shapes(*(np.shape(a) for a in args))
+    size = math.prod(shape)
+    if len(shape) == 0 or shape[0] < 2:
+        return None
+    arrays = [a if np.ndim(a) == 0 else np.broadcast_to(a, shape) for a in args]
+    step = max(1, _BLOCK_SIZE // (size // shape[0]))
+    return arrays, shape, [slice(start, start + step) for start in range(0, shape[0], step)]
 
 
 def _omega(is_call: ArrayLike) -> FloatArray:
@@ -131,6 +154,13 @@ def black76_price(
     >>> black76_price(5000.0, [4800.0, 5000.0], 0.0, 0.2, False)
     array([0., 0.])
     """
+    blocks = _blocks(forward, strike, time_to_expiry, volatility, is_call, rate)
+    if blocks is not None:
+        arrays, shape, slices = blocks
+        out = np.empty(shape)
+        for part in slices:
+            out[part] = black76_price(*(a if np.ndim(a) == 0 else a[part] for a in arrays))
+        return out
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         forward, time_to_expiry, _, std, d1 = _standardise(forward, strike, time_to_expiry, volatility)
         omega = np.where(is_call, 1.0, -1.0)
@@ -263,6 +293,15 @@ def black76_greeks(
     >>> g.price, g.delta, g.gamma
     (array([100.,   0.,   0.]), array([1. , 0.5, 0. ]), array([0., 0., 0.]))
     """
+    blocks = _blocks(forward, strike, time_to_expiry, volatility, is_call, rate)
+    if blocks is not None:
+        arrays, shape, slices = blocks
+        outputs = tuple(np.empty(shape) for _ in Greeks._fields)
+        for part in slices:
+            greeks = black76_greeks(*(a if np.ndim(a) == 0 else a[part] for a in arrays))
+            for output, value in zip(outputs, greeks, strict=True):
+                output[part] = value
+        return Greeks(*outputs)
     # Lean on purpose (the env prices every bar): in-place updates of fresh temporaries, and
     # omega = 2 is_call - 1 rather than np.where. Same operations, in the same order, as the
     # single-Greek functions above, so results match them to the last bit.
