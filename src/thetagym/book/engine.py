@@ -352,9 +352,10 @@ class Book:
 
     def _contracts(
         self, market: MarketPath, rows: np.ndarray, bars: np.ndarray, expiry_day: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(strike, expiry bar, underlying bar) of the standard contract of every slot expiring on
-        ``expiry_day`` (options); futures take the front quarter, ETP shares never expire."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        """(strike, expiry bar, underlying bar, underlying price or None) of the standard contract
+        of every slot expiring on ``expiry_day`` (options); futures take the front quarter, ETP
+        shares never expire. The underlying price is computed only for books with options."""
         layout = self.layout
         option_expiry = market.close_bar(np.maximum(expiry_day, 0))
         quarter_day = market.next_expiry["quarterly"][
@@ -373,8 +374,8 @@ class Book:
             tau = years_between(market, bars, expiry_bar)
             strike = self.valuation.strike_for_delta(market, rows, bars, forward, tau)
         else:
-            strike = np.zeros(expiry_bar.shape)
-        return strike, expiry_bar, underlying_bar
+            strike, forward = np.zeros(expiry_bar.shape), None
+        return strike, expiry_bar, underlying_bar, forward
 
     def _execute(
         self,
@@ -405,10 +406,12 @@ class Book:
         if restriking.size:
             # New contracts are priced only in the envs that restrike (every step is row-wise).
             sub, sub_rows, sub_bars = restrike[restriking], rows[restriking], bars[restriking]
-            new_strike, new_expiry, new_underlying = self._contracts(
+            new_strike, new_expiry, new_underlying, forward = self._contracts(
                 market, sub_rows, sub_bars, orders.expiry_day[restriking]
             )
-            fresh = self.valuation.mark(market, sub_rows, sub_bars, new_strike, new_expiry, new_underlying)
+            fresh = self.valuation.mark(
+                market, sub_rows, sub_bars, new_strike, new_expiry, new_underlying, forward
+            )
             sub_trade = new_trade[restriking]
             cash_flow[restriking] += (sub_trade * fresh.price) @ layout.multiplier
             if charge:

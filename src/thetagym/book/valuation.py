@@ -126,9 +126,12 @@ class Valuation:
         strike: np.ndarray,
         expiry_bar: np.ndarray,
         underlying_bar: np.ndarray,
+        forward: np.ndarray | None = None,
     ) -> Marks:
-        """Mid prices and Greeks of every slot of envs ``rows`` at bars ``bars`` (one Greeks call)."""
-        forward = self.underlying(market, rows, bars, expiry_bar, underlying_bar)
+        """Mid prices and Greeks of every slot of envs ``rows`` at bars ``bars`` (one Greeks call).
+        ``forward``: the legs' :meth:`underlying` at these bars, when the caller has it already."""
+        if forward is None:
+            forward = self.underlying(market, rows, bars, expiry_bar, underlying_bar)
         time_to_expiry = years_between(market, bars, expiry_bar)
         volatility = self.volatility(market, rows, bars, strike, forward, time_to_expiry)
         greeks = black76_greeks(forward, strike, time_to_expiry, volatility, self.is_call, market.rate)
