@@ -40,17 +40,15 @@ def attribute(
     """
     exposure = quantity * layout.multiplier
     move = end.underlying - start.underlying
-    parts = np.stack(
+    by_layer = layout.per_layer_many(
         (
-            start.theta * bar_years,
-            start.delta * move,
-            0.5 * start.gamma * move * move,
-            start.vega * (end.volatility - start.volatility),
-            end.price - start.price,
-        ),
-        axis=1,
-    )  # (envs, 5, slots)
-    by_layer = (parts * exposure[:, None, :]) @ layout.layer_onehot  # (envs, 5, layers)
+            (start.theta * bar_years) * exposure,
+            (start.delta * move) * exposure,
+            (0.5 * start.gamma * move * move) * exposure,
+            (start.vega * (end.volatility - start.volatility)) * exposure,
+            (end.price - start.price) * exposure,
+        )
+    )  # (envs, 5, layers)
     result = np.empty((quantity.shape[0], layout.n_layers, len(ATTRIBUTION)))
     result[:, :, :COSTS] = np.moveaxis(by_layer[:, :4], 1, 2)
     result[:, :, COSTS] = costs

@@ -119,7 +119,7 @@ def legal_choices(book: Book, market: MarketPath, bars: np.ndarray) -> Legality:
             gross >= limits["leg_cap"][layout.layer]
         )
         by_slot += [unit_risk * layout.standard_size * layout.is_structure, losing]
-    sums = layout.per_layer(np.stack(by_slot, axis=1))
+    sums = layout.per_layer_many(by_slot)
     layer_gross = sums[:, 0]
     book_gross = layer_gross.sum(axis=1)
     structure_open = sums[:, 1] > 0
@@ -149,7 +149,7 @@ def legal_choices(book: Book, market: MarketPath, bars: np.ndarray) -> Legality:
         hedge = layers[book.hedge_layer]
         hedge_slot = int(layout.extra_slot[book.hedge_layer])
         held = quantity[:, hedge_slot]
-        hedge_new = np.stack((held + hedge.balancer_step, held - hedge.balancer_step), axis=1)
+        hedge_new = held[:, None] + np.array([hedge.balancer_step, -hedge.balancer_step])
         balancer[:, BalancerAction.SHIFT_BULL] = True
         balancer[:, BalancerAction.SHIFT_BEAR] = True
         balancer[:, BalancerAction.FLATTEN] = has_legs[:, book.hedge_layer]

@@ -93,19 +93,16 @@ def build_view(
     exposure = quantity * layout.multiplier
     gross = np.abs(quantity)
     # Every per-layer sum in one stacked product with the layer map: (n_envs, 8, n_layers).
-    sums = layout.per_layer(
-        np.stack(
-            (
-                es_equivalent_delta(config, layout, quantity, marks, index),
-                np.where(layout.is_es, exposure * marks.gamma / ES_MULTIPLIER, 0.0),
-                exposure * marks.vega / 100.0,
-                exposure * marks.theta / TRADING_DAYS_PER_YEAR,
-                exposure * (marks.price - legs["entry_price"][:, :slots]),
-                gross,
-                np.where(layout.is_counter, gross, 0.0),
-                np.where(layout.is_structure, gross, 0.0),
-            ),
-            axis=1,
+    sums = layout.per_layer_many(
+        (
+            es_equivalent_delta(config, layout, quantity, marks, index),
+            np.where(layout.is_es, exposure * marks.gamma / ES_MULTIPLIER, 0.0),
+            exposure * marks.vega / 100.0,
+            exposure * marks.theta / TRADING_DAYS_PER_YEAR,
+            exposure * (marks.price - legs["entry_price"][:, :slots]),
+            gross,
+            np.where(layout.is_counter, gross, 0.0),
+            np.where(layout.is_structure, gross, 0.0),
         )
     )
     greeks = sums[:, :4]
@@ -120,7 +117,9 @@ def build_view(
     # Most threatened: smallest |z| signed towards the money (calls: K above F is positive).
     distance = np.where(short_option, np.where(layout.is_call, std, -std), _NONE)
     days = np.where(short_option, (legs["expiry_bar"][:, :slots] - bars[:, None]) / bars_per_day, _NONE)
-    nearest = layout.layer_min(np.stack((distance, days), axis=1), _NONE)  # (n_envs, 2, n_layers)
+    both = np.empty((quantity.shape[0], 2, slots))
+    both[:, 0], both[:, 1] = distance, days
+    nearest = layout.layer_min(both, _NONE)  # (n_envs, 2, n_layers)
     nearest = np.where(nearest < _NONE, nearest, 0.0)
     arrays = {
         "delta": greeks[:, 0],
