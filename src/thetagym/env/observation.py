@@ -175,7 +175,8 @@ class ObservationBuilder:
         :func:`market_features` at the current bars)."""
         n_envs = index.shape[0]
         observation = np.empty((n_envs, self.size), dtype=np.float32)
-        np.stack(
+        _fill_columns(
+            self._layers,
             (
                 view.delta,
                 view.gamma * (index * index)[:, None],
@@ -188,13 +189,12 @@ class ObservationBuilder:
                 view.counter_contracts,
                 view.is_open,
             ),
-            axis=-1,
-            out=self._layers,
         )
         flat_layers = self._layers.reshape(n_envs, self._split)
         np.multiply(flat_layers, self._layer_scale.reshape(self._split), out=observation[:, : self._split])
         margin_use = view.margin_requirement / np.maximum(view.equity, 1.0)
-        np.stack(
+        _fill_columns(
+            self._book,
             (
                 view.net_delta,
                 view.net_gamma * index * index,
@@ -204,10 +204,15 @@ class ObservationBuilder:
                 drawdown,
                 view.equity - self.capital,
             ),
-            axis=-1,
-            out=self._book,
         )
         np.multiply(self._book, self._book_scale, out=observation[:, self._split : self._market])
         observation[:, self._market :] = market_row
         np.clip(observation, -self.clip, self.clip, out=observation)
         return observation
+
+
+def _fill_columns(out: np.ndarray, columns: Sequence[np.ndarray]) -> None:
+    """``out[..., k] = columns[k]``: what ``np.stack(columns, axis=-1, out=out)`` does, without its
+    Python-level overhead (about 15 us a call, a few per cent of a single-env step)."""
+    for position, column in enumerate(columns):
+        out[..., position] = column
