@@ -23,27 +23,15 @@ from matplotlib.figure import Figure
 
 from thetagym import __version__
 from thetagym.evaluate.bootstrap import summary_measures
+from thetagym.measures import SUMMARY_FIELDS
 from thetagym.report import figures
 
 MEASURE_ORDER = (
-    "theta_accrued",
-    "pnl",
-    "total_return",
-    "theta_capture",
-    "max_drawdown",
-    "annualised_return",
-    "calmar",
+    *(field for field in SUMMARY_FIELDS if field not in ("steps", "margin_call", "reward")),
     "cvar_5",
-    "spiral_index",
-    "blocked",
-    "adds_blocked",
-    "margin_peak",
-    "rolls",
-    "assignments",
-    "counter_trades",
 )
-"""Display order of the known measures (names of :data:`thetagym.measures.SUMMARY_FIELDS` and
-``cvar_5``); any other measure follows, alphabetically."""
+"""Display order of the known measures: the episode summary's, then CVaR; any other measure
+follows, alphabetically."""
 
 FIGURE_IDS = ("theta-vs-drawdown", "equity-drawdown", "gross-contracts", "attribution")
 
