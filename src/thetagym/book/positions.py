@@ -112,6 +112,8 @@ class SlotLayout:
             extra_slot=np.array(extra_slot, dtype=np.int64),
             layer_slots=_layer_slots(slot_layer, n_layers),
         )
+        if np.any(np.diff(slot_layer) < 0) or np.bincount(slot_layer, minlength=n_layers).min() == 0:
+            raise AssertionError("slots must be numbered layer by layer, every layer owning one or more")
         for value in vars(layout).values():
             if isinstance(value, np.ndarray):
                 value.setflags(write=False)
@@ -152,22 +154,28 @@ class SlotLayout:
         return np.asarray(values @ self.layer_onehot)
 
     def per_layer_many(self, parts: Sequence[np.ndarray]) -> np.ndarray:
-        """Sum each of ``k`` ``(n_envs, n_slots)`` arrays (bool or float; ``(n_slots,)`` rows
-        broadcast) over each layer's slots in one product: ``(n_envs, k, n_layers)``.
+        """Sum each of ``k`` ``(n_envs, n_slots)`` arrays (bool or float; after the first,
+        ``(n_slots,)`` rows broadcast) over each layer's slots in one product:
+        ``(n_envs, k, n_layers)``.
 
         Filling one buffer and one 2-D product cost far less than ``np.stack`` and ``k`` products
         on the env's small arrays."""
-        n_envs = max(np.shape(part)[0] if np.ndim(part) == 2 else 1 for part in parts)
+        n_envs = parts[0].shape[0]
         stacked = np.empty((n_envs, len(parts), self.n_slots))
         for position, part in enumerate(parts):
             stacked[:, position] = part
         sums = stacked.reshape(-1, self.n_slots) @ self.layer_onehot
         return np.asarray(sums.reshape(n_envs, len(parts), self.n_layers))
 
-    def layer_min(self, values: np.ndarray, empty: float) -> np.ndarray:
-        """Minimum of ``(..., n_slots)`` values over each layer's slots, ``(..., n_layers)``."""
-        padded = np.concatenate((values, np.full((*values.shape[:-1], 1), empty)), axis=-1)
-        return np.asarray(padded[..., self.layer_slots].min(axis=-1))
+    def layer_min(self, values: np.ndarray) -> np.ndarray:
+        """Minimum of ``(..., n_slots)`` values over each layer's slots, ``(..., n_layers)``: one
+        ``np.minimum.reduceat`` (a layer's slots are contiguous and never empty)."""
+        return np.asarray(np.minimum.reduceat(values, self.layer_start, axis=-1))
+
+    @functools.cached_property
+    def layer_start(self) -> np.ndarray:
+        """First slot of each layer (slots are numbered layer by layer)."""
+        return np.searchsorted(self.layer, np.arange(self.n_layers))
 
 
 def _layer_slots(layer: np.ndarray, n_layers: int) -> np.ndarray:

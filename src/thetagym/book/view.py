@@ -105,6 +105,7 @@ def build_view(
             np.where(layout.is_structure, gross, 0.0),
         )
     )
+    sums.setflags(write=False)  # new arrays: read-only in place (their slices inherit it)
     greeks = sums[:, :4]
     net = greeks.sum(axis=2)
     short_option = (quantity < 0) & layout.is_option
@@ -119,8 +120,11 @@ def build_view(
     days = np.where(short_option, (legs["expiry_bar"][:, :slots] - bars[:, None]) / bars_per_day, _NONE)
     both = np.empty((quantity.shape[0], 2, slots))
     both[:, 0], both[:, 1] = distance, days
-    nearest = layout.layer_min(both, _NONE)  # (n_envs, 2, n_layers)
+    nearest = layout.layer_min(both)  # (n_envs, 2, n_layers)
     nearest = np.where(nearest < _NONE, nearest, 0.0)
+    is_open = sums[:, 7] > 0
+    for computed in (net, nearest, is_open):
+        computed.setflags(write=False)
     arrays = {
         "delta": greeks[:, 0],
         "gamma": greeks[:, 1],
@@ -131,11 +135,14 @@ def build_view(
         "unrealised_pnl": sums[:, 4],
         "contracts": sums[:, 5],
         "counter_contracts": sums[:, 6],
-        "is_open": sums[:, 7] > 0,
+        "is_open": is_open,
         "net_delta": net[:, 0],
         "net_gamma": net[:, 1],
         "net_vega": net[:, 2],
         "net_theta": net[:, 3],
+    }
+    # Arrays the caller owns (the live leg arrays among them) are handed out as read-only views.
+    given = {
         "margin_requirement": margin_requirement,
         "equity": equity,
         "cash": cash,
@@ -144,8 +151,9 @@ def build_view(
         "quantity": legs["quantity"],
         "entry_price": legs["entry_price"],
     }
-    arrays = {name: _readonly(np.asarray(value)) for name, value in arrays.items()}
-    return BookView(**arrays, **static)
+    return BookView(
+        **arrays, **{name: _readonly(np.asarray(value)) for name, value in given.items()}, **static
+    )
 
 
 def static_legs(layout: SlotLayout, shape: tuple[int, ...]) -> dict[str, np.ndarray]:
