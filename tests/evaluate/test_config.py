@@ -135,3 +135,21 @@ def test_agents_need_one_source_and_unique_names(tmp_path, env_file, rules_file)
 def test_shipped_configs_load(name):
     config = load_evaluation_config(ROOT / "configs" / "evaluate" / name)
     assert config.agents
+
+
+def test_an_agent_may_run_its_own_book_on_the_common_paths() -> None:
+    from thetagym.evaluate.runner import plan
+
+    root = Path(__file__).resolve().parents[2]
+    config = load_evaluation_config(root / "experiments/spiral/evaluate.yaml")
+    tasks = plan(config)
+    envs = {task.agent.name: task.env.name for task in tasks}
+    assert envs == {
+        "naive_guard_on": "default.yaml",
+        "naive_guard_off": "default_guard_off.yaml",
+        "rolling_guard_off": "default_guard_off.yaml",
+    }
+    seeds = {
+        task.agent.name: (task.scenario.label, task.seeds) for task in tasks if task.scenario.label == "crash"
+    }
+    assert len(set(seeds.values())) == 1

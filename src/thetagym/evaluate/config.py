@@ -36,6 +36,9 @@ class AgentSpec:
     name: str
     rules: Path | None = setting(None, doc="rule config YAML (configs/rules/*.yaml)")
     model: Path | None = setting(None, doc="trained agent folder (agents/<name>/)")
+    env: Path | None = setting(
+        None, doc="this agent's own book (e.g. the guard switched off); empty: the evaluation's env"
+    )
 
     def __post_init__(self) -> None:
         given = [kind for kind in AGENT_KINDS if getattr(self, kind) is not None]
@@ -194,10 +197,11 @@ def _check_scenario(spec: ScenarioSpec, base: Path | None, where: str) -> Scenar
 def _check_agent(agent: AgentSpec, base: Path | None, where: str) -> AgentSpec:
     """``agent`` with its file or folder resolved; ``where`` as for :func:`_check_scenario`."""
     path = _existing(agent.path, base, f"{where}.{agent.kind}'", folder=agent.kind == "model")
+    env = None if agent.env is None else _existing(agent.env, base, f"{where}.env'", folder=False)
     return (
-        dataclasses.replace(agent, rules=path)
+        dataclasses.replace(agent, rules=path, env=env)
         if agent.kind == "rules"
-        else dataclasses.replace(agent, model=path)
+        else dataclasses.replace(agent, model=path, env=env)
     )
 
 

@@ -64,13 +64,14 @@ class EvaluationResult:
 
 
 def plan(config: EvaluationConfig) -> list[Task]:
-    """The tasks of ``config``: agents in order, each over every scenario; a trace of the first
-    seed of the first scenario for every agent."""
+    """The tasks of ``config``: agents in order, each over every scenario and in its own env when it
+    names one (the market paths stay common: they depend on the seeds and the market, not the book);
+    a trace of the first seed of the first scenario for every agent."""
     tasks = []
     for agent in config.agents:
         for k, scenario in enumerate(config.scenario_specs):
             seeds = tuple(episode_seed(config.seed, k, e) for e in range(config.episodes))
-            tasks.append(Task(agent, scenario, config.env, seeds, config.days, trace=k == 0))
+            tasks.append(Task(agent, scenario, agent.env or config.env, seeds, config.days, trace=k == 0))
     return tasks
 
 
