@@ -81,9 +81,9 @@ CPU cache (on 342,000 options, blocks of 8,192 are about 1.8x faster than one pa
 
 
 def _blocks(*args: Any) -> tuple[list[Any], tuple[int, ...], list[slice]] | None:
-    """For a forward or volatility of more than 2 x :data:`_BLOCK_SIZE` elements: (the inputs broadcast
-    to their common shape, scalars left as they are, so a plain zero rate stays a fast path; the
-    shape; slices of the first axis of about ``_BLOCK_SIZE`` elements each). None otherwise."""
+    """For a forward or volatility of more than 2 x :data:`_BLOCK_SIZE` elements: (the inputs,
+    each indexable by a block's slice; the broadcast shape; slices of the first axis of about
+    ``_BLOCK_SIZE`` elements each). None otherwise."""
     # A cheap test first (the env's usual case): the forward and the volatility carry the full
     # shape in every thetagym call; other callers at worst miss the speed-up, never a result.
     if np.size(args[0]) <= 2 * _BLOCK_SIZE and np.size(args[3]) <= 2 * _BLOCK_SIZE:
@@ -92,9 +92,24 @@ def _blocks(*args: Any) -> tuple[list[Any], tuple[int, ...], list[slice]] | None
     size = math.prod(shape)
     if len(shape) == 0 or shape[0] < 2:
         return None
-    arrays = [a if np.ndim(a) == 0 else np.broadcast_to(a, shape) for a in args]
+    # Only inputs that run along the first axis are cut; the others (a strike of shape (n, k, 1)
+    # against scenarios (n, k, 16) keeps its leading axis, an (k, 1) is_call has none) are cut or
+    # passed whole so they keep broadcasting: work on them stays at their own size.
+    arrays = [
+        np.asarray(a) if np.ndim(a) == len(shape) and np.shape(a)[0] == shape[0] else _Whole(a) for a in args
+    ]
     step = max(1, _BLOCK_SIZE // (size // shape[0]))
     return arrays, shape, [slice(start, start + step) for start in range(0, shape[0], step)]
+
+
+class _Whole:
+    """An input passed whole to every block (``_Whole(a)[part]`` is ``a``)."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __getitem__(self, part: slice) -> Any:
+        return self.value
 
 
 def _omega(is_call: ArrayLike) -> FloatArray:
@@ -159,7 +174,7 @@ def black76_price(
         arrays, shape, slices = blocks
         out = np.empty(shape)
         for part in slices:
-            out[part] = black76_price(*(a if np.ndim(a) == 0 else a[part] for a in arrays))
+            out[part] = black76_price(*(a[part] for a in arrays))
         return out
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         forward, time_to_expiry, _, std, d1 = _standardise(forward, strike, time_to_expiry, volatility)
@@ -298,7 +313,7 @@ def black76_greeks(
         arrays, shape, slices = blocks
         outputs = tuple(np.empty(shape) for _ in Greeks._fields)
         for part in slices:
-            greeks = black76_greeks(*(a if np.ndim(a) == 0 else a[part] for a in arrays))
+            greeks = black76_greeks(*(a[part] for a in arrays))
             for output, value in zip(outputs, greeks, strict=True):
                 output[part] = value
         return Greeks(*outputs)
