@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from thetagym.report import attribution_table, plot_simulation
+from thetagym.report import agent_colours, attribution_table, plot_simulation
 
-from .conftest import COMPONENTS, LAYERS
+from .conftest import AGENTS, COMPONENTS, LAYERS
 
 
 def test_plot_simulation_writes_its_three_pngs(tmp_path: Path, traces: dict[str, pd.DataFrame]) -> None:
@@ -32,3 +32,23 @@ def test_attribution_table_averages_episode_columns(episodes: pd.DataFrame, trac
         & (episodes["scenario"] == episodes["scenario"].iloc[0])
     ][f"attr_{LAYERS[0]}_theta"].mean()
     assert np.isclose(float(row["pnl"].iloc[0]), expected)
+
+
+def test_attribution_falls_back_to_the_trace_sums(episodes: pd.DataFrame, traces) -> None:
+    table = attribution_table(episodes[["agent", "scenario", "pnl"]], traces)
+    assert set(table["scenario"]) == {"representative path"}
+    row = table[
+        (table["agent"] == AGENTS[0]) & (table["layer"] == "put_wing") & (table["component"] == "theta")
+    ]
+    assert np.isclose(float(row["pnl"].iloc[0]), traces[AGENTS[0]]["pnl_put_wing_theta"].sum())
+
+
+def test_attribution_is_empty_without_attribution_columns() -> None:
+    assert attribution_table(pd.DataFrame({"agent": ["a"], "pnl": [1.0]}), {}).empty
+
+
+def test_agent_colours_are_distinct_and_keep_their_order() -> None:
+    colours = agent_colours(AGENTS)
+    assert list(colours) == list(AGENTS)
+    assert len(set(colours.values())) == len(AGENTS)
+    assert agent_colours([*AGENTS, "extra"])[AGENTS[1]] == colours[AGENTS[1]]

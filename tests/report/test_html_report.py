@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import re
+import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from thetagym.report import FIGURE_IDS, render_report
+from thetagym.report.html import format_number
 
 from .conftest import AGENTS, MEASURES, SCENARIOS
 
@@ -53,6 +56,9 @@ class _Collector(HTMLParser):
         self.text.append(data)
 
 
+METADATA = {"seeds": "0..7", "confidence": 0.95, "date": "2024-06-01"}
+
+
 def render(
     tmp_path: Path, summary: pd.DataFrame, episodes: pd.DataFrame, traces: dict[str, pd.DataFrame]
 ) -> str:
@@ -62,13 +68,18 @@ def render(
         traces,
         tmp_path / "report.html",
         "Test comparison",
-        {"seeds": "0..7", "confidence": 0.95},
+        METADATA,
     )
     return path.read_text(encoding="utf-8")
 
 
-def test_report_parses_and_holds_every_figure(tmp_path: Path, summary, episodes, traces) -> None:
-    html = render(tmp_path, summary, episodes, traces)
+@pytest.fixture(scope="module")
+def report_html(tmp_path_factory, summary, episodes, traces) -> str:
+    return render(tmp_path_factory.mktemp("report"), summary, episodes, traces)
+
+
+def test_report_parses_and_holds_every_figure(report_html: str) -> None:
+    html = report_html
     parser = _Collector()
     parser.feed(html)
     parser.close()
@@ -81,8 +92,8 @@ def test_report_parses_and_holds_every_figure(tmp_path: Path, summary, episodes,
     assert "measures-table" in parser.ids
 
 
-def test_report_is_self_contained(tmp_path: Path, summary, episodes, traces) -> None:
-    html = render(tmp_path, summary, episodes, traces)
+def test_report_is_self_contained(report_html: str) -> None:
+    html = report_html
     parser = _Collector()
     parser.feed(html)
     external = [ref for ref in parser.references if re.match(r"(https?:)?//", ref)]
@@ -90,17 +101,15 @@ def test_report_is_self_contained(tmp_path: Path, summary, episodes, traces) -> 
     assert "<script src" not in html and "<link" not in html
 
 
-def test_measures_table_lists_every_agent_scenario_and_measure(
-    tmp_path: Path, summary, episodes, traces
-) -> None:
-    html = render(tmp_path, summary, episodes, traces)
+def test_measures_table_lists_every_agent_scenario_and_measure(report_html: str, summary) -> None:
+    html = report_html
     table = re.search(r'<table id="measures-table">(.*?)</table>', html, flags=re.S)
     assert table is not None
     text = table.group(1)
     for name in (*AGENTS, *SCENARIOS, *MEASURES):
         assert name.replace("_", " ") in text or name in text, name
     theta = summary.loc[(summary["agent"] == AGENTS[0]) & (summary["scenario"] == SCENARIOS[0])]
-    assert f"{float(theta['theta_capture_mean'].iloc[0]):.3g}"[:4] in text
+    assert format_number(theta["theta_capture_mean"].iloc[0]) in text
 
 
 def test_missing_data_gives_a_note_not_an_error(tmp_path: Path, summary, episodes) -> None:
@@ -111,3 +120,32 @@ def test_missing_data_gives_a_note_not_an_error(tmp_path: Path, summary, episode
     parser.feed(html)
     for figure_id in FIGURE_IDS:
         assert figure_id in parser.ids
+
+
+def test_report_is_well_formed_xml(report_html: str) -> None:
+    root = ET.fromstring(report_html.removeprefix("<!DOCTYPE html>\n"))
+    assert root.tag == "html"
+
+
+def test_element_ids_are_unique_across_inline_svgs(report_html: str) -> None:
+    ids = re.findall(r'\sid="([^"]+)"', report_html)
+    assert len(ids) == len(set(ids))
+
+
+def test_header_shows_metadata_version_and_how_to_read(report_html: str) -> None:
+    for expected in ("Test comparison", "0..7", "thetagym 0.1.0", "How to read this"):
+        assert expected in report_html
+
+
+def test_missing_measures_are_skipped_not_fatal(tmp_path: Path, summary) -> None:
+    partial = summary[["agent", "scenario", "rolls_mean", "rolls_low", "rolls_high"]]
+    html = render_report(partial, pd.DataFrame(), {}, tmp_path / "r.html", "Partial", {}).read_text()
+    assert html.count('class="missing"') == len(FIGURE_IDS)
+    table = html.split('<table id="measures-table">', 1)[1]
+    assert "rolls" in table and "theta_capture" not in table
+
+
+def test_same_inputs_give_the_same_report(
+    tmp_path: Path, report_html: str, summary, episodes, traces
+) -> None:
+    assert render(tmp_path, summary, episodes, traces) == report_html
