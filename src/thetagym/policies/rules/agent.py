@@ -9,7 +9,8 @@ import numpy as np
 from thetagym.book import GuardConfig
 from thetagym.policies.base import PolicyContext
 from thetagym.policies.rules.actions import ActionPlan
-from thetagym.policies.rules.config import RuleConfig
+from thetagym.policies.rules.config import AlvhConfig, DynamicExposureConfig, RuleConfig
+from thetagym.policies.rules.memory import LayerMemory
 
 
 class RuleAgent:
@@ -46,3 +47,18 @@ class RuleAgent:
             return configured
         guard = self.book_config.guard if self.book_config is not None else GuardConfig()
         return float(guard.delta_budget)
+
+
+class MemoryRuleAgent(RuleAgent):
+    """A rule agent that measures imbalance against ``budget`` (:meth:`delta_budget` of its config's
+    ``delta_budget``) and remembers each layer's opening in ``memory``, forgotten on :meth:`reset`."""
+
+    config: DynamicExposureConfig | AlvhConfig
+
+    def __init__(self, config: DynamicExposureConfig | AlvhConfig, book_config: Any = None) -> None:
+        super().__init__(config, book_config)
+        self.budget = self.delta_budget(config.delta_budget)
+        self.memory = LayerMemory()
+
+    def reset(self, rows: np.ndarray) -> None:
+        self.memory.reset(rows)

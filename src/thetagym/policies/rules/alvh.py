@@ -18,17 +18,14 @@ hedge layer ``open_at_reset: false`` in the book config so the hedge starts off.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from thetagym.book import LayerAction
 from thetagym.policies.base import PolicyContext
 from thetagym.policies.rules.actions import ActionPlan
-from thetagym.policies.rules.agent import RuleAgent
+from thetagym.policies.rules.agent import MemoryRuleAgent
 from thetagym.policies.rules.balance import propose_balance
 from thetagym.policies.rules.config import AlvhConfig, AlvhThresholds
-from thetagym.policies.rules.memory import LayerMemory
 from thetagym.policies.rules.regimes import per_layer, thresholds_for
 from thetagym.policies.rules.signals import (
     MarketSignals,
@@ -55,18 +52,10 @@ def first(mask: np.ndarray) -> np.ndarray:
     return keep & mask
 
 
-class Alvh(RuleAgent):
+class Alvh(MemoryRuleAgent):
     """The adaptive layered VIX hedge; see the module docstring and ``configs/rules/alvh.yaml``."""
 
     config: AlvhConfig
-
-    def __init__(self, config: AlvhConfig, book_config: Any = None) -> None:
-        super().__init__(config, book_config)
-        self.budget = self.delta_budget(config.delta_budget)
-        self.memory = LayerMemory()
-
-    def reset(self, rows: np.ndarray) -> None:
-        self.memory.reset(rows)
 
     def decide(self, plan: ActionPlan, observations: np.ndarray, context: PolicyContext) -> None:
         view = context.book

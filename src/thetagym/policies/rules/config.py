@@ -39,6 +39,15 @@ class RuleConfig:
     name: str = setting("", doc="display name in reports; empty = the agent's name")
 
 
+def _delta_budget() -> Any:
+    """The ``delta_budget`` setting of every agent that measures imbalance against it."""
+    return setting(
+        None,
+        gt=0.0,
+        doc="ES-equivalent contracts of net delta at imbalance 1.0; null: the book's guard.delta_budget",
+    )
+
+
 def _check_regimes(regimes: tuple[Any, ...]) -> None:
     levels = [regime.vix_below for regime in regimes]
     if any(b <= a for a, b in itertools.pairwise(levels)):
@@ -115,11 +124,7 @@ class DynamicExposureConfig(RuleConfig):
     """Short call and put wings near delta neutral, rolled (never added to) when imbalanced."""
 
     agent: Literal["dynamic_exposure"] = "dynamic_exposure"
-    delta_budget: float | None = setting(
-        None,
-        gt=0.0,
-        doc="ES-equivalent contracts of net delta at imbalance 1.0; null: the book's guard.delta_budget",
-    )
+    delta_budget: float | None = _delta_budget()
     thresholds: DynamicExposureThresholds = nested(DynamicExposureThresholds)
     regimes: tuple[DynamicExposureRegime, ...] = setting((), doc="threshold sets by VIX regime")
 
@@ -184,11 +189,7 @@ class AlvhConfig(RuleConfig):
     """Laddered short-dated condors gated by MACD/RSI, a VIX hedge outside a delta band."""
 
     agent: Literal["alvh"] = "alvh"
-    delta_budget: float | None = setting(
-        None,
-        gt=0.0,
-        doc="ES-equivalent contracts of net delta at imbalance 1.0; null: the book's guard.delta_budget",
-    )
+    delta_budget: float | None = _delta_budget()
     thresholds: AlvhThresholds = nested(AlvhThresholds)
     regimes: tuple[AlvhRegime, ...] = setting((), doc="threshold sets by VIX regime")
 
@@ -204,11 +205,7 @@ class NaiveRebalancerConfig(RuleConfig):
     """Restores delta by selling more of the opposite wing: the rebalancing spiral."""
 
     agent: Literal["naive_rebalancer"] = "naive_rebalancer"
-    delta_budget: float | None = setting(
-        None,
-        gt=0.0,
-        doc="ES-equivalent contracts of net delta at imbalance 1.0; null: the book's guard.delta_budget",
-    )
+    delta_budget: float | None = _delta_budget()
     imbalance: float = setting(
         0.5, gt=0.0, doc="net delta over delta budget at which more of the opposite wing is sold"
     )

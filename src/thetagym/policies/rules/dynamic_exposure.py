@@ -26,10 +26,9 @@ import numpy as np
 from thetagym.book import LayerAction
 from thetagym.policies.base import PolicyContext
 from thetagym.policies.rules.actions import ActionPlan
-from thetagym.policies.rules.agent import RuleAgent
+from thetagym.policies.rules.agent import MemoryRuleAgent
 from thetagym.policies.rules.balance import propose_balance
 from thetagym.policies.rules.config import DynamicExposureConfig
-from thetagym.policies.rules.memory import LayerMemory
 from thetagym.policies.rules.regimes import per_layer, thresholds_for
 from thetagym.policies.rules.signals import (
     OPTION_LAYERS,
@@ -47,19 +46,14 @@ from thetagym.policies.rules.signals import (
 from thetagym.pricing.spreads import SpreadModel
 
 
-class DynamicExposure(RuleAgent):
+class DynamicExposure(MemoryRuleAgent):
     """The core strategy; see the module docstring and ``configs/rules/dynamic_exposure.yaml``."""
 
     config: DynamicExposureConfig
 
     def __init__(self, config: DynamicExposureConfig, book_config: Any = None) -> None:
         super().__init__(config, book_config)
-        self.budget = self.delta_budget(config.delta_budget)
         self.spreads = book_config.spreads if book_config is not None else SpreadModel()
-        self.memory = LayerMemory()
-
-    def reset(self, rows: np.ndarray) -> None:
-        self.memory.reset(rows)
 
     def decide(self, plan: ActionPlan, observations: np.ndarray, context: PolicyContext) -> None:
         view = context.book
