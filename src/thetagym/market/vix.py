@@ -121,7 +121,9 @@ def futures_price(
 
 def _path_state(
     path: object, rows: np.ndarray, bars: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, float]:
+    """The arguments of :func:`futures_price` before ``time_to_expiry``: the four variance-state
+    columns ``(n, 1)`` of paths ``rows`` at bars ``bars``, then the vol of variance."""
     rows = np.asarray(rows)
     bars = np.asarray(bars)
     return (
@@ -129,6 +131,7 @@ def _path_state(
         path.long_implied_variance[rows][:, None],  # type: ignore[attr-defined]
         path.implied_mean_reversion[rows][:, None],  # type: ignore[attr-defined]
         path.jump_variance[rows][:, None],  # type: ignore[attr-defined]
+        getattr(path, "vol_of_implied_variance", 0.45),
     )
 
 
@@ -137,9 +140,7 @@ def vix_future_price(
 ) -> np.ndarray:
     """VIX futures prices (points) of paths ``rows`` at bars ``bars`` (1-d, length ``n``) for
     maturities ``time_to_expiry`` (years, ``(n, k)``); returns ``(n, k)``."""
-    state = _path_state(path, rows, bars)
-    xi = getattr(path, "vol_of_implied_variance", 0.45)
-    return futures_price(*state, xi, np.asarray(time_to_expiry, dtype=float))
+    return futures_price(*_path_state(path, rows, bars), np.asarray(time_to_expiry, dtype=float))
 
 
 def vix_option_volatility(
@@ -147,10 +148,8 @@ def vix_option_volatility(
 ) -> np.ndarray:
     """Black-76 volatility (per year, decimal) of VIX options on the future of the same expiry,
     ``(n, k)`` like :func:`vix_future_price`; clipped to [0.2, 2.5]."""
-    state = _path_state(path, rows, bars)
-    xi = getattr(path, "vol_of_implied_variance", 0.45)
     tau = np.maximum(np.asarray(time_to_expiry, dtype=float), 1.0 / (TRADING_DAYS_PER_YEAR * 24.0))
-    s2 = log_vix_variance(*state, xi, tau)
+    s2 = log_vix_variance(*_path_state(path, rows, bars), tau)
     return np.asarray(np.clip(np.sqrt(s2 / tau), MIN_VIX_OPTION_VOLATILITY, MAX_VIX_OPTION_VOLATILITY))
 
 
