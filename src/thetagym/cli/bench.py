@@ -12,6 +12,9 @@ from typing import Any
 
 import click
 
+_json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+"""The ``--json`` flag every benchmark takes."""
+
 
 def _emit(results: Mapping[str, Any], as_json: bool) -> None:
     if as_json:
@@ -34,7 +37,7 @@ def bench() -> None:
 
 
 @bench.command("pricing")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@_json_option
 @click.option(
     "--seconds", default=0.5, show_default=True, type=click.FloatRange(min=0.05), help="Time per batch size."
 )
@@ -46,7 +49,7 @@ def bench_pricing(as_json: bool, seconds: float) -> None:
 
 
 @bench.command("market")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@_json_option
 @click.option(
     "--seconds", default=1.0, show_default=True, type=click.FloatRange(min=0.05), help="Time per batch size."
 )
@@ -58,7 +61,7 @@ def bench_market(as_json: bool, seconds: float) -> None:
 
 
 @bench.command("env")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@_json_option
 @click.option(
     "--seconds", default=2.0, show_default=True, type=click.FloatRange(min=0.1), help="Time per setup."
 )
