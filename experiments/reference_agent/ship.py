@@ -3,6 +3,7 @@
     python experiments/reference_agent/ship.py RUN_DIR AGENT_DIR --model model.zip \
         --seconds 396.7 --steps 2007040 [--report reports/reference_agent]
 
+The ``benchmark`` verdict at the end of metadata.yaml is written by hand after this.
 ``--seconds`` and ``--steps`` are the figures of the ``thetagym train`` final line ("done: N steps in
 S s"); with ``--report`` the evaluation summary (tables.py) goes into the metadata too.
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tables import as_yaml, tables  # noqa: E402
+from tables import as_yaml, tables
 
 COPIED = ("spaces.yaml", "config.yaml", "env.yaml", "evaluations.csv")
 
@@ -47,8 +48,9 @@ def main() -> None:
         "git_revision": run["git_revision"],
         "seed": config["seed"],
         "timesteps": args.steps,
-        "model": f"{args.model} of the run (final weights)" if args.model == "model.zip" else
-                 f"{args.model} of the run (best periodic evaluation)",
+        "model": f"{args.model} of the run (final weights)"
+        if args.model == "model.zip"
+        else f"{args.model} of the run (best periodic evaluation)",
         "training_seconds": round(args.seconds, 1),
         "throughput_env_steps_per_second": round(args.steps / args.seconds),
         "network": config["policy"],
@@ -66,7 +68,9 @@ def main() -> None:
             },
             sort_keys=False,
         )
-        text += "# [mean, 95% bootstrap low, high] per scenario and agent; 'all scenarios' pools every episode\n"
+        text += (
+            "# [mean, 95% bootstrap low, high] per scenario and agent; 'all scenarios' pools every episode\n"
+        )
         text += as_yaml(tables(args.report))
     (args.agent / "metadata.yaml").write_text(text)
 
