@@ -127,3 +127,58 @@ def test_balancer_does_not_flatten_a_hedge_it_never_shifted() -> None:
     scene.view.hold_short(0, HEDGE, InstrumentKind.VIX_CALL, 2.0)  # a standing VIX-call hedge
     scene.view.quantity[0, 2] = 1  # long, not short
     assert scene.act(agent())[0, -1] == BalancerAction.HOLD
+
+
+def flat_agent(*layers: str, **thresholds: float):
+    config = DynamicExposureConfig(
+        delta_budget=BUDGET, thresholds=DynamicExposureThresholds(**thresholds), flat_layers=layers
+    )
+    return build_rule_agent(config)
+
+
+def test_a_flat_layer_is_closed_when_open_and_never_reopened() -> None:
+    policy = flat_agent("call_wing_0")
+    scene = strangle(call_z=-0.2, put_z=1.0)  # the call wing is breached (~58 delta): it would roll
+    scene.view.net_delta[:] = -0.9 * BUDGET  # and the lean would roll it as the idle wing too
+    actions = scene.act(policy)
+    assert actions[0, CALL] == LayerAction.CLOSE
+    assert actions[0, PUT] == LayerAction.HOLD
+    flat = Scene(KINDS)  # both wings closed: the put wing comes back, the call wing stays flat
+    for _ in range(3):
+        actions = flat.act(policy)
+        assert actions[0, CALL] == LayerAction.HOLD
+        assert actions[0, PUT] == LayerAction.OPEN
+
+
+def test_a_flat_layer_holding_only_assigned_futures_or_counters_is_closed() -> None:
+    policy = flat_agent("call_wing_0", "futures_2")
+    scene = Scene(KINDS)
+    scene.view.hold_futures(0, CALL, -2)  # assigned short futures, no options
+    scene.view.hold_futures(0, FUTURES, 1, counter=True)  # only a counter-trade
+    actions = scene.act(policy)
+    assert actions[0, CALL] == LayerAction.CLOSE and actions[0, FUTURES] == LayerAction.CLOSE
+
+
+def test_a_flat_layer_is_never_counter_traded() -> None:
+    scene = strangle()
+    policy = flat_agent("call_wing_0", counter_trigger=0.01)
+    scene.act(policy)
+    scene.view.is_open[0, CALL] = False  # the close went through
+    scene.view.contracts[0, CALL] = 0.0
+    scene.view.quantity[0, 0] = 0.0
+    scene.market(index_return_bar=1.2)  # against the call wing's bias: it would counter-trade
+    assert scene.act(policy)[0, CALL] == LayerAction.HOLD
+
+
+def test_a_flat_layer_whose_close_is_forbidden_is_held() -> None:
+    scene = strangle(call_z=-0.2)  # breached: the roll is legal, the close is not
+    scene.forbid(CALL, LayerAction.CLOSE)
+    actions = scene.act(flat_agent("call_wing_0"))
+    assert actions[0, CALL] == LayerAction.HOLD
+    assert actions[0, PUT] == LayerAction.HOLD
+
+
+def test_no_flat_layers_is_todays_agent() -> None:
+    scene = strangle(num_envs=3, call_z=-0.2, put_z=0.6)
+    scene.view.net_delta[:] = np.array([-0.9, 0.0, 0.9]) * BUDGET
+    assert (scene.act(flat_agent()) == scene.act(agent())).all()

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from thetagym.config import ConfigError
+from thetagym.env.config import resolve_config
 from thetagym.policies.rules import (
     AGENT_NAMES,
     DynamicExposureConfig,
@@ -102,4 +103,25 @@ def test_a_config_of_another_agent_is_refused_where_one_agent_is_needed() -> Non
 def test_a_key_of_another_agent_is_unknown(tmp_path: Path) -> None:
     path = write(tmp_path, "agent: naive_rebalancer\nladder_days: 3\n")
     with pytest.raises(ConfigError, match=r"unknown key 'ladder_days'"):
+        load_rule_config(path)
+
+
+def test_unknown_flat_layer_names_file_key_and_the_closest_layer(tmp_path: Path) -> None:
+    book = resolve_config(Path(__file__).parents[2] / "configs" / "env" / "default.yaml", {}).book
+    path = write(tmp_path, "agent: dynamic_exposure\nflat_layers: [call_wnig]\n")
+    with pytest.raises(
+        ConfigError,
+        match=r"rules.yaml: key 'flat_layers': the book has no layer 'call_wnig' \(did you mean 'call_wing'\?\); "
+        r"its layers are put_wing, call_wing",
+    ):
+        load_rule_agent(path, book)
+    assert load_rule_config(path).flat_layers == ("call_wnig",)  # type: ignore[attr-defined]  # no book yet
+
+
+def test_flat_layers_repeated_or_not_a_list_are_rejected(tmp_path: Path) -> None:
+    path = write(tmp_path, "agent: dynamic_exposure\nflat_layers: [call_wing, call_wing]\n")
+    with pytest.raises(ConfigError, match=r"rules.yaml: flat_layers names call_wing more than once"):
+        load_rule_config(path)
+    path = write(tmp_path, "agent: dynamic_exposure\nflat_layers: call_wing\n")
+    with pytest.raises(ConfigError, match=r"rules.yaml: key 'flat_layers': expected a list"):
         load_rule_config(path)

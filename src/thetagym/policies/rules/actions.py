@@ -2,7 +2,8 @@
 
 An :class:`ActionPlan` starts with HOLD in every part. Agents make proposals in priority order;
 a proposal fills a part only where the part still holds HOLD and the mask allows the action, so
-the first legal proposal wins and an illegal one falls back to HOLD. ``obey_masks=False`` (the
+the first legal proposal wins and an illegal one falls back to HOLD. :meth:`ActionPlan.settle`
+ends the choice for some parts: whatever they hold then (HOLD, or an earlier proposal) stays. ``obey_masks=False`` (the
 naive rebalancer) skips the mask check so that the env's guard blocks and counts the choice.
 """
 
@@ -34,13 +35,19 @@ class ActionPlan:
         self.balancer_masks = masks[:, n_layers * LAYER_CHOICES :]
         self.layers = np.full((num_envs, n_layers), int(LayerAction.HOLD), dtype=np.int64)
         self.balancer = np.full(num_envs, int(BalancerAction.HOLD), dtype=np.int64)
+        self.settled = np.zeros((num_envs, n_layers), dtype=bool)
 
     def propose(self, want: np.ndarray, action: LayerAction) -> None:
         """Choose ``action`` in the layers where ``want`` ``(num_envs, n_layers)`` holds, if legal and free."""
-        take = np.asarray(want, dtype=bool) & (self.layers == LayerAction.HOLD)
+        take = np.asarray(want, dtype=bool) & (self.layers == LayerAction.HOLD) & ~self.settled
         if self.obey_masks:
             take &= self.layer_masks[:, :, action]
         self.layers[take] = action
+
+    def settle(self, parts: np.ndarray) -> None:
+        """End the choice in the layers where ``parts`` (``(num_envs, n_layers)`` or ``(n_layers,)``)
+        holds: later proposals leave them as they are (HOLD where nothing was proposed yet)."""
+        self.settled |= np.asarray(parts, dtype=bool)
 
     def propose_balancer(self, want: np.ndarray, action: BalancerAction) -> None:
         """Choose the balancer's ``action`` in the envs where ``want`` ``(num_envs,)`` holds, if legal and free."""

@@ -17,15 +17,17 @@ class RuleAgent:
     """A deterministic rule agent, vectorised over envs; subclasses implement :meth:`decide`.
 
     ``book_config`` (a :class:`thetagym.book.BookConfig`, optional) supplies the layers' biases,
-    the delta budget and the spread model where the rule config leaves them to the book.
+    the delta budget and the spread model where the rule config leaves them to the book;
+    ``source`` names where the config came from (its file) in error messages.
     """
 
     obey_masks = True
     """False only for agents whose illegal choices the env must see (and count)."""
 
-    def __init__(self, config: RuleConfig, book_config: Any = None) -> None:
+    def __init__(self, config: RuleConfig, book_config: Any = None, source: str = "") -> None:
         self.config = config
         self.book_config = book_config
+        self.source = source
         self.name = config.name or config.agent
 
     def act(self, observations: np.ndarray, action_masks: np.ndarray, context: PolicyContext) -> np.ndarray:
@@ -55,8 +57,10 @@ class MemoryRuleAgent(RuleAgent):
 
     config: DynamicExposureConfig | AlvhConfig
 
-    def __init__(self, config: DynamicExposureConfig | AlvhConfig, book_config: Any = None) -> None:
-        super().__init__(config, book_config)
+    def __init__(
+        self, config: DynamicExposureConfig | AlvhConfig, book_config: Any = None, source: str = ""
+    ) -> None:
+        super().__init__(config, book_config, source)
         self.budget = self.delta_budget(config.delta_budget)
         self.memory = LayerMemory()
 

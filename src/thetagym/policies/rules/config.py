@@ -20,11 +20,11 @@ regime holds a complete threshold set.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from thetagym.config import nested, setting
+from thetagym.config import ConfigError, nested, setting, suggest
 
 AgentName = Literal["dynamic_exposure", "alvh", "naive_rebalancer", "hold_to_expiry", "put_write"]
 AGENT_NAMES: tuple[str, ...] = AgentName.__args__  # type: ignore[attr-defined]
@@ -52,6 +52,25 @@ def _check_regimes(regimes: tuple[Any, ...]) -> None:
     levels = [regime.vix_below for regime in regimes]
     if any(b <= a for a, b in itertools.pairwise(levels)):
         raise ValueError(f"regimes must be in increasing order of vix_below, got {levels}")
+
+
+def check_layer_names(names: Sequence[str], layer_names: Sequence[str], key: str, source: str = "") -> None:
+    """Raise a :class:`ConfigError` naming ``source`` (the rule config file) and ``key`` if one of
+    ``names`` is not among the book's ``layer_names``, with the closest name as a suggestion.
+
+    >>> check_layer_names(("call_wnig",), ["put_wing", "call_wing"], "flat_layers", "rules.yaml")
+    Traceback (most recent call last):
+    ...
+    thetagym.config.ConfigError: rules.yaml: key 'flat_layers': the book has no layer 'call_wnig' \
+(did you mean 'call_wing'?); its layers are put_wing, call_wing
+    """
+    for name in names:
+        if name not in layer_names:
+            where = f"{source}: key {key!r}" if source else f"key {key!r}"
+            raise ConfigError(
+                f"{where}: the book has no layer {name!r}{suggest(name, layer_names)}; "
+                f"its layers are {', '.join(layer_names)}"
+            )
 
 
 def _check_bands(inner: float, inner_name: str, outer: float, outer_name: str) -> None:
@@ -127,9 +146,17 @@ class DynamicExposureConfig(RuleConfig):
     delta_budget: float | None = _delta_budget()
     thresholds: DynamicExposureThresholds = nested(DynamicExposureThresholds)
     regimes: tuple[DynamicExposureRegime, ...] = setting((), doc="threshold sets by VIX regime")
+    flat_layers: tuple[str, ...] = setting(
+        (),
+        doc="layers the agent keeps flat: it closes them when open and never reopens them "
+        "(names of the book's layers; empty: every layer is worked)",
+    )
 
     def __post_init__(self) -> None:
         _check_regimes(self.regimes)
+        repeated = sorted({name for name in self.flat_layers if self.flat_layers.count(name) > 1})
+        if repeated:
+            raise ValueError(f"flat_layers names {', '.join(repeated)} more than once")
 
 
 # --- alvh ---------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 Each step, per env and layer, the first legal choice of (in priority order):
 
+0. CLOSE a layer listed in ``flat_layers`` that holds anything; such a layer is never opened,
+   rolled or counter-traded (HOLD where CLOSE is illegal or it is already flat);
 1. CLOSE a layer holding futures without short options (futures layer, or a wing after
    assignment) once its unrealised P&L per contract reaches ``take_profit``;
 2. ACCEPT_ASSIGNMENT on a wing whose short option is deep in the money
@@ -14,11 +16,13 @@ Each step, per env and layer, the first legal choice of (in priority order):
 7. OPEN a flat option or VIX-ETP layer (options come back once an assigned position is closed).
 
 It never chooses OPEN on a layer that is open: size is rolled, not added. The balancer shifts bear
-or bull outside ``balance_band`` and, once it holds futures, flattens inside ``flatten_band``.
+or bull outside ``balance_band`` and, once it holds futures, flattens inside ``flatten_band``
+(its futures sit in the hedge layer: a flat hedge layer is closed again after each shift).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -28,7 +32,7 @@ from thetagym.policies.base import PolicyContext
 from thetagym.policies.rules.actions import ActionPlan
 from thetagym.policies.rules.agent import MemoryRuleAgent
 from thetagym.policies.rules.balance import propose_balance
-from thetagym.policies.rules.config import DynamicExposureConfig
+from thetagym.policies.rules.config import DynamicExposureConfig, check_layer_names
 from thetagym.policies.rules.regimes import per_layer, thresholds_for
 from thetagym.policies.rules.signals import (
     OPTION_LAYERS,
@@ -51,12 +55,23 @@ class DynamicExposure(MemoryRuleAgent):
 
     config: DynamicExposureConfig
 
-    def __init__(self, config: DynamicExposureConfig, book_config: Any = None) -> None:
-        super().__init__(config, book_config)
+    def __init__(self, config: DynamicExposureConfig, book_config: Any = None, source: str = "") -> None:
+        super().__init__(config, book_config, source)
         self.spreads = book_config.spreads if book_config is not None else SpreadModel()
+        if book_config is not None:
+            self.flat_layers([layer.name for layer in book_config.layers])
+
+    def flat_layers(self, layer_names: Sequence[str]) -> np.ndarray:
+        """``(n_layers,)`` bool: the layers of ``flat_layers``, checked to be among ``layer_names``."""
+        check_layer_names(self.config.flat_layers, layer_names, "flat_layers", self.source)
+        return np.isin(np.asarray(layer_names), list(self.config.flat_layers))
 
     def decide(self, plan: ActionPlan, observations: np.ndarray, context: PolicyContext) -> None:
         view = context.book
+        flat = self.flat_layers(context.layer_names)
+        holding = (np.asarray(view.contracts) > 0) | np.asarray(view.is_open, dtype=bool)
+        plan.propose(flat & holding, LayerAction.CLOSE)
+        plan.settle(flat)
         market = market_signals(observations, context)
         limits = thresholds_for(self.config.thresholds, self.config.regimes, market.vix)
         short_held = holds_short_option(view)

@@ -58,13 +58,17 @@ def load_rule_config(path: str | Path, expect: str | Sequence[str] | None = None
     return build(CONFIG_TYPES[agent], merge_regime_thresholds(data), source=str(path))
 
 
-def build_rule_agent(config: RuleConfig, book_config: Any = None) -> Policy:
-    """The agent a rule config drives, for a book of ``book_config`` (a :class:`thetagym.book.BookConfig`)."""
-    return AGENTS[config.agent](config, book_config)
+def build_rule_agent(config: RuleConfig, book_config: Any = None, source: str = "") -> Policy:
+    """The agent a rule config drives, for a book of ``book_config`` (a :class:`thetagym.book.BookConfig`).
+
+    Settings that name the book's layers are checked against it here; ``source`` (the config's
+    file) is named in the error.
+    """
+    return AGENTS[config.agent](config, book_config, source)
 
 
 def load_rule_agent(
     path: str | Path, book_config: Any = None, expect: str | Sequence[str] | None = None
 ) -> Policy:
     """Load the rule config in ``path`` and build its agent (see :func:`load_rule_config`)."""
-    return build_rule_agent(load_rule_config(path, expect), book_config)
+    return build_rule_agent(load_rule_config(path, expect), book_config, source=str(path))
