@@ -1,12 +1,21 @@
-"""A rule agent with known thresholds, exported: the fit recovers them and reproduces it."""
+"""A rule agent with known thresholds or flat layers, exported: the fit recovers them and reproduces it."""
 
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
-from tests.export.conftest import ROOT, TRUE_COUNTER_TRIGGER, TRUE_ROLL_DELTA
-from thetagym.env.config import resolve_config
+from tests.export.conftest import (
+    FIT_SEEDS,
+    HELDOUT_SEEDS,
+    ROOT,
+    RULES,
+    TRUE_COUNTER_TRIGGER,
+    TRUE_ROLL_DELTA,
+)
+from thetagym.env.config import EnvConfig, resolve_config
 from thetagym.export import THRESHOLD_GRIDS, ExportResult, FitSettings, export_thresholds
+from thetagym.export.write import render
 from thetagym.policies.rules import AlvhConfig, DynamicExposureConfig, build_rule_agent, load_rule_config
 
 
@@ -80,3 +89,29 @@ def test_alvh_hedge_band_and_ladder_are_recovered() -> None:
     assert abs(fitted.thresholds.hedge_band - 0.3) <= 0.05 + 1e-9
     assert abs(fitted.thresholds.ladder_days - 4.0) <= 0.5 + 1e-9
     assert result.agreement("exported") > result.agreement("original")
+
+
+TRUE_FLAT_LAYERS = ("call_wing", "vix_etp")
+
+
+def test_flat_layers_are_recovered(env_config: EnvConfig, tmp_path: Path) -> None:
+    """dynamic_exposure (the shipped config) keeping the call wing and the VIX-ETP layer flat, as
+    the trained policy does: the fit, started from no flat layers, finds exactly those two; the
+    other layers (the put wing, the futures layer it never reopens, the hedge) stay worked."""
+    original = load_rule_config(RULES)
+    known = dataclasses.replace(original, name="flat", flat_layers=TRUE_FLAT_LAYERS)
+    policy = build_rule_agent(known, env_config.book)
+    result = export_thresholds(
+        policy, RULES, env_config, FIT_SEEDS, HELDOUT_SEEDS, FitSettings(sweeps=1, vix_bands=())
+    )
+    assert result.config.flat_layers == TRUE_FLAT_LAYERS  # type: ignore[attr-defined]
+    assert result.fit.flat_agreement is not None
+    before, after = result.fit.flat_agreement
+    assert after > before
+    assert result.agreement("exported", "all") >= 0.999
+    assert result.agreement("original", "balanced") < result.agreement("exported", "balanced")
+    text = render(result.config, result.original, ["header"])
+    assert "flat_layers: [call_wing, vix_etp]" in text and "was []" in text
+    path = tmp_path / "flat.yaml"
+    path.write_text(text)
+    assert load_rule_config(path) == result.config

@@ -8,6 +8,12 @@ agreement (:func:`thetagym.export.fidelity.balanced_agreement`) on the fitting s
 current one is kept if it is among them, else the middle of the longest run of tied grid values
 (agreement is flat between two recorded states, so the middle is the least committed choice).
 
+Flat layers first: for a config with ``flat_layers`` (``dynamic_exposure``), each of the book's
+layers in turn is tried flat and not flat, the others held, and the flip is kept only if it raises
+balanced agreement on the fitting states; passes repeat until one changes nothing. This is a
+categorical choice no threshold can make (a policy that closed a layer for good), so it comes
+before the numeric search, which then fits the thresholds of the layers still worked.
+
 Regimes: a threshold set is fitted on all fitting states, then one per VIX band (starting from it)
 on that band's states; the per-band config is kept only if it raises balanced agreement on the
 held-out states by at least ``margin``.
@@ -54,6 +60,9 @@ class FitResult:
     banded: RuleConfig | None
     heldout_single: float
     heldout_banded: float
+    flat_agreement: tuple[float, float] | None = None
+    """Balanced agreement on the fitting states before and after choosing the flat layers (None:
+    the agent has no flat layers to choose)."""
 
     @property
     def uses_regimes(self) -> bool:
@@ -69,6 +78,14 @@ class FitResult:
             f"one set per VIX band (split at {bands})" if self.uses_regimes else "one set for every VIX level"
         )
         return f"{choice}; {single}, {self.heldout_banded:.3f} per band"
+
+    def describe_flat(self) -> str:
+        """The flat-layer choice in words, with the fitting-state agreement it moved."""
+        if self.flat_agreement is None:
+            return "none (this agent has no flat layers)"
+        before, after = self.flat_agreement
+        flat = ", ".join(self.config.flat_layers) or "none"  # type: ignore[attr-defined]
+        return f"{flat} (balanced agreement on the fitting states {before:.3f} -> {after:.3f})"
 
 
 Scorer = Callable[[RuleConfig, States], float]
@@ -108,6 +125,32 @@ def pick(values: Sequence[float], scores: Sequence[float], current: float) -> fl
             runs.append([int(i)])
     longest = max(runs, key=len)
     return values[longest[(len(longest) - 1) // 2]]
+
+
+def has_flat_layers(config: RuleConfig) -> bool:
+    """Whether ``config``'s agent takes a ``flat_layers`` setting."""
+    return any(field.name == "flat_layers" for field in dataclasses.fields(config))
+
+
+def fit_flat_layers(
+    config: RuleConfig, states: States, score: Scorer, layer_names: Sequence[str]
+) -> tuple[RuleConfig, float, float]:
+    """``config`` with the ``flat_layers`` (in book order) that best reproduce the policy on
+    ``states``, by greedy flips kept only when they raise the score; and the score before and after."""
+    start = best = score(config, states)
+    changed = True
+    while changed:
+        changed = False
+        for name in layer_names:
+            flat = set(config.flat_layers) ^ {name}  # type: ignore[attr-defined]
+            candidate = dataclasses.replace(
+                config,
+                flat_layers=tuple(n for n in layer_names if n in flat),  # type: ignore[call-arg]
+            )
+            trial = score(candidate, states)
+            if trial > best + TIE:
+                config, best, changed = candidate, trial, True
+    return config, start, best
 
 
 def _candidate(thresholds: Any, name: str, value: float) -> Any | None:
@@ -161,8 +204,14 @@ def fit(
     score: Scorer,
     settings: FitSettings = FitSettings(),
     progress: bool = False,
+    layer_names: Sequence[str] = (),
 ) -> FitResult:
-    """Fit ``original``'s thresholds: one set, and one per VIX band if that generalises better."""
+    """Fit ``original``'s flat layers (among ``layer_names``, the book's; none given: kept as they
+    are), then its thresholds: one set, and one per VIX band if that generalises better."""
+    flat_agreement = None
+    if has_flat_layers(original) and layer_names:
+        original, before, after = fit_flat_layers(original, fit_states, score, layer_names)
+        flat_agreement = (before, after)
     grids = THRESHOLD_GRIDS[original.agent]
     band = np.digitize(fit_states.vix, settings.vix_bands)
     counts = np.bincount(band, minlength=len(settings.vix_bands) + 1)
@@ -178,7 +227,7 @@ def fit(
         )
         heldout_single = score(single, heldout_states)
         if not banded_fits:
-            return FitResult(single, single, None, heldout_single, float("nan"))
+            return FitResult(single, single, None, heldout_single, float("nan"), flat_agreement)
         sets = [single.thresholds] * len(counts)  # type: ignore[attr-defined]
         for b in banded_fits:
             sets[b] = coordinate_descent(
@@ -189,4 +238,4 @@ def fit(
     banded = with_thresholds(original, sets[-1], regimes)
     heldout_banded = score(banded, heldout_states)
     chosen = banded if heldout_banded >= heldout_single + settings.margin else single
-    return FitResult(chosen, single, banded, heldout_single, heldout_banded)
+    return FitResult(chosen, single, banded, heldout_single, heldout_banded, flat_agreement)

@@ -3,7 +3,7 @@
 :func:`export_thresholds` takes any :class:`~thetagym.policies.Policy` (a trained model, or a rule
 agent for a round trip), records its decisions on fitting seeds and on held-out seeds (both
 training seeds: states like the ones it learned on, but the held-out paths unseen by the fit),
-fits the named thresholds of a rule config on the fitting states and reports agreement on the
+chooses the layers the rules keep flat and fits the named thresholds of a rule config on the fitting states and reports agreement on the
 held-out ones, per action part and value, for the fitted and the original rules.
 """
 
@@ -24,7 +24,7 @@ from thetagym.export.grids import FITTABLE_AGENTS
 from thetagym.export.record import record
 from thetagym.export.replay import Layout, States, cap_states, replay_states, rule_decisions
 from thetagym.policies import Policy
-from thetagym.policies.rules import RuleConfig, load_rule_config
+from thetagym.policies.rules import RuleConfig, build_rule_agent, load_rule_config
 from thetagym.seeds import TRAINING_SEED_RANGE
 
 BALANCER = "balancer"
@@ -109,12 +109,23 @@ def export_thresholds(
         tuple(layer.kind for layer in book.layers),
     )
 
+    source = str(rules) if isinstance(rules, str | Path) else ""
+    build_rule_agent(original, book, source)  # settings naming the book's layers fail here, with the file
+
     def states(seeds: tuple[int, ...], label: str) -> States:
         return replay_states(record(policy, env_config, seeds, progress, label), original, layout, book)
 
     fit_states = cap_states(states(fit_seeds, "record fit"), max_fit_states)
     heldout = states(heldout_seeds, "record held-out")
-    result = fit(original, fit_states, heldout, scorer(layout, book), settings or FitSettings(), progress)
+    result = fit(
+        original,
+        fit_states,
+        heldout,
+        scorer(layout, book),
+        settings or FitSettings(),
+        progress,
+        layout.layer_names,
+    )
     config = dataclasses.replace(result.config, name=name or f"{original.agent}-from-{policy.name}")
     decisions = {
         EXPORTED: rule_decisions(config, heldout, layout, book),

@@ -1,8 +1,8 @@
 """Write a fitted rule config as an ordinary, commented rule-config YAML file.
 
 The file opens with a provenance header (comments: source agent, seeds and states, date, fidelity
-and evaluation figures), then holds the keys of the rule config in their usual order; every
-threshold carries its meaning and the original config's value as a comment, and each VIX regime
+and evaluation figures), then holds the keys of the rule config in their usual order; the flat
+layers and every threshold carry its meaning and the original config's value as a comment, and each VIX regime
 lists only the thresholds that differ from the top-level set, as hand-written rule configs do.
 Writing checks that the file loads back into exactly the fitted config.
 """
@@ -34,8 +34,16 @@ def check_out_path(path: Path, force: bool) -> None:
         raise ConfigError(f"{path}: file exists; choose another --out, or pass --force to replace it")
 
 
+FITTED_SETTINGS = ("flat_layers",)
+"""Top-level settings (outside ``thresholds``) the export fits; written with their meaning and the
+original config's value."""
+
+
 def _scalar(value: Any) -> str:
-    """A YAML scalar as PyYAML writes it (``0.35``, ``null``, ``1.0e-05``, quoted text when needed)."""
+    """A YAML scalar as PyYAML writes it (``0.35``, ``null``, ``1.0e-05``, quoted text when needed);
+    a tuple as a flow list (``[call_wing, vix_etp]``)."""
+    if isinstance(value, tuple):
+        value = list(value)
     return yaml.safe_dump(value, default_flow_style=True).splitlines()[0]
 
 
@@ -58,8 +66,13 @@ def render(config: RuleConfig, original: RuleConfig, header: Sequence[str]) -> s
     """The YAML text of ``config`` (fitted from ``original``) under the comment lines ``header``."""
     lines = [f"# {line}".rstrip() for line in header]
     for field in dataclasses.fields(config):
-        if field.name not in ("thresholds", "regimes"):
-            lines.append(f"{field.name}: {_scalar(getattr(config, field.name))}")
+        if field.name in ("thresholds", "regimes"):
+            continue
+        entry = f"{field.name}: {_scalar(getattr(config, field.name))}"
+        if field.name in FITTED_SETTINGS:
+            note = f"{field.metadata.get('doc', '')}; was {_scalar(getattr(original, field.name))}"
+            entry = f"{entry:<36}# {note}"
+        lines.append(entry)
     top = config.thresholds  # type: ignore[attr-defined]
     lines.append("thresholds:                         # used when VIX is above every regime's vix_below")
     lines += _threshold_lines(top, "  ", original.thresholds)  # type: ignore[attr-defined]
@@ -117,6 +130,7 @@ def header(
         f"env: {env}",
         f"fitted on {result.fit_states} states of seeds {_seeds(result.fit_seeds)}; "
         f"held out: {result.heldout_states} states of seeds {_seeds(result.heldout_seeds)}",
+        f"flat layers: {result.fit.describe_flat()}",
         f"regimes: {result.fit.describe()}",
         "decision agreement with the policy on held-out states (balanced / plain):",
     ]
