@@ -71,7 +71,7 @@ def render(config: RuleConfig, original: RuleConfig, header: Sequence[str]) -> s
         entry = f"{field.name}: {_scalar(getattr(config, field.name))}"
         if field.name in FITTED_SETTINGS:
             note = f"{field.metadata.get('doc', '')}; was {_scalar(getattr(original, field.name))}"
-            entry = f"{entry:<36}# {note}"
+            entry = f"{entry:<35} # {note}"  # a long list still gets its space
         lines.append(entry)
     top = config.thresholds  # type: ignore[attr-defined]
     lines.append("thresholds:                         # used when VIX is above every regime's vix_below")
