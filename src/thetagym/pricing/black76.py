@@ -204,13 +204,7 @@ def black76_delta(
     >>> black76_delta(100.0, [90.0, 100.0, 110.0], 0.0, 0.2, [True, True, False])
     array([ 1. ,  0.5, -1. ])
     """
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        _, time_to_expiry, _, _, d1 = _standardise(forward, strike, time_to_expiry, volatility)
-        omega = np.where(is_call, 1.0, -1.0)
-        delta = omega * ndtr(omega * d1)
-        if not _is_zero(rate):
-            delta = delta * np.exp(-np.multiply(rate, time_to_expiry))
-    return delta
+    return black76_greeks(forward, strike, time_to_expiry, volatility, is_call, rate).delta
 
 
 def black76_gamma(
@@ -229,16 +223,7 @@ def black76_gamma(
     >>> float(black76_gamma(100.0, 100.0, 0.0, 0.2))
     0.0
     """
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        forward, time_to_expiry, _, std, d1 = _standardise(forward, strike, time_to_expiry, volatility)
-        gamma = np.exp(-0.5 * d1 * d1)
-        gamma *= _INV_SQRT_2PI
-        gamma = gamma / std  # finite (<= 0.4 / tiny), so masking by multiplication is safe
-        gamma = gamma * (std > 2.0 * _TINY)
-        gamma = gamma / forward
-        if not _is_zero(rate):
-            gamma = gamma * np.exp(-np.multiply(rate, time_to_expiry))
-    return gamma
+    return black76_greeks(forward, strike, time_to_expiry, volatility, True, rate).gamma
 
 
 def black76_vega(
@@ -257,14 +242,7 @@ def black76_vega(
     >>> round(float(black76_vega(100.0, 100.0, 0.5, 0.2)) / 100, 6)  # per vol point
     0.28139
     """
-    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        forward, time_to_expiry, sqrt_time, _, d1 = _standardise(forward, strike, time_to_expiry, volatility)
-        vega = np.exp(-0.5 * d1 * d1)
-        vega *= _INV_SQRT_2PI
-        vega = vega * forward * sqrt_time
-        if not _is_zero(rate):
-            vega = vega * np.exp(-np.multiply(rate, time_to_expiry))
-    return vega
+    return black76_greeks(forward, strike, time_to_expiry, volatility, True, rate).vega
 
 
 def black76_theta(
@@ -318,8 +296,8 @@ def black76_greeks(
                 output[part] = value
         return Greeks(*outputs)
     # Lean on purpose (the env prices every bar): in-place updates of fresh temporaries, and
-    # omega = 2 is_call - 1 rather than np.where. Same operations, in the same order, as the
-    # single-Greek functions above, so results match them to the last bit.
+    # omega = 2 is_call - 1 rather than np.where. The single-Greek functions above read their
+    # value from here.
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         forward, time_to_expiry, sqrt_time, std, d1 = _standardise(
             forward, strike, time_to_expiry, volatility
