@@ -11,6 +11,7 @@ and truncates after ``horizon`` bars.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,7 @@ from thetagym.market.path import MarketPath
 from thetagym.measures import EpisodeTracker, theta_capture
 
 if TYPE_CHECKING:
-    from thetagym.book import Book
+    from thetagym.book import Book, BookView, StepResult
 
 PathSource = Callable[[np.ndarray], MarketPath]
 """Makes one market path per seed (an int array); all paths have the same length."""
@@ -71,6 +72,17 @@ class BatchedCore:
     :data:`PathSource`), ``horizon`` (bars per episode; paths must be longer), ``reward_config``,
     ``ruin_fraction`` (of capital), ``clip`` (observation bound), ``autoreset`` (reset finished envs
     inside :meth:`step`, as the vector env does).
+
+    After each :meth:`step`, for callers that record more than the info (evaluation traces, P&L
+    attribution), two read-only attributes describe it; both are None before the first step:
+
+    - ``last_result``: the book's :class:`~thetagym.book.StepResult` of that step (attribution,
+      executed actions, rolls, ...), rows over envs.
+    - ``view_before_reset``: the :class:`~thetagym.book.BookView` taken right after the book
+      stepped, before any autoreset, so finished envs still show their episode's last bar. It is
+      the view the step builds for the observation (no extra work); its leg arrays (``strike``,
+      ``expiry_bar``, ``quantity``, ``entry_price``) are read-only views of the live book, copied
+      only on a step that autoresets, and change with the book's next step or reset.
     """
 
     def __init__(
@@ -104,6 +116,18 @@ class BatchedCore:
         self._gross = np.zeros(self.num_envs)
         self._blocked = np.zeros(self.num_envs, dtype=np.int64)
         self._needs_reset = np.ones(self.num_envs, dtype=bool)
+        self._last_result: StepResult | None = None
+        self._view_before_reset: BookView | None = None
+
+    @property
+    def last_result(self) -> StepResult | None:
+        """The book's result of the latest :meth:`step` (None before the first)."""
+        return self._last_result
+
+    @property
+    def view_before_reset(self) -> BookView | None:
+        """The book's view right after the latest :meth:`step`, before any autoreset."""
+        return self._view_before_reset
 
     @property
     def observation_size(self) -> int:
@@ -191,13 +215,16 @@ class BatchedCore:
         terminated = margin_call | (equity <= self.ruin_equity)
         truncated = (self.bars >= self.horizon) & ~terminated
         done = terminated | truncated
-        observation = self._observe(self.book.view())
+        view = self.book.view()
+        self._last_result, self._view_before_reset = result, view
+        observation = self._observe(view)
         info = self._info()
         done_rows = np.flatnonzero(done)
         final_observation, final_info, summary = observation[:0], {}, {}
         if done_rows.size:
             summary = tracker.summary(done_rows)
             if self.autoreset:
+                self._view_before_reset = _detach_legs(view)
                 final_observation = observation[done_rows]
                 final_info = {key: value[done_rows] for key, value in info.items()}
                 observation, info = self.reset(done_rows)
@@ -246,3 +273,15 @@ class BatchedCore:
     def _check_started(self) -> None:
         if self.market is None:
             raise RuntimeError("call reset() before step() or action_masks()")
+
+
+_LIVE_LEG_FIELDS = ("strike", "expiry_bar", "quantity", "entry_price")
+"""The :class:`~thetagym.book.BookView` fields that are views of the book's live leg arrays."""
+
+
+def _detach_legs(view: BookView) -> BookView:
+    """``view`` with read-only copies of its live leg arrays, so a reset leaves it as it was."""
+    copies = {name: np.array(getattr(view, name)) for name in _LIVE_LEG_FIELDS}
+    for array in copies.values():
+        array.setflags(write=False)
+    return dataclasses.replace(view, **copies)

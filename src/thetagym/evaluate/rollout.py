@@ -18,11 +18,12 @@ import dataclasses
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from thetagym.book import BookView, StepResult
 from thetagym.book.attribution import ATTRIBUTION
 from thetagym.env.config import EnvConfig, ReplayConfig, resolve_config
 from thetagym.env.vector import ShortPremiumVectorEnv
@@ -44,37 +45,6 @@ class Rollout:
     episodes: pd.DataFrame
     trace: pd.DataFrame | None
     index_paths: np.ndarray
-
-
-class _RecordingBook:
-    """The env's book, passed through, keeping each step's result and the book right after it
-    (before the vector env resets finished envs)."""
-
-    def __init__(self, book: Any) -> None:
-        self._book = book
-        self.result: Any = None
-        self.view_after: dict[str, np.ndarray] = {}
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._book, name)
-
-    def step(self, *args: Any, **kwargs: Any) -> Any:
-        self.result = self._book.step(*args, **kwargs)
-        view = self._book.view()
-        self.view_after = {name: np.array(getattr(view, name)) for name in _VIEW_FIELDS}
-        return self.result
-
-
-_VIEW_FIELDS = (
-    "net_delta",
-    "net_gamma",
-    "net_vega",
-    "net_theta",
-    "contracts",
-    "counter_contracts",
-    "days_to_expiry",
-    "short_strike_moneyness",
-)
 
 
 def env_config(path: Path, scenario: ScenarioSpec, days: int | None = None) -> EnvConfig:
@@ -117,12 +87,11 @@ def _replay_files(scenario: ScenarioSpec) -> tuple[str, str]:
 def rollout(policy: Policy, config: EnvConfig, seeds: tuple[int, ...], trace: bool = False) -> Rollout:
     """Run ``policy`` for one episode in each of ``len(seeds)`` envs of ``config`` seeded with ``seeds``."""
     envs = ShortPremiumVectorEnv(len(seeds), config)
-    book = _RecordingBook(envs.core.book)
-    envs.core.book = cast(Any, book)  # the core calls the book through the recorder
+    core = envs.core
     layers = [layer.name for layer in config.book.layers]
     kinds = [layer.kind for layer in config.book.layers]
     observation, info = envs.reset(seed=list(seeds))
-    market = envs.core.market
+    market = core.market
     assert market is not None
     bars = config.horizon + 1
     index_paths = market.index[:, :bars].copy()
@@ -135,19 +104,20 @@ def rollout(policy: Policy, config: EnvConfig, seeds: tuple[int, ...], trace: bo
     active = np.ones(len(seeds), dtype=bool)
     attribution = np.zeros((len(seeds), len(layers), len(ATTRIBUTION)))
     summary: dict[str, np.ndarray] = {}
-    view = envs.core.book.view()
-    rows = [_trace_row(0, info, {n: np.asarray(getattr(view, n)) for n in _VIEW_FIELDS}, None, None, layers)]
+    rows = [_trace_row(0, info, core.book.view(), None, None, layers)]
     previous_info: dict[str, Any] = {}
     while active.any():
-        context = PolicyContext(envs.core.book.view(), envs.observation_names, layers, kinds, previous_info)
+        context = PolicyContext(core.book.view(), envs.observation_names, layers, kinds, previous_info)
         actions = np.asarray(policy.act(observation, envs.action_masks(), context))
         observation, _, terminated, truncated, info = envs.step(actions)
-        result = book.result
+        # The core keeps the step's book result and the book before it reset the ended envs.
+        result, view_after = core.last_result, core.view_before_reset
+        assert result is not None and view_after is not None
         attribution[active] += np.asarray(result.attribution)[active]
         ended = terminated | truncated
         if trace and active[0]:
             step_info = info["final_info"] if ended[0] else info
-            rows.append(_trace_row(len(rows), step_info, book.view_after, result, actions, layers))
+            rows.append(_trace_row(len(rows), step_info, view_after, result, actions, layers))
         if ended.any():
             final = info["final_info"]["summary"]
             for name in SUMMARY_FIELDS:
@@ -175,8 +145,8 @@ def _bar_dates(market: Any, bars: int) -> np.ndarray:
 def _trace_row(
     bar: int,
     info: dict[str, Any],
-    view: dict[str, np.ndarray],
-    result: Any,
+    view: BookView,
+    result: StepResult | None,
     actions: np.ndarray | None,
     layers: list[str],
 ) -> dict[str, Any]:
@@ -185,12 +155,14 @@ def _trace_row(
     row.update(
         {key: _item(info[key]) for key in ("equity", "drawdown", "gross_contracts", "margin_use", "blocked")}
     )
-    row.update({name: float(view[name][0]) for name in ("net_delta", "net_gamma", "net_vega", "net_theta")})
+    row.update(
+        {name: float(getattr(view, name)[0]) for name in ("net_delta", "net_gamma", "net_vega", "net_theta")}
+    )
     for j, layer in enumerate(layers):
-        row[f"contracts_{layer}"] = int(view["contracts"][0, j])
-        row[f"counter_{layer}"] = int(view["counter_contracts"][0, j])
-        row[f"days_to_expiry_{layer}"] = float(view["days_to_expiry"][0, j])
-        row[f"moneyness_{layer}"] = float(view["short_strike_moneyness"][0, j])
+        row[f"contracts_{layer}"] = int(view.contracts[0, j])
+        row[f"counter_{layer}"] = int(view.counter_contracts[0, j])
+        row[f"days_to_expiry_{layer}"] = float(view.days_to_expiry[0, j])
+        row[f"moneyness_{layer}"] = float(view.short_strike_moneyness[0, j])
     parts = [*layers, BALANCER]
     chosen = actions[0] if actions is not None else np.full(len(parts), NO_ACTION)
     done = np.asarray(result.executed)[0] if result is not None else np.full(len(parts), NO_ACTION)
