@@ -1,0 +1,174 @@
+"""Scalar compiled (numba) kernels of the volatility surface and the VIX complex, callable from
+``@njit`` code.
+
+These hold the only copy of the formulas of :mod:`thetagym.market.surface`,
+:mod:`thetagym.market.vix` and :func:`thetagym.market.params.average_weight`, whose broadcasting
+numpy functions evaluate them element by element (see those modules for the model). Variances are
+per year (decimal squared), mean reversion per year, times in years, volatilities decimal per
+sqrt(year), VIX levels and futures in index points. NaN inputs propagate as in numpy.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+
+from thetagym.market.calendar import TRADING_DAYS_PER_YEAR
+from thetagym.market.params import VIX_HORIZON
+from thetagym.pricing.kernels import clip, maximum
+
+__all__ = [
+    "MAX_VIX_OPTION_VOLATILITY",
+    "MIN_TIME_TO_EXPIRY",
+    "MIN_VIX_OPTION_VOLATILITY",
+    "ONE_MONTH",
+    "atm_variance_scalar",
+    "average_weight_scalar",
+    "implied_volatility_scalar",
+    "log_vix_variance_scalar",
+    "vix_future_price_scalar",
+    "vix_option_volatility_scalar",
+    "vix_squared_scalar",
+]
+
+ONE_MONTH = 1.0 / 12.0
+"""One month in years: the maturity at which the smile's skew exponent changes."""
+MIN_TIME_TO_EXPIRY = 1.0 / (252.0 * 24.0)
+"""Floor on maturity in the smile (an hour of trading, in years), so expiring options stay finite."""
+MIN_VIX_OPTION_VOLATILITY = 0.2
+MAX_VIX_OPTION_VOLATILITY = 2.5
+_MIN_VIX_OPTION_EXPIRY = 1.0 / (TRADING_DAYS_PER_YEAR * 24.0)
+"""Floor on a VIX option's maturity (an hour of trading, in years) in its volatility."""
+
+_jit = numba.njit(cache=True, error_model="numpy")
+
+
+@_jit
+def average_weight_scalar(mean_reversion: float, horizon: float) -> float:
+    """``(1 - exp(-kappa T)) / (kappa T)``, dimensionless: the weight of the spot variance in the
+    expected average variance over ``horizon`` years at ``mean_reversion`` per year (1 when
+    ``kappa T <= 1e-8``)."""
+    x = mean_reversion * horizon
+    if x > 1e-8:
+        return -math.expm1(-x) / maximum(x, 1e-8)
+    return 1.0
+
+
+@_jit
+def atm_variance_scalar(
+    spot_variance: float,
+    long_variance: float,
+    mean_reversion: float,
+    jump_variance: float,
+    time_to_expiry: float,
+) -> float:
+    """At-the-money implied variance (per year) at ``time_to_expiry`` years, floored at
+    :data:`MIN_TIME_TO_EXPIRY`: ``long + (spot - long) * average_weight + jump``."""
+    tau = maximum(time_to_expiry, MIN_TIME_TO_EXPIRY)
+    weight = average_weight_scalar(mean_reversion, tau)
+    return long_variance + (spot_variance - long_variance) * weight + jump_variance
+
+
+@_jit
+def implied_volatility_scalar(
+    spot_variance: float,
+    long_variance: float,
+    mean_reversion: float,
+    jump_variance: float,
+    skew: float,
+    curvature: float,
+    log_moneyness: float,
+    time_to_expiry: float,
+) -> float:
+    """Implied volatility (decimal per sqrt(year)) at ``log(strike / forward)`` and
+    ``time_to_expiry`` years: the at-the-money volatility times the quadratic smile in
+    standardised moneyness (clipped to [-4, 4]), the smile clipped to [0.5, 3]."""
+    tau = maximum(time_to_expiry, MIN_TIME_TO_EXPIRY)
+    atm = math.sqrt(atm_variance_scalar(spot_variance, long_variance, mean_reversion, jump_variance, tau))
+    z = clip(log_moneyness / (atm * math.sqrt(tau)), -4.0, 4.0)
+    exponent = 0.5 if tau < ONE_MONTH else 0.1
+    slope = skew * (tau / ONE_MONTH) ** exponent
+    smile = clip(1.0 - slope * z + curvature * z * z, 0.5, 3.0)
+    return atm * smile
+
+
+@_jit
+def vix_squared_scalar(
+    spot_variance: float,
+    long_variance: float,
+    mean_reversion: float,
+    jump_variance: float,
+    horizon: float,
+) -> float:
+    """Risk-neutral expected average variance (per year) over ``horizon`` years."""
+    weight = average_weight_scalar(mean_reversion, horizon)
+    return long_variance + (spot_variance - long_variance) * weight + jump_variance
+
+
+@_jit
+def log_vix_variance_scalar(
+    spot_variance: float,
+    long_variance: float,
+    mean_reversion: float,
+    jump_variance: float,
+    vol_of_variance: float,
+    time_to_expiry: float,
+) -> float:
+    """Risk-neutral variance of ``log VIX`` over ``time_to_expiry`` years (dimensionless), for a
+    vol of variance ``vol_of_variance`` per sqrt(year)."""
+    weight = average_weight_scalar(mean_reversion, VIX_HORIZON)
+    level = maximum(
+        vix_squared_scalar(spot_variance, long_variance, mean_reversion, jump_variance, VIX_HORIZON), 1e-8
+    )
+    scaled = weight * vol_of_variance
+    eta2 = scaled * scaled * maximum(spot_variance, 0.0) / (4.0 * level * level)
+    tau = maximum(time_to_expiry, 0.0)
+    two_kappa = 2.0 * mean_reversion
+    if two_kappa * tau > 1e-8:
+        decay = -math.expm1(-two_kappa * tau) / maximum(two_kappa, 1e-12)
+    else:
+        decay = tau
+    return eta2 * decay
+
+
+@_jit
+def vix_future_price_scalar(
+    spot_variance: float,
+    long_variance: float,
+    mean_reversion: float,
+    jump_variance: float,
+    vol_of_variance: float,
+    time_to_expiry: float,
+) -> float:
+    """VIX future (points) expiring in ``time_to_expiry`` years: the root of the expected squared
+    VIX at expiry times ``exp(-s^2 / 2)``; equals the VIX at expiry."""
+    tau = maximum(time_to_expiry, 0.0)
+    weight = average_weight_scalar(mean_reversion, VIX_HORIZON)
+    expected = (
+        long_variance
+        + jump_variance
+        + (spot_variance - long_variance) * weight * math.exp(-mean_reversion * tau)
+    )
+    s2 = log_vix_variance_scalar(
+        spot_variance, long_variance, mean_reversion, jump_variance, vol_of_variance, tau
+    )
+    return 100.0 * math.sqrt(maximum(expected, 0.0)) * math.exp(-0.5 * s2)
+
+
+@_jit
+def vix_option_volatility_scalar(
+    spot_variance: float,
+    long_variance: float,
+    mean_reversion: float,
+    jump_variance: float,
+    vol_of_variance: float,
+    time_to_expiry: float,
+) -> float:
+    """Black-76 volatility (decimal per sqrt(year)) of a VIX option on the future of the same
+    expiry, ``time_to_expiry`` years floored at an hour of trading; clipped to [0.2, 2.5]."""
+    tau = maximum(time_to_expiry, _MIN_VIX_OPTION_EXPIRY)
+    s2 = log_vix_variance_scalar(
+        spot_variance, long_variance, mean_reversion, jump_variance, vol_of_variance, tau
+    )
+    return clip(math.sqrt(s2 / tau), MIN_VIX_OPTION_VOLATILITY, MAX_VIX_OPTION_VOLATILITY)
