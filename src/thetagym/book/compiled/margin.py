@@ -1,0 +1,57 @@
+"""SPAN-style margin of one env's book (the scenarios: :mod:`thetagym.book.margin`)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from thetagym.book.compiled import tables as t
+from thetagym.book.compiled.contracts import PRICE, TIME_TO_EXPIRY, UNDERLYING, VOLATILITY
+from thetagym.book.compiled.jit import kernel
+from thetagym.pricing import kernels as pricing_kernels
+
+N_SCENARIOS = 16
+
+
+@kernel
+def requirement(
+    slots: np.ndarray,
+    parameters: np.ndarray,
+    underlying_factor: np.ndarray,
+    volatility_factor: np.ndarray,
+    scenario_weight: np.ndarray,
+    rate: float,
+    quantity: np.ndarray,
+    strike: np.ndarray,
+    marks: np.ndarray,
+) -> float:
+    """Margin requirement (USD): the worst weighted scenario loss of the book, at least
+    ``short_option_minimum`` per short option contract."""
+    pnl = np.zeros(N_SCENARIOS)
+    short_options = 0.0
+    for slot in range(slots.shape[0]):
+        held = quantity[slot]
+        if held == 0.0:
+            continue
+        exposure = held * slots[slot, t.MULTIPLIER]
+        underlying = marks[UNDERLYING, slot]
+        if not slots[slot, t.IS_OPTION]:
+            for scenario in range(N_SCENARIOS):
+                pnl[scenario] += exposure * underlying * (underlying_factor[slot, scenario] - 1.0)
+            continue
+        if held < 0.0:
+            short_options += held
+        is_call = slots[slot, t.IS_CALL] > 0.0
+        for scenario in range(N_SCENARIOS):
+            price = pricing_kernels.black76_price_scalar(
+                underlying * underlying_factor[slot, scenario],
+                strike[slot],
+                marks[TIME_TO_EXPIRY, slot],
+                marks[VOLATILITY, slot] * volatility_factor[scenario],
+                is_call,
+                rate,
+            )
+            pnl[scenario] += exposure * (price - marks[PRICE, slot])
+    scan_risk = 0.0
+    for scenario in range(N_SCENARIOS):
+        scan_risk = max(scan_risk, -pnl[scenario] * scenario_weight[scenario])
+    return max(scan_risk, -short_options * parameters[t.SHORT_OPTION_MINIMUM])

@@ -1,0 +1,498 @@
+"""The book's step, reset, action masks and aggregates over a batch of envs: one compiled loop
+over envs each (see :meth:`thetagym.book.Book.step` for the order of events).
+
+Arguments come in three tuples: ``book`` (the :class:`~thetagym.book.compiled.tables.BookTables`
+arrays in field order), ``market`` (:class:`~thetagym.book.compiled.tables.MarketArrays`:
+per_bar, per_path, expiries, scalars) and ``state`` (the book's live arrays, see :data:`STATE`).
+Env ``e`` trades on market path ``e``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from thetagym.book.compiled import tables as t
+from thetagym.book.compiled.contracts import (
+    DELTA,
+    GAMMA,
+    PRICE,
+    THETA,
+    TIME_TO_EXPIRY,
+    UNDERLYING,
+    VEGA,
+    VOLATILITY,
+    mark_slot,
+)
+from thetagym.book.compiled.guard import (
+    ACCEPT_ASSIGNMENT,
+    OPEN,
+    OPEN_COUNTER,
+    ROLL_CLOSER,
+    ROLL_OUT,
+    es_equivalent_delta,
+    legal_choices,
+)
+from thetagym.book.compiled.jit import kernel
+from thetagym.book.compiled.margin import requirement
+from thetagym.book.compiled.trading import action_orders, assign, due_futures, execute, open_orders, settle
+
+STATE = (
+    "quantity",  # (n_envs, max_legs) signed contracts
+    "strike",  # (n_envs, max_legs) points
+    "expiry_bar",  # (n_envs, max_legs)
+    "underlying_bar",  # (n_envs, max_legs)
+    "entry_price",  # (n_envs, max_legs)
+    "cash",  # (n_envs,) USD
+    "reference",  # (n_envs, n_layers) underlying when each layer opened
+    "margin_requirement",  # (n_envs,) USD
+    "marks",  # (8, n_envs, n_slots), MARK_FIELDS
+    "mark_bar",  # (n_envs,)
+    "mark_index",  # (n_envs,) index level at mark_bar
+)
+# Columns of the per-env outputs of :func:`step`.
+EQUITY, PNL, THETA_ACCRUED, MARGIN_REQUIREMENT, GROSS_CONTRACTS = range(5)
+BLOCKED, ADDS_BLOCKED, ROLLS, ASSIGNMENTS, COUNTER_TRADES, MARGIN_CALL = range(6)
+A_THETA, A_DELTA, A_GAMMA, A_VEGA, A_COSTS, A_ASSIGNMENT, A_RESIDUAL = range(7)
+"""Attribution columns (:data:`thetagym.book.attribution.ATTRIBUTION`)."""
+N_SUMS = 8
+"""Per-layer aggregates of :func:`aggregate`: ES-equivalent delta, gamma, vega, theta,
+unrealised P&L, gross contracts, counter-trade contracts, structure contracts."""
+N_LAYER_ACTIONS = 8
+TRADING_DAYS_PER_YEAR = 252.0
+ES_MULTIPLIER = 50.0
+NONE = 1e9
+
+
+@kernel
+def equity_of(slots: np.ndarray, cash: float, quantity: np.ndarray, marks: np.ndarray) -> float:
+    """Cash plus mark-to-market at mid (USD) of one env."""
+    value = 0.0
+    for slot in range(slots.shape[0]):
+        value += quantity[slot] * marks[PRICE, slot] * slots[slot, t.MULTIPLIER]
+    return cash + value
+
+
+@kernel
+def _requirement(book, market, state, env):
+    slots, _, parameters, _, underlying_factor, volatility_factor, scenario_weight = book
+    quantity, strike = state[0], state[1]
+    return requirement(
+        slots,
+        parameters,
+        underlying_factor,
+        volatility_factor,
+        scenario_weight,
+        market[3][t.RATE],
+        quantity[env],
+        strike[env],
+        state[8][:, env],
+    )
+
+
+@kernel
+def _mark(book, market, state, env, bar):
+    """Mark every slot of env ``env`` at ``bar``."""
+    slots = book[0]
+    per_bar, per_path, _, scalars = market
+    strike, expiry_bar, underlying_bar = state[1], state[2], state[3]
+    marks, mark_bar, mark_index = state[8], state[9], state[10]
+    for slot in range(slots.shape[0]):
+        mark_slot(
+            slots,
+            per_bar,
+            per_path,
+            scalars,
+            slot,
+            env,
+            bar,
+            strike[env, slot],
+            expiry_bar[env, slot],
+            underlying_bar[env, slot],
+            marks[:, env],
+        )
+    mark_bar[env] = bar
+    mark_index[env] = per_bar[t.INDEX, env, bar]
+
+
+@kernel
+def _ensure_marked(book, market, state, env, bar):
+    if state[9][env] != bar:
+        _mark(book, market, state, env, bar)
+        state[7][env] = _requirement(book, market, state, env)
+
+
+@kernel
+def _legal(book, market, state, env, bar, legal, opposite_wing, deep, near_day, out_day, direction):
+    slots, layers, parameters = book[0], book[1], book[2]
+    per_bar, _, expiries, scalars = market
+    quantity, _, expiry_bar, _, entry_price, cash, reference, margin_requirement, marks = state[:9]
+    env_marks = marks[:, env]
+    legal_choices(
+        slots,
+        layers,
+        parameters,
+        per_bar,
+        expiries,
+        scalars,
+        env,
+        bar,
+        quantity[env],
+        expiry_bar[env],
+        entry_price[env],
+        env_marks,
+        reference[env],
+        equity_of(slots, cash[env], quantity[env], env_marks),
+        margin_requirement[env],
+        legal,
+        opposite_wing,
+        deep,
+        near_day,
+        out_day,
+        direction,
+    )
+
+
+@kernel
+def _execute(book, market, state, env, bar, target, restrike, expiry_day, charge, fresh, costs):
+    slots, layers, parameters, spreads = book[0], book[1], book[2], book[3]
+    per_bar, per_path, expiries, scalars = market
+    quantity, strike, expiry_bar, underlying_bar, entry_price, cash = state[:6]
+    paid = execute(
+        slots,
+        layers,
+        parameters,
+        spreads,
+        per_bar,
+        per_path,
+        expiries,
+        scalars,
+        env,
+        bar,
+        target,
+        restrike,
+        expiry_day,
+        charge,
+        quantity[env],
+        strike[env],
+        expiry_bar[env],
+        underlying_bar[env],
+        entry_price[env],
+        state[8][:, env],
+        fresh,
+        costs,
+    )
+    cash[env] -= paid
+
+
+@kernel
+def masks(book, market, state, bars, out):
+    """Legal choices of every env at ``bars``, ``out`` ``(n_envs, n_layers + 1, 8)`` (marking envs
+    not marked there first)."""
+    slots, layers = book[0], book[1]
+    n_slots, n_layers = slots.shape[0], layers.shape[0]
+    opposite_wing = np.zeros(n_layers, dtype=np.bool_)
+    deep = np.zeros(n_slots, dtype=np.bool_)
+    near_day = np.zeros(n_slots, dtype=np.int64)
+    out_day = np.zeros(n_slots, dtype=np.int64)
+    direction = np.zeros(n_layers)
+    for env in range(bars.shape[0]):
+        _ensure_marked(book, market, state, env, bars[env])
+        _legal(
+            book, market, state, env, bars[env], out[env], opposite_wing, deep, near_day, out_day, direction
+        )
+
+
+@kernel
+def reset(book, market, state, rows, bars):
+    """Clear envs ``rows`` and open each ``open_at_reset`` layer's structure at bars ``bars`` at
+    mid (no costs); cash starts at ``capital``."""
+    slots, layers, parameters = book[0], book[1], book[2]
+    per_bar, _, expiries, scalars = market
+    quantity, strike, expiry_bar, underlying_bar, entry_price, cash, reference = state[:7]
+    n_slots, n_layers = slots.shape[0], layers.shape[0]
+    target = np.zeros(n_slots)
+    restrike = np.zeros(n_slots, dtype=np.bool_)
+    expiry_day = np.zeros(n_slots, dtype=np.int64)
+    fresh = np.zeros((8, n_slots))
+    costs = np.zeros(n_layers)
+    opening = np.zeros(n_layers, dtype=np.bool_)
+    for layer in range(n_layers):
+        opening[layer] = layers[layer, t.OPEN_AT_RESET] > 0.0
+    for position in range(rows.shape[0]):
+        env, bar = rows[position], bars[position]
+        for array in (strike, quantity, entry_price):
+            array[env] = 0.0
+        expiry_bar[env] = 0
+        underlying_bar[env] = 0
+        cash[env] = parameters[t.CAPITAL]
+        reference[env] = 0.0
+        _mark(book, market, state, env, bar)
+        target[:] = quantity[env, :n_slots]
+        restrike[:] = False
+        expiry_day[:] = 0
+        open_orders(
+            slots,
+            layers,
+            per_bar,
+            expiries,
+            scalars,
+            env,
+            bar,
+            opening,
+            quantity[env],
+            reference[env],
+            target,
+            restrike,
+            expiry_day,
+        )
+        _execute(book, market, state, env, bar, target, restrike, expiry_day, False, fresh, costs)
+        state[7][env] = _requirement(book, market, state, env)
+
+
+@kernel
+def step(book, market, state, actions, bars, executed, totals, counts, attribution, layer_contracts):
+    """Apply ``actions`` (``(n_envs, n_layers + 1)``) at ``bars`` and advance every env one bar.
+
+    Writes the actions done (``executed``), per-env ``totals`` (:data:`EQUITY` ...) and ``counts``
+    (:data:`BLOCKED` ...), the P&L ``attribution`` ``(n_envs, n_layers, 7)`` and the gross
+    ``layer_contracts``."""
+    slots, layers, parameters = book[0], book[1], book[2]
+    per_bar, per_path, expiries, scalars = market
+    quantity, strike, expiry_bar, underlying_bar, entry_price, cash = state[:6]
+    margin_requirement, marks = state[7], state[8]
+    n_slots, n_layers = slots.shape[0], layers.shape[0]
+    legal = np.zeros((n_layers + 1, N_LAYER_ACTIONS), dtype=np.bool_)
+    opposite_wing = np.zeros(n_layers, dtype=np.bool_)
+    deep = np.zeros(n_slots, dtype=np.bool_)
+    near_day = np.zeros(n_slots, dtype=np.int64)
+    out_day = np.zeros(n_slots, dtype=np.int64)
+    direction = np.zeros(n_layers)
+    target = np.zeros(n_slots)
+    restrike = np.zeros(n_slots, dtype=np.bool_)
+    expiry_day = np.zeros(n_slots, dtype=np.int64)
+    fresh = np.zeros((8, n_slots))
+    start = np.zeros((8, n_slots))
+    end = np.zeros((8, n_slots))
+    held = np.zeros(n_slots)
+    costs = np.zeros(n_layers)
+    bar_years = 1.0 / scalars[t.BARS_PER_YEAR]
+    for env in range(bars.shape[0]):
+        bar = bars[env]
+        env_marks = marks[:, env]
+        _ensure_marked(book, market, state, env, bar)
+        costs[:] = 0.0
+        counts[env, :] = 0
+        acting = False
+        for part in range(n_layers + 1):
+            executed[env, part] = actions[env, part]
+            acting = acting or actions[env, part] != 0
+        if acting:
+            # The guard replaces illegal choices by HOLD.
+            _legal(book, market, state, env, bar, legal, opposite_wing, deep, near_day, out_day, direction)
+            for part in range(n_layers + 1):
+                choice = actions[env, part]
+                if not legal[part, choice]:
+                    executed[env, part] = 0
+                    counts[env, BLOCKED] += 1
+                    if part < n_layers and choice == OPEN and opposite_wing[part]:
+                        counts[env, ADDS_BLOCKED] += 1
+        equity_before = equity_of(slots, cash[env], quantity[env], env_marks)
+        layer_choice = executed[env]
+        accepted = False
+        for slot in range(n_slots):
+            accept = deep[slot] and layer_choice[int(slots[slot, t.LAYER])] == ACCEPT_ASSIGNMENT
+            restrike[slot] = accept
+            if accept:
+                accepted = True
+                counts[env, ASSIGNMENTS] += 1
+        if acting and accepted:
+            cash[env] += assign(
+                slots,
+                layers,
+                parameters,
+                per_bar,
+                per_path,
+                expiries,
+                scalars,
+                env,
+                bar,
+                restrike,
+                quantity[env],
+                strike[env],
+                expiry_bar[env],
+                underlying_bar[env],
+                entry_price[env],
+                env_marks,
+            )
+        if acting:
+            trading = False
+            for part in range(n_layers + 1):
+                trading = trading or executed[env, part] != 0
+            if trading:
+                action_orders(
+                    slots,
+                    layers,
+                    parameters,
+                    per_bar,
+                    expiries,
+                    scalars,
+                    env,
+                    bar,
+                    layer_choice,
+                    quantity[env],
+                    state[6][env],
+                    near_day,
+                    out_day,
+                    direction,
+                    target,
+                    restrike,
+                    expiry_day,
+                )
+                _execute(book, market, state, env, bar, target, restrike, expiry_day, True, fresh, costs)
+            for layer in range(n_layers):
+                choice = layer_choice[layer]
+                if choice == ROLL_CLOSER or choice == ROLL_OUT:
+                    counts[env, ROLLS] += 1
+                elif choice == OPEN_COUNTER:
+                    counts[env, COUNTER_TRADES] += 1
+        # Mark the held contracts at the next bar, then settle, roll futures and margin.
+        start[:, :] = env_marks
+        held[:] = quantity[env, :n_slots]
+        next_bar = bar + 1
+        _mark(book, market, state, env, next_bar)
+        end[:, :] = env_marks
+        settled_cash, n_assigned = settle(
+            slots,
+            layers,
+            parameters,
+            per_bar,
+            per_path,
+            expiries,
+            scalars,
+            env,
+            next_bar,
+            quantity[env],
+            strike[env],
+            expiry_bar[env],
+            underlying_bar[env],
+            entry_price[env],
+            env_marks,
+        )
+        cash[env] += settled_cash
+        counts[env, ASSIGNMENTS] += n_assigned
+        if due_futures(slots, parameters, scalars, next_bar, quantity[env], expiry_bar[env], restrike):
+            target[:] = quantity[env, :n_slots]
+            expiry_day[:] = 0
+            _execute(book, market, state, env, next_bar, target, restrike, expiry_day, True, fresh, costs)
+        required = _requirement(book, market, state, env)
+        equity = equity_of(slots, cash[env], quantity[env], env_marks)
+        margin_call = equity < required
+        if margin_call:
+            target[:] = 0.0
+            restrike[:] = False
+            _execute(book, market, state, env, next_bar, target, restrike, expiry_day, True, fresh, costs)
+            required = 0.0
+            equity = equity_of(slots, cash[env], quantity[env], env_marks)
+        margin_requirement[env] = required
+        pnl = equity - equity_before
+        _attribute(slots, held, start, end, bar_years, costs, pnl, attribution[env])
+        theta = 0.0
+        for layer in range(n_layers):
+            theta += attribution[env, layer, A_THETA]
+        gross = 0.0
+        layer_contracts[env, :] = 0.0
+        for slot in range(n_slots):
+            layer_contracts[env, int(slots[slot, t.LAYER])] += abs(quantity[env, slot])
+        for layer in range(n_layers):
+            gross += layer_contracts[env, layer]
+        totals[env, EQUITY] = equity
+        totals[env, PNL] = pnl
+        totals[env, THETA_ACCRUED] = theta
+        totals[env, MARGIN_REQUIREMENT] = required
+        totals[env, GROSS_CONTRACTS] = gross
+        counts[env, MARGIN_CALL] = margin_call
+
+
+@kernel
+def _attribute(slots, held, start, end, bar_years, costs, pnl, out):
+    """P&L attribution of one env's step per layer (``out`` ``(n_layers, 7)``, USD): Greeks at the
+    start applied to the move of each leg's underlying and volatility; the residual is what the
+    second-order expansion misses, and what the layers miss of ``pnl`` goes to the first layer's."""
+    out[:, :] = 0.0
+    market_pnl = np.zeros(out.shape[0])
+    for slot in range(slots.shape[0]):
+        exposure = held[slot] * slots[slot, t.MULTIPLIER]
+        if exposure == 0.0:
+            continue
+        layer = int(slots[slot, t.LAYER])
+        move = end[UNDERLYING, slot] - start[UNDERLYING, slot]
+        out[layer, A_THETA] += (start[THETA, slot] * bar_years) * exposure
+        out[layer, A_DELTA] += (start[DELTA, slot] * move) * exposure
+        out[layer, A_GAMMA] += (0.5 * start[GAMMA, slot] * move * move) * exposure
+        out[layer, A_VEGA] += (
+            start[VEGA, slot] * (end[VOLATILITY, slot] - start[VOLATILITY, slot])
+        ) * exposure
+        market_pnl[layer] += (end[PRICE, slot] - start[PRICE, slot]) * exposure
+    explained = 0.0
+    for layer in range(out.shape[0]):
+        greeks = out[layer, A_THETA] + out[layer, A_DELTA] + out[layer, A_GAMMA] + out[layer, A_VEGA]
+        out[layer, A_COSTS] = costs[layer]
+        out[layer, A_RESIDUAL] = market_pnl[layer] - greeks
+        explained += greeks + costs[layer] + out[layer, A_RESIDUAL]
+    out[0, A_RESIDUAL] += pnl - explained
+
+
+@kernel
+def aggregate(book, state, bars_per_day, sums, nearest):
+    """Per-layer aggregates of every env at its marked bar: ``sums`` ``(n_envs, 8, n_layers)``
+    (:data:`N_SUMS`) and ``nearest`` ``(n_envs, 2, n_layers)``: the standardised moneyness
+    ``log(K/F) / (iv sqrt(tau))`` of the most threatened short option, signed towards the money, and
+    the days to expiry of the nearest short option (0 when none)."""
+    slots, layers, parameters = book[0], book[1], book[2]
+    quantity, strike, expiry_bar, _, entry_price = state[:5]
+    marks, mark_bar, mark_index = state[8], state[9], state[10]
+    n_layers = layers.shape[0]
+    for env in range(quantity.shape[0]):
+        env_marks = marks[:, env]
+        sums[env] = 0.0
+        nearest[env] = NONE
+        for slot in range(slots.shape[0]):
+            held = quantity[env, slot]
+            if held == 0.0:
+                continue
+            layer = int(slots[slot, t.LAYER])
+            exposure = held * slots[slot, t.MULTIPLIER]
+            gross = abs(held)
+            sums[env, 0, layer] += es_equivalent_delta(
+                slots, parameters, slot, held, env_marks, mark_index[env]
+            )
+            if slots[slot, t.IS_ES]:
+                sums[env, 1, layer] += exposure * env_marks[GAMMA, slot] / ES_MULTIPLIER
+            sums[env, 2, layer] += exposure * env_marks[VEGA, slot] / 100.0
+            sums[env, 3, layer] += exposure * env_marks[THETA, slot] / TRADING_DAYS_PER_YEAR
+            sums[env, 4, layer] += exposure * (env_marks[PRICE, slot] - entry_price[env, slot])
+            sums[env, 5, layer] += gross
+            if slots[slot, t.IS_COUNTER]:
+                sums[env, 6, layer] += gross
+            if slots[slot, t.IS_STRUCTURE]:
+                sums[env, 7, layer] += gross
+            if held < 0.0 and slots[slot, t.IS_OPTION]:
+                underlying = env_marks[UNDERLYING, slot]
+                scale = max(env_marks[VOLATILITY, slot] * np.sqrt(env_marks[TIME_TO_EXPIRY, slot]), 1e-9)
+                std = np.log(strike[env, slot] / underlying) / scale
+                distance = std if slots[slot, t.IS_CALL] else -std
+                days = (expiry_bar[env, slot] - mark_bar[env]) / bars_per_day
+                nearest[env, 0, layer] = min(nearest[env, 0, layer], distance)
+                nearest[env, 1, layer] = min(nearest[env, 1, layer], days)
+        for layer in range(n_layers):
+            for row in range(2):
+                if nearest[env, row, layer] >= NONE:
+                    nearest[env, row, layer] = 0.0
+
+
+@kernel
+def equities(book, state, out):
+    """Cash plus mark-to-market at mid (USD) of every env into ``out``."""
+    quantity, cash, marks = state[0], state[5], state[8]
+    for env in range(out.shape[0]):
+        out[env] = equity_of(book[0], cash[env], quantity[env], marks[:, env])
