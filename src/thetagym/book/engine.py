@@ -16,7 +16,8 @@ import numpy as np
 from thetagym.book.actions import N_BALANCER_ACTIONS, N_LAYER_ACTIONS
 from thetagym.book.attribution import ATTRIBUTION
 from thetagym.book.compiled import step as kernels
-from thetagym.book.compiled.contracts import MARK_FIELDS, NEVER_EXPIRES
+from thetagym.book.compiled.buffers import pack_static, state_sizes, state_views
+from thetagym.book.compiled.contracts import NEVER_EXPIRES
 from thetagym.book.compiled.tables import MarketArrays, book_tables
 from thetagym.book.config import BookConfig
 from thetagym.book.positions import Legs, SlotLayout
@@ -72,32 +73,33 @@ class Book:
         self.tables = book_tables(config, self.layout)
         self.n_layers = len(config.layers)
         self.action_nvec = np.array([N_LAYER_ACTIONS] * self.n_layers + [N_BALANCER_ACTIONS], dtype=np.int64)
-        slots = self.layout.n_slots
-        self.legs = Legs.empty(num_envs, config.max_legs)
-        self.cash = np.full(num_envs, config.capital)
-        self.reference = np.zeros((num_envs, self.n_layers))
-        self.margin_requirement = np.zeros(num_envs)
-        self._marks = np.zeros((len(MARK_FIELDS), num_envs, slots))
-        self.marks = Marks(*self._marks)
-        """Per-slot marks at ``mark_bar`` (views of one array the kernels write)."""
-        self.mark_bar = np.full(num_envs, -1, dtype=np.int64)
-        self.mark_index = np.ones(num_envs)
-        self._static_legs = static_legs(self.layout, self.legs.quantity.shape)
-        self._book = tuple(vars(self.tables).values())
-        legs = self.legs
-        self._state = (
-            legs.quantity,
-            legs.strike,
-            legs.expiry_bar,
-            legs.underlying_bar,
-            legs.entry_price,
+        self._shape = np.array(
+            [num_envs, config.max_legs, self.n_layers, self.layout.n_slots], dtype=np.int64
+        )
+        self._static = pack_static(tuple(vars(self.tables).values()))
+        n_values, n_indices = state_sizes(tuple(self._shape))
+        self._values = np.zeros(n_values)
+        self._indices = np.zeros(n_indices, dtype=np.int64)
+        (
+            quantity,
+            strike,
+            expiry_bar,
+            underlying_bar,
+            entry_price,
             self.cash,
             self.reference,
             self.margin_requirement,
-            self._marks,
+            marks,
             self.mark_bar,
             self.mark_index,
-        )
+        ) = state_views(self._values, self._indices, self._shape)
+        self.legs = Legs(strike, expiry_bar, underlying_bar, quantity, entry_price)
+        self.cash[:] = config.capital
+        self.mark_bar[:] = -1
+        self.mark_index[:] = 1.0
+        self.marks = Marks(*marks)
+        """Per-slot marks at ``mark_bar`` (views of the state buffer the kernels write)."""
+        self._static_legs = static_legs(self.layout, self.legs.quantity.shape)
         self._market: MarketArrays | None = None
         self._bars_per_day = 1
 
@@ -126,14 +128,24 @@ class Book:
     def equity(self) -> np.ndarray:
         """Cash plus mark-to-market at mid, USD, ``(num_envs,)``."""
         equity = np.empty(self.num_envs)
-        kernels.equities(self._book, self._state, equity)
+        kernels.equities(self._static, self._values, self._indices, self._shape, equity)
         return equity
 
     def view(self) -> BookView:
         """Read-only aggregates at the last marked bar."""
         sums = np.empty((self.num_envs, kernels.N_SUMS, self.n_layers))
         nearest = np.empty((self.num_envs, 2, self.n_layers))
-        kernels.aggregate(self._book, self._state, float(self._bars_per_day), sums, nearest)
+        equity = np.empty(self.num_envs)
+        kernels.aggregate(
+            self._static,
+            self._values,
+            self._indices,
+            self._shape,
+            float(self._bars_per_day),
+            sums,
+            nearest,
+            equity,
+        )
         legs = self.legs
         return book_view(
             sums,
@@ -145,20 +157,29 @@ class Book:
                 "entry_price": legs.entry_price,
             },
             self.cash.copy(),
-            self.equity(),
+            equity,
             self.margin_requirement.copy(),
             self._static_legs,
         )
 
-    def _market_arrays(self, market: MarketPath) -> tuple[np.ndarray, ...]:
-        """The kernels' stacked copy of ``market`` (made on first sight of the object)."""
+    def _arguments(self, market: MarketPath) -> tuple[np.ndarray, ...]:
+        """The kernels' leading arguments: the static tables, the stacked copy of ``market`` (made on
+        first sight of the object) and the state buffers."""
         if self._market is None or not self._market.matches(market):
             if market.n_paths < self.num_envs:
                 raise ValueError(f"the market has {market.n_paths} paths for {self.num_envs} envs")
             self._market = MarketArrays(market)
         self._bars_per_day = market.bars_per_day
         arrays = self._market
-        return arrays.per_bar, arrays.per_path, arrays.expiries, arrays.scalars
+        return (
+            self._static,
+            arrays.per_bar,
+            arrays.expiries,
+            arrays.constants,
+            self._values,
+            self._indices,
+            self._shape,
+        )
 
     # ---------------------------------------------------------------------------------- reset
     def reset(self, rows: np.ndarray, market: MarketPath, bars: np.ndarray) -> None:
@@ -168,15 +189,14 @@ class Book:
         bars = np.broadcast_to(np.asarray(bars, dtype=np.int64), rows.shape).copy()
         if self._market is not None and self._market.matches(market):
             self._market.refresh(rows)
-        arrays = self._market_arrays(market)
-        kernels.reset(self._book, arrays, self._state, rows, bars)
+        kernels.reset(*self._arguments(market), rows, bars)
 
     # ------------------------------------------------------------------------------------ masks
     def action_masks(self, market: MarketPath, bars: np.ndarray) -> np.ndarray:
         """Legal actions, ``(num_envs, sum(action_nvec))`` bool, parts concatenated (MaskablePPO)."""
         legal = np.zeros((self.num_envs, self.n_layers + 1, N_LAYER_ACTIONS), dtype=bool)
         bars = np.asarray(bars, dtype=np.int64).reshape(self.num_envs)
-        kernels.masks(self._book, self._market_arrays(market), self._state, bars, legal)
+        kernels.masks(*self._arguments(market), bars, legal)
         layer_part = legal[:, : self.n_layers, :].reshape(self.num_envs, -1)
         return np.concatenate((layer_part, legal[:, self.n_layers, :N_BALANCER_ACTIONS]), axis=1)
 
@@ -194,22 +214,12 @@ class Book:
         n = self.num_envs
         bars = np.asarray(bars, dtype=np.int64).reshape(n)
         actions = np.asarray(actions, dtype=np.int64).reshape(n, self.n_layers + 1)
-        executed = np.empty_like(actions)
-        totals = np.empty((n, 5))
-        counts = np.empty((n, 6), dtype=np.int64)
-        attribution = np.empty((n, self.n_layers, len(ATTRIBUTION)))
-        layer_contracts = np.empty((n, self.n_layers))
-        kernels.step(
-            self._book,
-            self._market_arrays(market),
-            self._state,
-            actions,
-            bars,
-            executed,
-            totals,
-            counts,
-            attribution,
-            layer_contracts,
+        layers = self.n_layers
+        outputs = np.empty(n * (5 + 8 * layers))
+        counters = np.empty(n * (layers + 7), dtype=np.int64)
+        kernels.step(*self._arguments(market), actions, bars, outputs, counters)
+        totals, attribution, layer_contracts, executed, counts = kernels.step_views(
+            outputs, counters, self._shape
         )
         return StepResult(
             equity=totals[:, kernels.EQUITY],

@@ -1,9 +1,10 @@
 """The book's step, reset, action masks and aggregates over a batch of envs: one compiled loop
 over envs each (see :meth:`thetagym.book.Book.step` for the order of events).
 
-Arguments come in three tuples: ``book`` (the :class:`~thetagym.book.compiled.tables.BookTables`
-arrays in field order), ``market`` (:class:`~thetagym.book.compiled.tables.MarketArrays`:
-per_bar, per_path, expiries, scalars) and ``state`` (the book's live arrays, see :data:`STATE`).
+The entry points take the packed buffers of :mod:`thetagym.book.compiled.buffers` (``static``,
+the market's ``per_bar``, ``expiries`` and ``constants``, the state's ``values``, ``indices`` and
+``shape``); inside, the work passes three tuples: ``book`` (the static tables), ``market``
+(per_bar, per_path, expiries, scalars) and ``state`` (:data:`~thetagym.book.compiled.buffers.STATE`).
 Env ``e`` trades on market path ``e``.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from thetagym.book.compiled import tables as t
+from thetagym.book.compiled.buffers import market_views, state_views, static_views
 from thetagym.book.compiled.contracts import (
     DELTA,
     GAMMA,
@@ -36,19 +38,6 @@ from thetagym.book.compiled.jit import kernel
 from thetagym.book.compiled.margin import requirement
 from thetagym.book.compiled.trading import action_orders, assign, due_futures, execute, open_orders, settle
 
-STATE = (
-    "quantity",  # (n_envs, max_legs) signed contracts
-    "strike",  # (n_envs, max_legs) points
-    "expiry_bar",  # (n_envs, max_legs)
-    "underlying_bar",  # (n_envs, max_legs)
-    "entry_price",  # (n_envs, max_legs)
-    "cash",  # (n_envs,) USD
-    "reference",  # (n_envs, n_layers) underlying when each layer opened
-    "margin_requirement",  # (n_envs,) USD
-    "marks",  # (8, n_envs, n_slots), MARK_FIELDS
-    "mark_bar",  # (n_envs,)
-    "mark_index",  # (n_envs,) index level at mark_bar
-)
 # Columns of the per-env outputs of :func:`step`.
 EQUITY, PNL, THETA_ACCRUED, MARGIN_REQUIREMENT, GROSS_CONTRACTS = range(5)
 BLOCKED, ADDS_BLOCKED, ROLLS, ASSIGNMENTS, COUNTER_TRADES, MARGIN_CALL = range(6)
@@ -185,9 +174,16 @@ def _execute(book, market, state, env, bar, target, restrike, expiry_day, charge
 
 
 @kernel
-def masks(book, market, state, bars, out):
+def _unpack(static, per_bar, expiries, constants, values, indices, shape):
+    book = static_views(static, shape[3], shape[2])
+    return book, market_views(per_bar, expiries, constants), state_views(values, indices, shape)
+
+
+@kernel
+def masks(static, per_bar, expiries, constants, values, indices, shape, bars, out):
     """Legal choices of every env at ``bars``, ``out`` ``(n_envs, n_layers + 1, 8)`` (marking envs
     not marked there first)."""
+    book, market, state = _unpack(static, per_bar, expiries, constants, values, indices, shape)
     slots, layers = book[0], book[1]
     n_slots, n_layers = slots.shape[0], layers.shape[0]
     opposite_wing = np.zeros(n_layers, dtype=np.bool_)
@@ -203,9 +199,10 @@ def masks(book, market, state, bars, out):
 
 
 @kernel
-def reset(book, market, state, rows, bars):
+def reset(static, per_bar, expiries, constants, values, indices, shape, rows, bars):
     """Clear envs ``rows`` and open each ``open_at_reset`` layer's structure at bars ``bars`` at
     mid (no costs); cash starts at ``capital``."""
+    book, market, state = _unpack(static, per_bar, expiries, constants, values, indices, shape)
     slots, layers, parameters = book[0], book[1], book[2]
     per_bar, _, expiries, scalars = market
     quantity, strike, expiry_bar, underlying_bar, entry_price, cash, reference = state[:7]
@@ -250,12 +247,29 @@ def reset(book, market, state, rows, bars):
 
 
 @kernel
-def step(book, market, state, actions, bars, executed, totals, counts, attribution, layer_contracts):
+def step_views(outputs, counters, shape):
+    """(totals ``(n_envs, 5)``, attribution ``(n_envs, n_layers, 7)``, layer_contracts ``(n_envs,
+    n_layers)``) cut from the float ``outputs`` of :func:`step`, and (executed ``(n_envs,
+    n_layers + 1)``, counts ``(n_envs, 6)``) from its int ``counters``: ``n_envs * (5 + 8 n_layers)``
+    and ``n_envs * (n_layers + 7)`` long."""
+    n, layers = shape[0], shape[2]
+    totals = outputs[: n * 5].reshape((n, 5))
+    attribution = outputs[n * 5 : n * (5 + 7 * layers)].reshape((n, layers, 7))
+    layer_contracts = outputs[n * (5 + 7 * layers) : n * (5 + 8 * layers)].reshape((n, layers))
+    executed = counters[: n * (layers + 1)].reshape((n, layers + 1))
+    counts = counters[n * (layers + 1) : n * (layers + 7)].reshape((n, 6))
+    return totals, attribution, layer_contracts, executed, counts
+
+
+@kernel
+def step(static, per_bar, expiries, constants, values, indices, shape, actions, bars, outputs, counters):
     """Apply ``actions`` (``(n_envs, n_layers + 1)``) at ``bars`` and advance every env one bar.
 
-    Writes the actions done (``executed``), per-env ``totals`` (:data:`EQUITY` ...) and ``counts``
-    (:data:`BLOCKED` ...), the P&L ``attribution`` ``(n_envs, n_layers, 7)`` and the gross
-    ``layer_contracts``."""
+    Writes, in the buffers cut by :func:`step_views`: per-env ``totals`` (:data:`EQUITY` ...), the
+    P&L ``attribution``, the gross ``layer_contracts``, the actions done (``executed``) and
+    ``counts`` (:data:`BLOCKED` ...)."""
+    book, market, state = _unpack(static, per_bar, expiries, constants, values, indices, shape)
+    totals, attribution, layer_contracts, executed, counts = step_views(outputs, counters, shape)
     slots, layers, parameters = book[0], book[1], book[2]
     per_bar, per_path, expiries, scalars = market
     quantity, strike, expiry_bar, underlying_bar, entry_price, cash = state[:6]
@@ -443,11 +457,14 @@ def _attribute(slots, held, start, end, bar_years, costs, pnl, out):
 
 
 @kernel
-def aggregate(book, state, bars_per_day, sums, nearest):
+def aggregate(static, values, indices, shape, bars_per_day, sums, nearest, equity):
     """Per-layer aggregates of every env at its marked bar: ``sums`` ``(n_envs, 8, n_layers)``
     (:data:`N_SUMS`) and ``nearest`` ``(n_envs, 2, n_layers)``: the standardised moneyness
     ``log(K/F) / (iv sqrt(tau))`` of the most threatened short option, signed towards the money, and
-    the days to expiry of the nearest short option (0 when none)."""
+    the days to expiry of the nearest short option (0 when none); and the ``equity`` (USD)."""
+    book = static_views(static, shape[3], shape[2])
+    state = state_views(values, indices, shape)
+    equities(static, values, indices, shape, equity)
     slots, layers, parameters = book[0], book[1], book[2]
     quantity, strike, expiry_bar, _, entry_price = state[:5]
     marks, mark_bar, mark_index = state[8], state[9], state[10]
@@ -491,8 +508,10 @@ def aggregate(book, state, bars_per_day, sums, nearest):
 
 
 @kernel
-def equities(book, state, out):
+def equities(static, values, indices, shape, out):
     """Cash plus mark-to-market at mid (USD) of every env into ``out``."""
+    book = static_views(static, shape[3], shape[2])
+    state = state_views(values, indices, shape)
     quantity, cash, marks = state[0], state[5], state[8]
     for env in range(out.shape[0]):
         out[env] = equity_of(book[0], cash[env], quantity[env], marks[:, env])

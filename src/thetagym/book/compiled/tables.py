@@ -213,24 +213,25 @@ class MarketArrays:
     """The series of one :class:`MarketPath` the kernels read, stacked: ``per_bar`` ``(6, n_paths,
     n_bars + 1)``, ``per_path`` ``(4, n_paths)``, ``expiries`` ``(n_paths, 3, n_days)`` (next expiry
     day by schedule code) and ``scalars`` (rate, carry, vol of variance, bars per day and year,
-    days)."""
+    days); ``per_path`` and ``scalars`` are views of one buffer, ``constants``."""
 
     def __init__(self, market: MarketPath) -> None:
         self.market = market
         self.per_bar = np.stack([getattr(market, name) for name in PER_BAR_SERIES])
-        self.per_path = np.stack([getattr(market, name) for name in PER_PATH_SERIES])
         self.expiries = np.stack([market.next_expiry[name] for name in SCHEDULES], axis=1)
-        self.scalars = np.array(
-            [
-                market.rate,
-                market.carry,
-                market.vol_of_implied_variance,
-                market.bars_per_day,
-                TRADING_DAYS_PER_YEAR * market.bars_per_day,
-                market.n_days,
-            ],
-            dtype=float,
-        )
+        per_path = np.stack([getattr(market, name) for name in PER_PATH_SERIES])
+        scalars = [
+            market.rate,
+            market.carry,
+            market.vol_of_implied_variance,
+            market.bars_per_day,
+            TRADING_DAYS_PER_YEAR * market.bars_per_day,
+            market.n_days,
+        ]
+        self.constants = np.concatenate([per_path.ravel(), scalars])
+        """The per-path series then the scalars, in one buffer."""
+        self.per_path = self.constants[: per_path.size].reshape(per_path.shape)
+        self.scalars = self.constants[per_path.size :]
 
     def matches(self, market: MarketPath) -> bool:
         """Whether these arrays were stacked from ``market`` and still have its shape."""
