@@ -22,7 +22,7 @@ from thetagym.book.compiled.tables import MarketArrays, book_tables
 from thetagym.book.config import BookConfig
 from thetagym.book.positions import Legs, SlotLayout
 from thetagym.book.valuation import Marks
-from thetagym.book.view import BookView, book_view, static_legs
+from thetagym.book.view import BookView, book_view, live_legs, static_legs
 from thetagym.market.path import MarketPath
 
 __all__ = ["ATTRIBUTION", "NEVER_EXPIRES", "Book", "StepResult"]
@@ -100,6 +100,7 @@ class Book:
         self.marks = Marks(*marks)
         """Per-slot marks at ``mark_bar`` (views of the state buffer the kernels write)."""
         self._static_legs = static_legs(self.layout, self.legs.quantity.shape)
+        self._live_legs = live_legs(self.legs)
         self._market: MarketArrays | None = None
         self._bars_per_day = 1
 
@@ -133,9 +134,12 @@ class Book:
 
     def view(self) -> BookView:
         """Read-only aggregates at the last marked bar."""
-        sums = np.empty((self.num_envs, kernels.N_SUMS, self.n_layers))
-        nearest = np.empty((self.num_envs, 2, self.n_layers))
-        equity = np.empty(self.num_envs)
+        n, layers = self.num_envs, self.n_layers
+        sums = np.empty((n, kernels.N_SUMS, layers))
+        nearest = np.empty((n, 2, layers))
+        net = np.empty((n, 4))
+        is_open = np.empty((n, layers), dtype=bool)
+        equity = np.empty(n)
         kernels.aggregate(
             self._static,
             self._values,
@@ -144,21 +148,19 @@ class Book:
             float(self._bars_per_day),
             sums,
             nearest,
+            net,
+            is_open,
             equity,
         )
-        legs = self.legs
         return book_view(
             sums,
             nearest,
-            {
-                "strike": legs.strike,
-                "expiry_bar": legs.expiry_bar,
-                "quantity": legs.quantity,
-                "entry_price": legs.entry_price,
-            },
+            net,
+            is_open,
             self.cash.copy(),
             equity,
             self.margin_requirement.copy(),
+            self._live_legs,
             self._static_legs,
         )
 
@@ -215,11 +217,13 @@ class Book:
         bars = np.asarray(bars, dtype=np.int64).reshape(n)
         actions = np.asarray(actions, dtype=np.int64).reshape(n, self.n_layers + 1)
         layers = self.n_layers
-        outputs = np.empty(n * (5 + 8 * layers))
-        counters = np.empty(n * (layers + 7), dtype=np.int64)
-        kernels.step(*self._arguments(market), actions, bars, outputs, counters)
-        totals, attribution, layer_contracts, executed, counts = kernels.step_views(
-            outputs, counters, self._shape
+        totals = np.empty((n, 5))
+        attribution = np.empty((n, layers, len(ATTRIBUTION)))
+        layer_contracts = np.empty((n, layers))
+        executed = np.empty_like(actions)
+        counts = np.empty((n, 6), dtype=np.int64)
+        kernels.step(
+            *self._arguments(market), actions, bars, totals, attribution, layer_contracts, executed, counts
         )
         return StepResult(
             equity=totals[:, kernels.EQUITY],

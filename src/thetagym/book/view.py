@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from thetagym.book.positions import SlotLayout
+from thetagym.book.positions import Legs, SlotLayout
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:
@@ -55,23 +55,24 @@ class BookView:
 def book_view(
     sums: np.ndarray,
     nearest: np.ndarray,
-    legs: dict[str, np.ndarray],
+    net: np.ndarray,
+    is_open: np.ndarray,
     cash: np.ndarray,
     equity: np.ndarray,
     margin_requirement: np.ndarray,
+    live: dict[str, np.ndarray],
     static: dict[str, np.ndarray],
 ) -> BookView:
-    """A :class:`BookView` of the per-layer aggregates ``sums`` ``(n_envs, 8, n_layers)`` (delta,
-    gamma, vega, theta, unrealised P&L, contracts, counter-trade contracts, structure contracts)
-    and ``nearest`` ``(n_envs, 2, n_layers)`` (short-strike moneyness, days to expiry); ``legs``
-    holds the live ``(num_envs, max_legs)`` leg arrays, ``static`` those of :func:`static_legs`."""
-    sums.setflags(write=False)  # new arrays: read-only in place (their slices inherit it)
-    nearest.setflags(write=False)
-    net = sums[:, :4].sum(axis=2)
-    is_open = sums[:, 7] > 0
-    for computed in (net, is_open):
-        computed.setflags(write=False)
-    arrays = {
+    """A :class:`BookView` of new arrays of per-layer aggregates, ``sums`` ``(n_envs, 8,
+    n_layers)`` (delta, gamma, vega, theta, unrealised P&L, contracts, counter-trade contracts,
+    structure contracts), ``nearest`` ``(n_envs, 2, n_layers)`` (short-strike moneyness, days to
+    expiry), ``net`` ``(n_envs, 4)`` (delta, gamma, vega, theta) and ``is_open``, of the book's
+    ``cash``, ``equity`` and ``margin_requirement``; ``live`` holds read-only views of the book's
+    leg arrays (:func:`live_legs`), ``static`` those of :func:`static_legs`. The new arrays are made
+    read-only (their slices inherit it)."""
+    for array in (sums, nearest, net, is_open, cash, equity, margin_requirement):
+        array.setflags(write=False)
+    fields = {
         "delta": sums[:, 0],
         "gamma": sums[:, 1],
         "vega": sums[:, 2],
@@ -86,12 +87,21 @@ def book_view(
         "net_gamma": net[:, 1],
         "net_vega": net[:, 2],
         "net_theta": net[:, 3],
+        "margin_requirement": margin_requirement,
+        "equity": equity,
+        "cash": cash,
+        **live,
+        **static,
     }
-    # Arrays the caller owns (the live leg arrays among them) are handed out as read-only views.
-    given = {"margin_requirement": margin_requirement, "equity": equity, "cash": cash, **legs}
-    return BookView(
-        **arrays, **{name: _readonly(np.asarray(value)) for name, value in given.items()}, **static
-    )
+    return BookView(**fields)
+
+
+def live_legs(legs: Legs) -> dict[str, np.ndarray]:
+    """Read-only views of the book's live ``strike``, ``expiry_bar``, ``quantity`` and
+    ``entry_price`` arrays ``(num_envs, max_legs)`` (they change with every step: build once)."""
+    return {
+        name: _readonly(getattr(legs, name)) for name in ("strike", "expiry_bar", "quantity", "entry_price")
+    }
 
 
 def static_legs(layout: SlotLayout, shape: tuple[int, ...]) -> dict[str, np.ndarray]:

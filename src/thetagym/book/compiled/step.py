@@ -247,29 +247,28 @@ def reset(static, per_bar, expiries, constants, values, indices, shape, rows, ba
 
 
 @kernel
-def step_views(outputs, counters, shape):
-    """(totals ``(n_envs, 5)``, attribution ``(n_envs, n_layers, 7)``, layer_contracts ``(n_envs,
-    n_layers)``) cut from the float ``outputs`` of :func:`step`, and (executed ``(n_envs,
-    n_layers + 1)``, counts ``(n_envs, 6)``) from its int ``counters``: ``n_envs * (5 + 8 n_layers)``
-    and ``n_envs * (n_layers + 7)`` long."""
-    n, layers = shape[0], shape[2]
-    totals = outputs[: n * 5].reshape((n, 5))
-    attribution = outputs[n * 5 : n * (5 + 7 * layers)].reshape((n, layers, 7))
-    layer_contracts = outputs[n * (5 + 7 * layers) : n * (5 + 8 * layers)].reshape((n, layers))
-    executed = counters[: n * (layers + 1)].reshape((n, layers + 1))
-    counts = counters[n * (layers + 1) : n * (layers + 7)].reshape((n, 6))
-    return totals, attribution, layer_contracts, executed, counts
-
-
-@kernel
-def step(static, per_bar, expiries, constants, values, indices, shape, actions, bars, outputs, counters):
+def step(
+    static,
+    per_bar,
+    expiries,
+    constants,
+    values,
+    indices,
+    shape,
+    actions,
+    bars,
+    totals,
+    attribution,
+    layer_contracts,
+    executed,
+    counts,
+):
     """Apply ``actions`` (``(n_envs, n_layers + 1)``) at ``bars`` and advance every env one bar.
 
-    Writes, in the buffers cut by :func:`step_views`: per-env ``totals`` (:data:`EQUITY` ...), the
-    P&L ``attribution``, the gross ``layer_contracts``, the actions done (``executed``) and
-    ``counts`` (:data:`BLOCKED` ...)."""
+    Writes per-env ``totals`` ``(n_envs, 5)`` (:data:`EQUITY` ...), the P&L ``attribution``
+    ``(n_envs, n_layers, 7)``, the gross ``layer_contracts`` ``(n_envs, n_layers)``, the actions
+    done (``executed``, like ``actions``) and ``counts`` ``(n_envs, 6)`` (:data:`BLOCKED` ...)."""
     book, market, state = _unpack(static, per_bar, expiries, constants, values, indices, shape)
-    totals, attribution, layer_contracts, executed, counts = step_views(outputs, counters, shape)
     slots, layers, parameters = book[0], book[1], book[2]
     per_bar, per_path, expiries, scalars = market
     quantity, strike, expiry_bar, underlying_bar, entry_price, cash = state[:6]
@@ -457,11 +456,12 @@ def _attribute(slots, held, start, end, bar_years, costs, pnl, out):
 
 
 @kernel
-def aggregate(static, values, indices, shape, bars_per_day, sums, nearest, equity):
+def aggregate(static, values, indices, shape, bars_per_day, sums, nearest, net, is_open, equity):
     """Per-layer aggregates of every env at its marked bar: ``sums`` ``(n_envs, 8, n_layers)``
     (:data:`N_SUMS`) and ``nearest`` ``(n_envs, 2, n_layers)``: the standardised moneyness
     ``log(K/F) / (iv sqrt(tau))`` of the most threatened short option, signed towards the money, and
-    the days to expiry of the nearest short option (0 when none); and the ``equity`` (USD)."""
+    the days to expiry of the nearest short option (0 when none); the book's ``net`` delta, gamma,
+    vega and theta ``(n_envs, 4)``; which layers hold their structure (``is_open``); ``equity``."""
     book = static_views(static, shape[3], shape[2])
     state = state_views(values, indices, shape)
     equities(static, values, indices, shape, equity)
@@ -501,10 +501,14 @@ def aggregate(static, values, indices, shape, bars_per_day, sums, nearest, equit
                 days = (expiry_bar[env, slot] - mark_bar[env]) / bars_per_day
                 nearest[env, 0, layer] = min(nearest[env, 0, layer], distance)
                 nearest[env, 1, layer] = min(nearest[env, 1, layer], days)
+        net[env] = 0.0
         for layer in range(n_layers):
             for row in range(2):
                 if nearest[env, row, layer] >= NONE:
                     nearest[env, row, layer] = 0.0
+            for row in range(4):
+                net[env, row] += sums[env, row, layer]
+            is_open[env, layer] = sums[env, 7, layer] > 0.0
 
 
 @kernel
