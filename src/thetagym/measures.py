@@ -40,6 +40,22 @@ SUMMARY_FIELDS = (
     "reward",
 )
 """Keys of :meth:`EpisodeTracker.summary`, in order."""
+TRACKED_VALUES = (
+    "capital",
+    "start_equity",
+    "equity",
+    "peak_equity",
+    "drawdown",
+    "max_drawdown",
+    "theta_accrued",
+    "start_gross",
+    "peak_gross",
+    "margin_peak",
+    "reward",
+)
+"""Rows of :attr:`EpisodeTracker.values`, each also an attribute of the tracker."""
+TRACKED_COUNTS = ("steps", "blocked", "adds_blocked", "rolls", "assignments", "counter_trades")
+"""Rows of :attr:`EpisodeTracker.count_values`: ``steps`` and the per-step counts of ``counts``."""
 
 
 def theta_accrued(theta: np.ndarray, step_years: np.ndarray | float) -> np.ndarray:
@@ -142,7 +158,10 @@ class EpisodeTracker:
     """Running measures of ``num_envs`` episodes, updated once a step for all envs at once.
 
     Arrays are ``(num_envs,)``. :meth:`reset` starts new episodes in the rows of a mask (or index
-    array); :meth:`update` adds one step; :meth:`summary` gives the measures so far.
+    array); :meth:`update` adds one step; :meth:`summary` gives the measures so far. The arrays are
+    rows of two state arrays, :attr:`values` (floats) and :attr:`count_values` (integers), which the
+    env's compiled step updates in place (:func:`thetagym.env.kernels.step_measures`, tested equal
+    to :meth:`update`).
 
     >>> tracker = EpisodeTracker(num_envs=1, capital=100.0, bars_per_day=1)
     >>> tracker.reset(np.array([True]), equity=np.array([100.0]), gross=np.array([10]))
@@ -156,26 +175,31 @@ class EpisodeTracker:
 
     def __init__(self, num_envs: int, capital: float | np.ndarray, bars_per_day: int) -> None:
         self.num_envs = num_envs
-        self.capital = np.broadcast_to(np.asarray(capital, dtype=float), (num_envs,)).copy()
         self.bars_per_day = bars_per_day
-        self.steps = np.zeros(num_envs, dtype=np.int64)
-        self.start_equity = self.capital.copy()
-        self.equity = self.capital.copy()
-        self.peak_equity = self.capital.copy()
-        self.drawdown = np.zeros(num_envs)
+        self.values = np.zeros((len(TRACKED_VALUES), num_envs))
+        """Float state, rows named by :data:`TRACKED_VALUES`; the attributes below are views of its
+        rows, so compiled code can update the whole state from one array."""
+        self.count_values = np.zeros((len(TRACKED_COUNTS), num_envs), dtype=np.int64)
+        """Integer state, rows named by :data:`TRACKED_COUNTS` (views: ``steps`` and ``counts``)."""
+        rows = dict(zip(TRACKED_VALUES, self.values, strict=True))
+        self.capital = rows["capital"]
+        self.capital[:] = capital
+        self.start_equity = rows["start_equity"]
+        self.equity = rows["equity"]
+        self.peak_equity = rows["peak_equity"]
+        self.start_equity[:] = self.equity[:] = self.peak_equity[:] = self.capital
+        self.drawdown = rows["drawdown"]
         """Current drawdown, fraction of capital."""
-        self.max_drawdown = np.zeros(num_envs)
-        self.theta_accrued = np.zeros(num_envs)
-        self.start_gross = np.zeros(num_envs)
-        self.peak_gross = np.zeros(num_envs)
-        self.margin_peak = np.zeros(num_envs)
+        self.max_drawdown = rows["max_drawdown"]
+        self.theta_accrued = rows["theta_accrued"]
+        self.start_gross = rows["start_gross"]
+        self.peak_gross = rows["peak_gross"]
+        self.margin_peak = rows["margin_peak"]
         """Peak margin use: requirement over equity."""
+        self.reward = rows["reward"]
         self.margin_call = np.zeros(num_envs, dtype=bool)
-        self.reward = np.zeros(num_envs)
-        self.counts = {
-            name: np.zeros(num_envs, dtype=np.int64)
-            for name in ("blocked", "adds_blocked", "rolls", "assignments", "counter_trades")
-        }
+        self.steps = self.count_values[0]
+        self.counts = dict(zip(TRACKED_COUNTS[1:], self.count_values[1:], strict=True))
 
     def reset(self, rows: np.ndarray, equity: np.ndarray, gross: np.ndarray) -> None:
         """Start episodes in ``rows`` (mask or indices) at ``equity`` (USD) and ``gross`` contracts,

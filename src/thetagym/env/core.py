@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from gymnasium.utils import seeding
 
+from thetagym.env import kernels
 from thetagym.env.observation import ObservationBuilder, market_features
-from thetagym.env.reward import RewardConfig, reward
+from thetagym.env.reward import RewardConfig
 from thetagym.market.path import MarketPath
-from thetagym.measures import EpisodeTracker, theta_capture
+from thetagym.measures import MIN_THETA_ACCRUED, EpisodeTracker
 
 if TYPE_CHECKING:
     from thetagym.book import Book, BookView, StepResult
@@ -43,6 +44,8 @@ INFO_FIELDS = (
 )
 """Keys of the per-step info: arrays over envs (the single env reports scalars)."""
 MAX_SEED = 2**31 - 1
+_NO_ROWS = np.zeros(0, dtype=np.int64)
+_NOT_STARTED = "call reset() before step() or action_masks()"
 
 
 @dataclass
@@ -116,6 +119,8 @@ class BatchedCore:
         self._gross = np.zeros(self.num_envs)
         self._blocked = np.zeros(self.num_envs, dtype=np.int64)
         self._needs_reset = np.ones(self.num_envs, dtype=bool)
+        self._any_needs_reset = True
+        self._parameters = kernels.step_parameters(reward_config, self.capital, self.ruin_equity)
         self._last_result: StepResult | None = None
         self._view_before_reset: BookView | None = None
 
@@ -165,6 +170,7 @@ class BatchedCore:
         self._blocked[rows] = 0
         self.tracker.reset(rows, np.asarray(view.equity)[rows], self._gross[rows])
         self._needs_reset[rows] = False
+        self._any_needs_reset = bool(self._needs_reset.any())
         return self._observe(view), self._info()
 
     def action_masks(self) -> np.ndarray:
@@ -176,60 +182,66 @@ class BatchedCore:
     def step(self, actions: np.ndarray) -> StepOutput:
         """Trade ``actions`` (``(num_envs, len(action_nvec))`` ints) at the current bars, mark at the
         next ones, and (with autoreset) start new episodes in the envs that finished."""
-        self._check_started()
-        assert self.market is not None
+        market = self.market
+        if market is None:
+            raise RuntimeError(_NOT_STARTED)
         actions = np.asarray(actions, dtype=np.int64).reshape(self.num_envs, -1)
-        if not self.autoreset and self._needs_reset.any():
+        if self._any_needs_reset and not self.autoreset:
             raise RuntimeError("the episode has ended: call reset() before step()")
-        result = self.book.step(actions, self.market, self.bars)
-        self.bars += 1
+        result = self.book.step(actions, market, self.bars)
+        n = self.num_envs
         tracker = self.tracker
-        previous_equity = tracker.equity.copy()
-        previous_max_drawdown = tracker.max_drawdown.copy()
-        equity = np.asarray(result.equity, dtype=float)
-        margin_call = np.asarray(result.margin_call, dtype=bool)
-        self._margin_use = self._margin(result.margin_requirement, equity)
+        # The book's arrays, kept as the info reads them (and as reset() writes its rows).
         self._gross = np.asarray(result.gross_contracts, dtype=float)
         self._blocked = np.asarray(result.blocked)
-        tracker.update(
-            equity,
-            np.asarray(result.theta_accrued),
+        self._margin_use = np.empty(n)
+        rewards = np.empty(n)
+        terminated = np.empty(n, dtype=bool)
+        truncated = np.empty(n, dtype=bool)
+        values = np.empty((len(kernels.INFO_ROWS), n))
+        ended = kernels.step_measures(
+            result.equity,
+            result.margin_call,
+            result.margin_requirement,
             self._gross,
-            self._margin_use,
-            margin_call=margin_call,
-            blocked=self._blocked,
-            adds_blocked=result.adds_blocked,
-            rolls=result.rolls,
-            assignments=result.assignments,
-            counter_trades=result.counter_trades,
-        )
-        rewards = reward(
-            self.reward_config,
-            equity - previous_equity,
-            tracker.max_drawdown - previous_max_drawdown,
             result.theta_accrued,
             self._blocked,
-            self.capital,
+            result.adds_blocked,
+            result.rolls,
+            result.assignments,
+            result.counter_trades,
+            tracker.values,
+            tracker.count_values,
+            tracker.margin_call,
+            self.bars,
+            self.horizon,
+            self._parameters,
+            self._margin_use,
+            rewards,
+            terminated,
+            truncated,
+            values,
         )
-        tracker.reward += rewards
-        terminated = margin_call | (equity <= self.ruin_equity)
-        truncated = (self.bars >= self.horizon) & ~terminated
-        done = terminated | truncated
         view = self.book.view()
         self._last_result, self._view_before_reset = result, view
         observation = self._observe(view)
-        info = self._info()
+        info = self._info_dict(values)
+        if not ended:
+            return StepOutput(
+                observation, rewards, terminated, truncated, info, _NO_ROWS.copy(), observation[:0], {}, {}
+            )
+        done = terminated | truncated
         done_rows = np.flatnonzero(done)
-        final_observation, final_info, summary = observation[:0], {}, {}
-        if done_rows.size:
-            summary = tracker.summary(done_rows)
-            if self.autoreset:
-                self._view_before_reset = _detach_legs(view)
-                final_observation = observation[done_rows]
-                final_info = {key: value[done_rows] for key, value in info.items()}
-                observation, info = self.reset(done_rows)
-            else:
-                self._needs_reset |= done
+        summary = tracker.summary(done_rows)
+        final_observation, final_info = observation[:0], {}
+        if self.autoreset:
+            self._view_before_reset = _detach_legs(view)
+            final_observation = observation[done_rows]
+            final_info = {key: value[done_rows] for key, value in info.items()}
+            observation, info = self.reset(done_rows)
+        else:
+            self._needs_reset |= done
+            self._any_needs_reset = True
         return StepOutput(
             observation,
             rewards,
@@ -243,28 +255,23 @@ class BatchedCore:
         )
 
     def _observe(self, view: Any) -> np.ndarray:
-        assert self.market is not None
-        return self.observations.build(
-            view,
-            self.tracker.drawdown,
-            self.market.index[self.rows, self.bars],
-            self._market_table[self.rows, self.bars],
+        market = self.market
+        assert market is not None
+        return self.observations.build_at(
+            view, self.tracker.drawdown, market.index, self._market_table, self.bars
         )
 
     def _info(self) -> dict[str, np.ndarray]:
-        tracker = self.tracker
-        pnl = tracker.equity - tracker.start_equity
-        return {
-            "equity": tracker.equity.copy(),
-            "pnl": pnl,
-            "theta_accrued": tracker.theta_accrued.copy(),
-            "theta_capture": theta_capture(pnl, tracker.theta_accrued),
-            "drawdown": tracker.drawdown.copy(),
-            "max_drawdown": tracker.max_drawdown.copy(),
-            "margin_use": self._margin_use.copy(),
-            "gross_contracts": self._gross.copy(),
-            "blocked": self._blocked.copy(),
-        }
+        values = np.empty((len(kernels.INFO_ROWS), self.num_envs))
+        kernels.fill_info(self.tracker.values, self._margin_use, self._gross, MIN_THETA_ACCRUED, values)
+        return self._info_dict(values)
+
+    def _info_dict(self, values: np.ndarray) -> dict[str, np.ndarray]:
+        """The info of :data:`INFO_FIELDS`: the rows of ``values`` (:data:`kernels.INFO_ROWS`, fresh
+        each step) and a copy of the blocked counts."""
+        info = dict(zip(kernels.INFO_ROWS, values, strict=True))
+        info["blocked"] = self._blocked.copy()
+        return info
 
     @staticmethod
     def _margin(requirement: Any, equity: Any) -> np.ndarray:
@@ -272,7 +279,7 @@ class BatchedCore:
 
     def _check_started(self) -> None:
         if self.market is None:
-            raise RuntimeError("call reset() before step() or action_masks()")
+            raise RuntimeError(_NOT_STARTED)
 
 
 _LIVE_LEG_FIELDS = ("strike", "expiry_bar", "quantity", "entry_price")

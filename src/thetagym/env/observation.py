@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from thetagym.env import kernels
 from thetagym.market.path import MarketPath
 
 if TYPE_CHECKING:
@@ -63,6 +64,8 @@ MARKET_FEATURES = (
     "days_to_weekly",  # trading days to the next weekly expiry / 5
     "days_to_monthly",  # trading days to the next monthly expiry / 21
 )
+if (LAYER_FEATURES, BOOK_FEATURES) != (kernels.OBSERVED_LAYER_FEATURES, kernels.OBSERVED_BOOK_FEATURES):
+    raise ImportError("the observation's features changed: change kernels.observe to match")
 NO_EXPIRY_DAYS = 63.0
 """Trading days reported when the path ends before the next expiry."""
 
@@ -113,7 +116,12 @@ def market_features(path: MarketPath) -> np.ndarray:
         _days_to_expiry(path, "weekly") / 5.0,
         _days_to_expiry(path, "monthly") / 21.0,
     ]
-    return np.stack(features, axis=-1).astype(np.float32)
+    # One pass per feature straight into float32 (np.stack then astype went through float64 with a
+    # slow last-axis concatenation: most of a reset's cost outside the simulator).
+    table = np.empty((*index.shape, len(features)), dtype=np.float32)
+    for position, feature in enumerate(features):
+        table[..., position] = feature
+    return table
 
 
 def _days_to_expiry(path: MarketPath, schedule: str) -> np.ndarray:
@@ -132,7 +140,9 @@ def _days_to_expiry(path: MarketPath, schedule: str) -> np.ndarray:
 class ObservationBuilder:
     """Builds ``(num_envs, size)`` float32 observations from the book's view and the market table.
 
-    ``layer_caps`` holds each layer's contract cap, ``capital`` the starting capital (USD).
+    ``layer_caps`` holds each layer's contract cap, ``capital`` the starting capital (USD);
+    ``num_envs`` is not needed (each call sizes its output from its inputs). The work is one
+    compiled call, :func:`thetagym.env.kernels.observe`.
     """
 
     def __init__(self, layer_caps: Sequence[float], capital: float, clip: float, num_envs: int) -> None:
@@ -162,10 +172,8 @@ class ObservationBuilder:
         self._book_scale = np.array(
             [1.0 / caps.sum(), gamma_scale, 100.0 / capital, 1000.0 / capital, 1.0, 10.0, 10.0 / capital]
         )
-        self._layers = np.zeros((num_envs, self.n_layers, len(LAYER_FEATURES)))
-        self._book = np.zeros((num_envs, len(BOOK_FEATURES)))
-        self._split = self.n_layers * len(LAYER_FEATURES)
-        self._market = self._split + len(BOOK_FEATURES)
+        self._flat_layer_scale = self._layer_scale.reshape(-1)
+        self._clip32 = np.float32(self.clip)
 
     def build(
         self, view: BookView, drawdown: np.ndarray, index: np.ndarray, market_row: np.ndarray
@@ -173,46 +181,41 @@ class ObservationBuilder:
         """Observation of every env: ``view`` of the book, current ``drawdown`` (fraction of
         capital), ``index`` level (points) and ``market_row`` (``(num_envs, n_market)``, the rows of
         :func:`market_features` at the current bars)."""
-        n_envs = index.shape[0]
-        observation = np.empty((n_envs, self.size), dtype=np.float32)
-        _fill_columns(
-            self._layers,
-            (
-                view.delta,
-                view.gamma * (index * index)[:, None],
-                view.vega,
-                view.theta,
-                view.short_strike_moneyness,
-                view.days_to_expiry,
-                view.unrealised_pnl,
-                view.contracts,
-                view.counter_contracts,
-                view.is_open,
-            ),
+        bars = np.zeros(index.shape[0], dtype=np.int64)
+        return self.build_at(view, drawdown, index[:, None], market_row[:, None, :], bars)
+
+    def build_at(
+        self, view: BookView, drawdown: np.ndarray, index: np.ndarray, market: np.ndarray, bars: np.ndarray
+    ) -> np.ndarray:
+        """As :meth:`build`, reading env ``i``'s index level and market row at bar ``bars[i]`` of
+        ``index`` (``(num_envs, n_bars + 1)`` points) and ``market`` (the :func:`market_features`
+        table), in one compiled call."""
+        observation = np.empty((bars.shape[0], self.size), dtype=np.float32)
+        kernels.observe(
+            view.delta,
+            view.gamma,
+            view.vega,
+            view.theta,
+            view.short_strike_moneyness,
+            view.days_to_expiry,
+            view.unrealised_pnl,
+            view.contracts,
+            view.counter_contracts,
+            view.is_open,
+            view.net_delta,
+            view.net_gamma,
+            view.net_vega,
+            view.net_theta,
+            view.margin_requirement,
+            view.equity,
+            drawdown,
+            index,
+            market,
+            bars,
+            self._flat_layer_scale,
+            self._book_scale,
+            self.capital,
+            self._clip32,
+            observation,
         )
-        flat_layers = self._layers.reshape(n_envs, self._split)
-        np.multiply(flat_layers, self._layer_scale.reshape(self._split), out=observation[:, : self._split])
-        margin_use = view.margin_requirement / np.maximum(view.equity, 1.0)
-        _fill_columns(
-            self._book,
-            (
-                view.net_delta,
-                view.net_gamma * index * index,
-                view.net_vega,
-                view.net_theta,
-                margin_use,
-                drawdown,
-                view.equity - self.capital,
-            ),
-        )
-        np.multiply(self._book, self._book_scale, out=observation[:, self._split : self._market])
-        observation[:, self._market :] = market_row
-        np.clip(observation, -self.clip, self.clip, out=observation)
         return observation
-
-
-def _fill_columns(out: np.ndarray, columns: Sequence[np.ndarray]) -> None:
-    """``out[..., k] = columns[k]``: what ``np.stack(columns, axis=-1, out=out)`` does, without its
-    Python-level overhead (about 15 us a call, a few per cent of a single-env step)."""
-    for position, column in enumerate(columns):
-        out[..., position] = column

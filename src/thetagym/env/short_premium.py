@@ -130,7 +130,7 @@ class ShortPremiumEnv(gymnasium.Env[np.ndarray, np.ndarray]):
         info = _first(out.info)
         if out.done_rows.size:
             info["summary"] = _first(out.summary)
-        return out.observation[0], float(out.reward[0]), bool(out.terminated[0]), bool(out.truncated[0]), info
+        return out.observation[0], out.reward.item(), out.terminated.item(), out.truncated.item(), info
 
     def action_masks(self) -> np.ndarray:
         """Legal choices, flat ``(sum(nvec),)`` bool in the action parts' order; HOLD always legal."""
@@ -138,4 +138,5 @@ class ShortPremiumEnv(gymnasium.Env[np.ndarray, np.ndarray]):
 
 
 def _first(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
-    return {key: value[0].item() for key, value in arrays.items()}
+    """The only entries of one-env arrays, as Python scalars."""
+    return {key: value.item() for key, value in arrays.items()}

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import math
 
-import numba
+from numba import types
 
 from thetagym.market.calendar import TRADING_DAYS_PER_YEAR
 from thetagym.market.params import VIX_HORIZON
-from thetagym.pricing.kernels import clip, maximum
+from thetagym.pricing.kernels import clip, compile_kernel, maximum
 
 __all__ = [
     "MAX_VIX_OPTION_VOLATILITY",
@@ -41,10 +41,10 @@ MAX_VIX_OPTION_VOLATILITY = 2.5
 _MIN_VIX_OPTION_EXPIRY = 1.0 / (TRADING_DAYS_PER_YEAR * 24.0)
 """Floor on a VIX option's maturity (an hour of trading, in years) in its volatility."""
 
-_jit = numba.njit(cache=True, error_model="numpy")
+_FLOAT = types.float64
 
 
-@_jit
+@compile_kernel(_FLOAT(_FLOAT, _FLOAT))
 def average_weight_scalar(mean_reversion: float, horizon: float) -> float:
     """``(1 - exp(-kappa T)) / (kappa T)``, dimensionless: the weight of the spot variance in the
     expected average variance over ``horizon`` years at ``mean_reversion`` per year (1 when
@@ -55,7 +55,7 @@ def average_weight_scalar(mean_reversion: float, horizon: float) -> float:
     return 1.0
 
 
-@_jit
+@compile_kernel(_FLOAT(_FLOAT, _FLOAT, _FLOAT, _FLOAT, _FLOAT))
 def atm_variance_scalar(
     spot_variance: float,
     long_variance: float,
@@ -70,7 +70,7 @@ def atm_variance_scalar(
     return long_variance + (spot_variance - long_variance) * weight + jump_variance
 
 
-@_jit
+@compile_kernel(_FLOAT(_FLOAT, _FLOAT, _FLOAT, _FLOAT, _FLOAT, _FLOAT, _FLOAT, _FLOAT))
 def implied_volatility_scalar(
     spot_variance: float,
     long_variance: float,
@@ -93,7 +93,7 @@ def implied_volatility_scalar(
     return atm * smile
 
 
-@_jit
+@compile_kernel(_FLOAT(_FLOAT, _FLOAT, _FLOAT, _FLOAT, _FLOAT))
 def vix_squared_scalar(
     spot_variance: float,
     long_variance: float,
@@ -106,7 +106,7 @@ def vix_squared_scalar(
     return long_variance + (spot_variance - long_variance) * weight + jump_variance
 
 
-@_jit
+@compile_kernel(_FLOAT(_FLOAT, _FLOAT, _FLOAT, _FLOAT, _FLOAT, _FLOAT))
 def log_vix_variance_scalar(
     spot_variance: float,
     long_variance: float,
@@ -132,7 +132,7 @@ def log_vix_variance_scalar(
     return eta2 * decay
 
 
-@_jit
+@compile_kernel(_FLOAT(_FLOAT, _FLOAT, _FLOAT, _FLOAT, _FLOAT, _FLOAT))
 def vix_future_price_scalar(
     spot_variance: float,
     long_variance: float,
@@ -156,7 +156,7 @@ def vix_future_price_scalar(
     return 100.0 * math.sqrt(maximum(expected, 0.0)) * math.exp(-0.5 * s2)
 
 
-@_jit
+@compile_kernel(_FLOAT(_FLOAT, _FLOAT, _FLOAT, _FLOAT, _FLOAT, _FLOAT))
 def vix_option_volatility_scalar(
     spot_variance: float,
     long_variance: float,

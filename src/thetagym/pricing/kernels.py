@@ -8,7 +8,9 @@ volatility) and :mod:`thetagym.pricing.spreads` (prices and spreads in index poi
 
 All kernels are compiled with ``error_model="numpy"`` (a float division by zero gives inf or NaN
 as in numpy instead of raising) and without fastmath, so NaN and inf inputs propagate as in the
-numpy formulas. ``is_call`` is a bool: True for a call, False for a put.
+numpy formulas. They may raise the CPU's floating-point flags (an ordered comparison with NaN
+sets "invalid"): a numpy ufunc built on them reports those as RuntimeWarnings unless it runs
+under ``np.errstate``. ``is_call`` is a bool: True for a call, False for a put.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numba
 import numpy as np
+from numba import types
 
 if TYPE_CHECKING:
     from thetagym.pricing.spreads import SpreadModel
@@ -42,12 +45,14 @@ __all__ = [
     "black76_greeks_scalar",
     "black76_price_scalar",
     "clip",
+    "compile_kernel",
     "futures_bid_ask_scalar",
     "maximum",
     "ndtr",
     "ndtri",
     "option_bid_ask_scalar",
     "option_half_spread_scalar",
+    "option_tick_scalar",
     "spread_parameters",
 ]
 
@@ -61,7 +66,21 @@ _TINY = 1e-300
 _GRID_TOLERANCE = 1e-9
 _DAYS_PER_YEAR = 365.0
 
-_jit = numba.njit(cache=True, error_model="numpy")
+_FLOAT = types.float64
+_PAIR = types.UniTuple(_FLOAT, 2)
+_PARAMETERS = types.Array(_FLOAT, 1, "A", readonly=True)
+"""Type of :func:`spread_parameters` in the kernels (a writable vector converts to it)."""
+
+
+def compile_kernel(signature: Any) -> Callable[[Callable[..., Any]], Any]:
+    """``numba.njit`` with one explicit signature, cached on disk, numpy's division semantics.
+
+    One signature per kernel: callers' arguments convert to it (ints to floats, a float flag to a
+    bool), so no process ever adds a second overload to a kernel's cache. Numba numbers a
+    function's cached overloads per process, and two processes compiling different overloads at
+    once (pytest-xdist, vector envs in subprocesses) could pair one's index with the other's code.
+    """
+    return numba.njit(signature, cache=True, error_model="numpy")
 
 
 def as_ufunc(signatures: list[str], layout: str | None = None) -> Callable[[Callable[..., Any]], np.ufunc]:
@@ -85,19 +104,19 @@ def as_ufunc(signatures: list[str], layout: str | None = None) -> Callable[[Call
     return decorate
 
 
-@_jit
+@compile_kernel(_FLOAT(_FLOAT, _FLOAT))
 def maximum(a: float, b: float) -> float:
     """``np.maximum`` of two floats: the larger, NaN if either is NaN."""
     return a if (a >= b or a != a) else b
 
 
-@_jit
+@compile_kernel(_FLOAT(_FLOAT, _FLOAT, _FLOAT))
 def clip(x: float, low: float, high: float) -> float:
     """``np.clip`` of a float to ``[low, high]``: NaN stays NaN."""
     return low if x < low else (high if x > high else x)
 
 
-@_jit
+@compile_kernel(_FLOAT(_FLOAT))
 def ndtr(x: float) -> float:
     """Standard normal distribution function ``N(x) = 0.5 erfc(-x / sqrt 2)``, dimensionless.
 
@@ -106,7 +125,7 @@ def ndtr(x: float) -> float:
     return 0.5 * math.erfc(-x * _INV_SQRT_2)
 
 
-# Acklam's coefficients, highest power first.
+# Acklam's coefficients, highest power first (the tail denominator padded to six).
 _CENTRE_NUMERATOR = (
     -3.969683028665376e01,
     2.209460984245205e02,
@@ -132,6 +151,7 @@ _TAIL_NUMERATOR = (
     2.938163982698783e00,
 )
 _TAIL_DENOMINATOR = (
+    0.0,
     7.784695709041462e-03,
     3.224671290700398e-01,
     2.445134137142996e00,
@@ -140,7 +160,7 @@ _TAIL_DENOMINATOR = (
 )
 
 
-@_jit
+@compile_kernel(_FLOAT(types.UniTuple(_FLOAT, 6), _FLOAT))
 def _horner(coefficients: tuple[float, ...], x: float) -> float:
     """The polynomial with ``coefficients`` (highest power first) at ``x``."""
     total = 0.0
@@ -149,7 +169,7 @@ def _horner(coefficients: tuple[float, ...], x: float) -> float:
     return total
 
 
-@_jit
+@compile_kernel(_FLOAT(_FLOAT, _FLOAT))
 def _halley(x: float, error: float) -> float:
     """One Halley step of ``N(x) = p`` from ``x`` given ``error = N(x) - p``; ``x`` if it overflows."""
     u = error * _SQRT_2PI * math.exp(0.5 * x * x)
@@ -157,7 +177,7 @@ def _halley(x: float, error: float) -> float:
     return x - step if math.isfinite(step) else x
 
 
-@_jit
+@compile_kernel(_FLOAT(_FLOAT))
 def _ndtri_lower(p: float) -> float:
     """``ndtri`` for ``0 < p < 0.02425``: Acklam's tail approximation and one Halley step."""
     q = math.sqrt(-2.0 * math.log(p))
@@ -165,7 +185,7 @@ def _ndtri_lower(p: float) -> float:
     return _halley(x, ndtr(x) - p)
 
 
-@_jit
+@compile_kernel(_FLOAT(_FLOAT))
 def ndtri(p: float) -> float:
     """Inverse of :func:`ndtr`: the standard normal quantile of a probability ``p``, dimensionless.
 
@@ -191,7 +211,7 @@ def ndtri(p: float) -> float:
     return _halley(x, 0.5 * math.erf(x * _INV_SQRT_2) - q)
 
 
-@_jit
+@compile_kernel(types.UniTuple(_FLOAT, 5)(_FLOAT, _FLOAT, _FLOAT, _FLOAT, types.boolean, _FLOAT))
 def black76_greeks_scalar(
     forward: float, strike: float, time_to_expiry: float, volatility: float, is_call: bool, rate: float
 ) -> tuple[float, float, float, float, float]:
@@ -233,7 +253,7 @@ def black76_greeks_scalar(
     return price, delta, gamma, vega, theta
 
 
-@_jit
+@compile_kernel(_FLOAT(_FLOAT, _FLOAT, _FLOAT, _FLOAT, types.boolean, _FLOAT))
 def black76_price_scalar(
     forward: float, strike: float, time_to_expiry: float, volatility: float, is_call: bool, rate: float
 ) -> float:
@@ -305,7 +325,14 @@ def spread_parameters(model: SpreadModel) -> np.ndarray:
     return parameters
 
 
-@_jit
+@compile_kernel(_FLOAT(_PARAMETERS, _FLOAT))
+def option_tick_scalar(parameters: np.ndarray, price: float) -> float:
+    """Tick size (points) of an option premium ``price`` (points): ``small_tick`` at or below
+    ``tick_threshold``, else ``large_tick`` (``parameters`` from :func:`spread_parameters`)."""
+    return parameters[SMALL_TICK] if price <= parameters[TICK_THRESHOLD] else parameters[LARGE_TICK]
+
+
+@compile_kernel(_FLOAT(_PARAMETERS, _FLOAT, _FLOAT, _FLOAT, _FLOAT))
 def option_half_spread_scalar(
     parameters: np.ndarray, mid: float, log_moneyness_std: float, time_to_expiry: float, volatility: float
 ) -> float:
@@ -322,11 +349,10 @@ def option_half_spread_scalar(
     scale = parameters[EXPIRY_SCALE_DAYS] / _DAYS_PER_YEAR
     expiry = (parameters[EXPIRY_WIDENING] * scale) / (maximum(time_to_expiry, 0.0) + scale) + 1.0
     vol = maximum(volatility, parameters[VOLATILITY_FLOOR]) * (1.0 / parameters[REFERENCE_VOLATILITY])
-    tick = parameters[SMALL_TICK] if mid <= parameters[TICK_THRESHOLD] else parameters[LARGE_TICK]
-    return maximum(base * wings * expiry * vol, 0.5 * tick)
+    return maximum(base * wings * expiry * vol, 0.5 * option_tick_scalar(parameters, mid))
 
 
-@_jit
+@compile_kernel(_FLOAT(_PARAMETERS, _FLOAT))
 def _grid_tick(parameters: np.ndarray, price: float) -> float:
     """Tick of the option grid at ``price`` (large strictly above the threshold, with tolerance)."""
     if price > parameters[TICK_THRESHOLD] + _GRID_TOLERANCE:
@@ -334,7 +360,7 @@ def _grid_tick(parameters: np.ndarray, price: float) -> float:
     return parameters[SMALL_TICK]
 
 
-@_jit
+@compile_kernel(_PAIR(_PARAMETERS, _FLOAT, _FLOAT, _FLOAT, _FLOAT))
 def option_bid_ask_scalar(
     parameters: np.ndarray, mid: float, log_moneyness_std: float, time_to_expiry: float, volatility: float
 ) -> tuple[float, float]:
@@ -353,7 +379,7 @@ def option_bid_ask_scalar(
     return bid, ask
 
 
-@_jit
+@compile_kernel(_PAIR(_PARAMETERS, _FLOAT))
 def futures_bid_ask_scalar(parameters: np.ndarray, price: float) -> tuple[float, float]:
     """Quoted ``(bid, ask)`` of the ES future around ``price`` (points), ``futures_spread_ticks``
     ticks wide on the futures tick grid (``parameters`` from :func:`spread_parameters`)."""

@@ -27,21 +27,26 @@ in the money about 4 points wide, all roughly twice as wide at 40% volatility.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from thetagym.config import setting
+from thetagym.pricing.kernels import (
+    as_ufunc,
+    futures_bid_ask_scalar,
+    option_bid_ask_scalar,
+    option_half_spread_scalar,
+    option_tick_scalar,
+    spread_parameters,
+)
 
 __all__ = ["SpreadModel", "bid_ask", "futures_bid_ask", "half_spread", "option_tick"]
 
 ArrayLike = npt.ArrayLike
 FloatArray = npt.NDArray[np.float64]
-
-# Guards floor/ceil against representation error (0.15 / 0.05 = 2.9999999999999996).
-_GRID_TOLERANCE = 1e-9
-_DAYS_PER_YEAR = 365.0
 
 
 def _is_multiple(value: float, unit: float) -> bool:
@@ -88,13 +93,57 @@ class SpreadModel:
             )
 
 
+@functools.lru_cache(maxsize=32)
+def _parameters(model: SpreadModel) -> FloatArray:
+    """:func:`~thetagym.pricing.kernels.spread_parameters` of ``model``, read-only, made once."""
+    parameters = spread_parameters(model)
+    parameters.flags.writeable = False
+    return parameters
+
+
+# The formulas are the scalar kernels of thetagym.pricing.kernels, applied element by element.
+_LAYOUT = "(p),(),(),(),()"
+
+
+@as_ufunc(["void(float64[:], float64, float64[:])"], "(p),()->()")
+def _option_tick_ufunc(parameters: FloatArray, price: float, tick: FloatArray) -> None:
+    tick[0] = option_tick_scalar(parameters, price)
+
+
+@as_ufunc(["void(float64[:], float64, float64, float64, float64, float64[:])"], f"{_LAYOUT}->()")
+def _half_spread_ufunc(
+    parameters: FloatArray, mid: float, z: float, time_to_expiry: float, volatility: float, half: FloatArray
+) -> None:
+    half[0] = option_half_spread_scalar(parameters, mid, z, time_to_expiry, volatility)
+
+
+@as_ufunc(
+    ["void(float64[:], float64, float64, float64, float64, float64[:], float64[:])"], f"{_LAYOUT}->(),()"
+)
+def _bid_ask_ufunc(
+    parameters: FloatArray,
+    mid: float,
+    z: float,
+    time_to_expiry: float,
+    volatility: float,
+    bid: FloatArray,
+    ask: FloatArray,
+) -> None:
+    bid[0], ask[0] = option_bid_ask_scalar(parameters, mid, z, time_to_expiry, volatility)
+
+
+@as_ufunc(["void(float64[:], float64, float64[:], float64[:])"], "(p),()->(),()")
+def _futures_bid_ask_ufunc(parameters: FloatArray, mid: float, bid: FloatArray, ask: FloatArray) -> None:
+    bid[0], ask[0] = futures_bid_ask_scalar(parameters, mid)
+
+
 def option_tick(model: SpreadModel, price: ArrayLike) -> FloatArray:
     """Tick size (points) of an option premium: ``small_tick`` at or below the threshold.
 
     >>> option_tick(SpreadModel(), [0.4, 5.0, 5.25])
     array([0.05, 0.05, 0.25])
     """
-    return np.where(np.less_equal(price, model.tick_threshold), model.small_tick, model.large_tick)
+    return _option_tick_ufunc(_parameters(model), price)
 
 
 def half_spread(
@@ -130,35 +179,8 @@ def half_spread(
     >>> float(half_spread(model, 0.01, -5.0, 1 / 365, 0.18))  # floor: half of a 0.05 tick
     0.025
     """
-    base = np.multiply(mid, model.relative_half_spread)
-    base += model.absolute_half_spread
-    wings = np.fmin(np.abs(log_moneyness_std), model.moneyness_cap)  # fmin: NaN -> cap
-    wings *= model.moneyness_widening
-    wings += 1.0
-    scale = model.expiry_scale_days / _DAYS_PER_YEAR
-    expiry = np.maximum(time_to_expiry, 0.0)
-    expiry += scale
-    expiry = (model.expiry_widening * scale) / expiry
-    expiry += 1.0
-    vol = np.maximum(volatility, model.volatility_floor)
-    vol *= 1.0 / model.reference_volatility
-    half = base * wings
-    half = half * expiry
-    half = half * vol
-    return np.maximum(half, 0.5 * option_tick(model, mid))
-
-
-def _round_to_grid(model: SpreadModel, price: FloatArray, rounding: np.ufunc) -> FloatArray:
-    """``price`` rounded down (``np.floor``) or up (``np.ceil``) to the option tick grid.
-
-    The grid is the multiples of ``small_tick`` up to ``tick_threshold`` and of ``large_tick``
-    above it; a single per-element tick suffices because the threshold is a multiple of both.
-    """
-    tick = np.where(price > model.tick_threshold + _GRID_TOLERANCE, model.large_tick, model.small_tick)
-    nudge = _GRID_TOLERANCE if rounding is np.floor else -_GRID_TOLERANCE
-    units = price / tick
-    units += nudge
-    return rounding(units) * tick
+    with np.errstate(invalid="ignore"):  # comparisons with a NaN log_moneyness_std
+        return _half_spread_ufunc(_parameters(model), mid, log_moneyness_std, time_to_expiry, volatility)
 
 
 def bid_ask(
@@ -180,9 +202,8 @@ def bid_ask(
     >>> bid.round(2).tolist(), ask.round(2).tolist()
     ([0.0, 2.95, 99.75], [0.1, 3.1, 100.25])
     """
-    half = half_spread(model, mid, log_moneyness_std, time_to_expiry, volatility)
-    bid = np.maximum(_round_to_grid(model, np.subtract(mid, half), np.floor), 0.0)
-    ask = _round_to_grid(model, np.add(mid, half), np.ceil)
+    with np.errstate(invalid="ignore"):  # comparisons with a NaN log_moneyness_std
+        bid, ask = _bid_ask_ufunc(_parameters(model), mid, log_moneyness_std, time_to_expiry, volatility)
     return bid, ask
 
 
@@ -195,8 +216,5 @@ def futures_bid_ask(model: SpreadModel, mid: ArrayLike) -> tuple[FloatArray, Flo
     >>> futures_bid_ask(SpreadModel(), [5000.0, 5000.1])
     (array([5000., 5000.]), array([5000.25, 5000.25]))
     """
-    tick = model.futures_tick
-    width = model.futures_spread_ticks
-    bid = np.floor(np.divide(mid, tick) + (_GRID_TOLERANCE - 0.5 * (width - 1)))
-    bid *= tick
-    return bid, bid + width * tick
+    bid, ask = _futures_bid_ask_ufunc(_parameters(model), mid)
+    return bid, ask

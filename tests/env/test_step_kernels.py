@@ -1,0 +1,252 @@
+"""The compiled step kernels equal, bit for bit, the numpy formulas they replace: the observation,
+the episode tracker's update, the reward and the episode end, NaN, inf and clipping included."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pytest
+
+from thetagym.env import kernels
+from thetagym.env.core import INFO_FIELDS
+from thetagym.env.observation import ObservationBuilder
+from thetagym.env.reward import RewardConfig, reward
+from thetagym.measures import MIN_THETA_ACCRUED, EpisodeTracker, theta_capture
+
+LAYER_FIELDS = (
+    "delta",
+    "gamma",
+    "vega",
+    "theta",
+    "short_strike_moneyness",
+    "days_to_expiry",
+    "unrealised_pnl",
+    "contracts",
+    "counter_contracts",
+    "is_open",
+)
+BOOK_FIELDS = ("net_delta", "net_gamma", "net_vega", "net_theta", "margin_requirement", "equity")
+CAPITAL = 1_000_000.0
+
+
+def spiked(rng: np.random.Generator, shape: tuple[int, ...], scale: float) -> np.ndarray:
+    """Normal values times ``scale``, with some huge ones (clipped), NaN, inf and signed zeros."""
+    values = rng.normal(0.0, scale, shape)
+    flat = values.reshape(-1)
+    picks = rng.choice(flat.size, size=min(flat.size, 8), replace=False)
+    flat[picks] = [np.nan, np.inf, -np.inf, -0.0, 0.0, 1e12, -1e12, 5.0][: len(picks)]
+    return values
+
+
+def random_view(rng: np.random.Generator, n_envs: int, n_layers: int) -> SimpleNamespace:
+    scales = {"gamma": 0.01, "vega": 2e3, "theta": 1e3, "unrealised_pnl": 5e4, "contracts": 5.0}
+    view: dict[str, Any] = {
+        name: spiked(rng, (n_envs, n_layers), scales.get(name, 1.0)) for name in LAYER_FIELDS[:-1]
+    }
+    view["is_open"] = rng.random((n_envs, n_layers)) < 0.5
+    view["contracts"] = rng.integers(0, 30, (n_envs, n_layers))  # an integer field casts as numpy does
+    view["vega"] = view["vega"].astype(np.float32)  # and a float32 one
+    for name in BOOK_FIELDS:
+        view[name] = spiked(rng, (n_envs,), 1e4)
+    view["equity"] = CAPITAL + rng.normal(0, 5e4, n_envs)
+    view["equity"][0] = 0.5  # below the 1 USD floor of margin use
+    view["delta"] = np.ascontiguousarray(view["delta"].T).T  # a strided (Fortran-order) field
+    return SimpleNamespace(**view)
+
+
+def reference_observation(
+    builder: ObservationBuilder, view: Any, drawdown: np.ndarray, index: np.ndarray, market_row: np.ndarray
+) -> np.ndarray:
+    """The numpy observation the kernel replaced (float64 features times scales, float32, clipped)."""
+    n_envs = index.shape[0]
+    layers = np.stack(
+        [
+            view.delta,
+            view.gamma * (index * index)[:, None],
+            view.vega,
+            view.theta,
+            view.short_strike_moneyness,
+            view.days_to_expiry,
+            view.unrealised_pnl,
+            view.contracts,
+            view.counter_contracts,
+            view.is_open,
+        ],
+        axis=-1,
+    ).astype(float)
+    book = np.stack(
+        [
+            view.net_delta,
+            view.net_gamma * index * index,
+            view.net_vega,
+            view.net_theta,
+            view.margin_requirement / np.maximum(view.equity, 1.0),
+            drawdown,
+            view.equity - builder.capital,
+        ],
+        axis=-1,
+    )
+    observation = np.empty((n_envs, builder.size), dtype=np.float32)
+    split = layers.shape[1] * layers.shape[2]
+    np.multiply(layers.reshape(n_envs, -1), builder._layer_scale.reshape(-1), out=observation[:, :split])
+    np.multiply(book, builder._book_scale, out=observation[:, split : split + 7])
+    observation[:, split + 7 :] = market_row
+    np.clip(observation, -builder.clip, builder.clip, out=observation)
+    return observation
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_observation_kernel_equals_the_numpy_formulas(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    n_envs, n_layers, n_bars = 7, 5, 30
+    builder = ObservationBuilder([12, 12, 4, 20, 0], CAPITAL, clip=5.0, num_envs=n_envs)
+    view = random_view(rng, n_envs, n_layers)
+    drawdown = np.abs(spiked(rng, (n_envs,), 0.1))
+    index = 5000.0 * np.exp(rng.normal(0, 0.05, (n_envs, n_bars + 1)))
+    market = spiked(rng, (n_envs, n_bars + 1, 12), 3.0).astype(np.float32)
+    bars = rng.integers(0, n_bars + 1, n_envs)
+    rows = np.arange(n_envs)
+
+    observation = builder.build_at(view, drawdown, index, market, bars)  # type: ignore[arg-type]
+    expected = reference_observation(builder, view, drawdown, index[rows, bars], market[rows, bars])
+    assert observation.dtype == np.float32 and observation.shape == expected.shape
+    np.testing.assert_array_equal(observation, expected)
+    assert np.array_equal(np.signbit(observation), np.signbit(expected))
+    same = builder.build(view, drawdown, index[rows, bars], market[rows, bars])  # type: ignore[arg-type]
+    np.testing.assert_array_equal(same, expected)
+
+
+def reference_step(
+    config: RewardConfig, tracker: EpisodeTracker, result: SimpleNamespace, bars: np.ndarray, horizon: int
+) -> tuple[np.ndarray, ...]:
+    """What BatchedCore.step did with numpy: tracker update, reward, episode end, info."""
+    ruin_equity = 0.5 * CAPITAL
+    previous_equity = tracker.equity.copy()
+    previous_max_drawdown = tracker.max_drawdown.copy()
+    equity = np.asarray(result.equity, dtype=float)
+    margin_use = np.asarray(result.margin_requirement, dtype=float) / np.maximum(equity, 1.0)
+    gross = np.asarray(result.gross_contracts, dtype=float)
+    tracker.update(
+        equity,
+        np.asarray(result.theta_accrued),
+        gross,
+        margin_use,
+        margin_call=result.margin_call,
+        blocked=result.blocked,
+        adds_blocked=result.adds_blocked,
+        rolls=result.rolls,
+        assignments=result.assignments,
+        counter_trades=result.counter_trades,
+    )
+    rewards = reward(
+        config,
+        equity - previous_equity,
+        tracker.max_drawdown - previous_max_drawdown,
+        result.theta_accrued,
+        result.blocked,
+        CAPITAL,
+    )
+    tracker.reward += rewards
+    terminated = result.margin_call | (equity <= ruin_equity)
+    truncated = (bars >= horizon) & ~terminated
+    pnl = tracker.equity - tracker.start_equity
+    info = np.stack(
+        [
+            tracker.equity,
+            pnl,
+            tracker.theta_accrued,
+            theta_capture(pnl, tracker.theta_accrued),
+            tracker.drawdown,
+            tracker.max_drawdown,
+            margin_use,
+            gross,
+        ]
+    )
+    return margin_use, rewards, terminated, truncated, info
+
+
+def random_result(rng: np.random.Generator, n_envs: int) -> SimpleNamespace:
+    equity = CAPITAL + rng.normal(0, 2e5, n_envs)
+    equity[rng.random(n_envs) < 0.1] = np.nan
+    equity[0] = 0.25
+    return SimpleNamespace(
+        equity=equity,
+        margin_call=rng.random(n_envs) < 0.1,
+        margin_requirement=np.abs(rng.normal(0, 3e5, n_envs)),
+        gross_contracts=rng.integers(0, 60, n_envs),
+        theta_accrued=np.where(rng.random(n_envs) < 0.2, 0.0, rng.normal(300, 400, n_envs)),
+        blocked=rng.integers(0, 3, n_envs),
+        adds_blocked=rng.integers(0, 2, n_envs),
+        rolls=rng.integers(0, 2, n_envs),
+        assignments=rng.integers(0, 2, n_envs),
+        counter_trades=rng.integers(0, 2, n_envs),
+    )
+
+
+@pytest.mark.parametrize(
+    "config",
+    [RewardConfig(), RewardConfig(scale=3.0, drawdown_penalty=2.5, theta_bonus=0.7, blocked_penalty=0.05)],
+)
+def test_step_measures_kernel_equals_tracker_reward_and_termination(config: RewardConfig) -> None:
+    rng = np.random.default_rng(11)
+    n_envs, horizon = 9, 5
+    compiled, reference = (EpisodeTracker(n_envs, CAPITAL, bars_per_day=2) for _ in range(2))
+    for tracker in (compiled, reference):
+        tracker.reset(np.arange(n_envs), np.full(n_envs, CAPITAL), np.full(n_envs, 4.0))
+    bars, reference_bars = np.zeros(n_envs, dtype=np.int64), np.zeros(n_envs, dtype=np.int64)
+    parameters = kernels.step_parameters(config, CAPITAL, 0.5 * CAPITAL)
+    for _ in range(horizon + 1):
+        result = random_result(rng, n_envs)
+        outputs = (
+            np.empty(n_envs),
+            np.empty(n_envs),
+            np.empty(n_envs, dtype=bool),
+            np.empty(n_envs, dtype=bool),
+            np.empty((len(kernels.INFO_ROWS), n_envs)),
+        )
+        ended = kernels.step_measures(
+            result.equity,
+            result.margin_call,
+            result.margin_requirement,
+            np.asarray(result.gross_contracts, dtype=float),
+            result.theta_accrued,
+            result.blocked,
+            result.adds_blocked,
+            result.rolls,
+            result.assignments,
+            result.counter_trades,
+            compiled.values,
+            compiled.count_values,
+            compiled.margin_call,
+            bars,
+            horizon,
+            parameters,
+            *outputs,
+        )
+        reference_bars += 1
+        expected = reference_step(config, reference, result, reference_bars, horizon)
+        np.testing.assert_array_equal(bars, reference_bars)
+        for got, want in zip(outputs, expected, strict=True):
+            np.testing.assert_array_equal(got, want)
+        assert ended == np.count_nonzero(expected[2] | expected[3])
+        np.testing.assert_array_equal(compiled.values, reference.values)
+        np.testing.assert_array_equal(compiled.count_values, reference.count_values)
+        np.testing.assert_array_equal(compiled.margin_call, reference.margin_call)
+        info = np.empty((len(kernels.INFO_ROWS), n_envs))
+        kernels.fill_info(compiled.values, outputs[0], expected[4][7], MIN_THETA_ACCRUED, info)
+        np.testing.assert_array_equal(info, expected[4])
+
+
+def test_info_rows_are_the_info_fields_before_blocked() -> None:
+    assert (*kernels.INFO_ROWS, "blocked") == INFO_FIELDS
+
+
+def test_tracker_attributes_are_rows_of_its_state() -> None:
+    tracker = EpisodeTracker(3, CAPITAL, bars_per_day=1)
+    tracker.values[2] = 7.0
+    tracker.count_values[3] = 2
+    np.testing.assert_array_equal(tracker.equity, 7.0)
+    np.testing.assert_array_equal(tracker.counts["rolls"], 2)
+    np.testing.assert_array_equal(tracker.capital, CAPITAL)
