@@ -10,6 +10,7 @@ Env ``e`` trades on market path ``e``.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
 
 from thetagym.book.compiled import tables as t
@@ -34,7 +35,7 @@ from thetagym.book.compiled.guard import (
     es_equivalent_delta,
     legal_choices,
 )
-from thetagym.book.compiled.jit import kernel
+from thetagym.book.compiled.jit import kernel, parallel_kernel
 from thetagym.book.compiled.margin import requirement
 from thetagym.book.compiled.trading import action_orders, assign, due_futures, execute, open_orders, settle
 
@@ -246,8 +247,7 @@ def reset(static, per_bar, expiries, constants, values, indices, shape, rows, ba
         state[7][env] = _requirement(book, market, state, env)
 
 
-@kernel
-def step(
+def _step(
     static,
     per_bar,
     expiries,
@@ -262,13 +262,43 @@ def step(
     layer_contracts,
     executed,
     counts,
+    n_chunks,
 ):
     """Apply ``actions`` (``(n_envs, n_layers + 1)``) at ``bars`` and advance every env one bar.
 
     Writes per-env ``totals`` ``(n_envs, 5)`` (:data:`EQUITY` ...), the P&L ``attribution``
     ``(n_envs, n_layers, 7)``, the gross ``layer_contracts`` ``(n_envs, n_layers)``, the actions
-    done (``executed``, like ``actions``) and ``counts`` ``(n_envs, 6)`` (:data:`BLOCKED` ...)."""
+    done (``executed``, like ``actions``) and ``counts`` ``(n_envs, 6)`` (:data:`BLOCKED` ...).
+    Envs are split into ``n_chunks`` contiguous chunks, stepped in parallel by
+    :data:`step_parallel` (envs are independent: each writes only its own rows)."""
     book, market, state = _unpack(static, per_bar, expiries, constants, values, indices, shape)
+    n = bars.shape[0]
+    for chunk in numba.prange(n_chunks):
+        _step_envs(
+            book,
+            market,
+            state,
+            actions,
+            bars,
+            chunk * n // n_chunks,
+            (chunk + 1) * n // n_chunks,
+            totals,
+            attribution,
+            layer_contracts,
+            executed,
+            counts,
+        )
+
+
+step = kernel(_step)
+step_parallel = parallel_kernel(_step)
+
+
+@kernel
+def _step_envs(
+    book, market, state, actions, bars, first, last, totals, attribution, layer_contracts, executed, counts
+):
+    """Step envs ``first`` to ``last - 1`` (see :func:`_step`)."""
     slots, layers, parameters = book[0], book[1], book[2]
     per_bar, per_path, expiries, scalars = market
     quantity, strike, expiry_bar, underlying_bar, entry_price, cash = state[:6]
@@ -289,7 +319,7 @@ def step(
     held = np.zeros(n_slots)
     costs = np.zeros(n_layers)
     bar_years = 1.0 / scalars[t.BARS_PER_YEAR]
-    for env in range(bars.shape[0]):
+    for env in range(first, last):
         bar = bars[env]
         env_marks = marks[:, env]
         _ensure_marked(book, market, state, env, bar)
