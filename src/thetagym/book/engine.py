@@ -226,7 +226,7 @@ class Book:
         layer_contracts = np.empty((n, layers))
         executed = np.empty_like(actions)
         counts = np.empty((n, 6), dtype=np.int64)
-        chunks = min(numba.get_num_threads(), n // PARALLEL_MIN_ENVS)
+        chunks = min(numba.get_num_threads(), n // PARALLEL_MIN_ENVS) if n >= 2 * PARALLEL_MIN_ENVS else 1
         step = kernels.step_parallel if chunks > 1 else kernels.step
         step(
             *self._arguments(market),
@@ -237,7 +237,7 @@ class Book:
             layer_contracts,
             executed,
             counts,
-            max(chunks, 1),
+            chunks,
         )
         return StepResult(
             equity=totals[:, kernels.EQUITY],
