@@ -8,8 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from thetagym.book import Book, BookConfig, LayerAction
-from thetagym.book import engine
+from thetagym.book import Book, BookConfig, LayerAction, engine
 from thetagym.config import build
 from thetagym.market.path import MarketPath
 
