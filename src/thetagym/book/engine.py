@@ -191,8 +191,8 @@ class Book:
     def reset(self, rows: np.ndarray, market: MarketPath, bars: np.ndarray) -> None:
         """Clear envs ``rows`` and open each ``open_at_reset`` layer's structure at bars ``bars``
         at mid (no costs); cash starts at ``capital``."""
-        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
-        bars = np.broadcast_to(np.asarray(bars, dtype=np.int64), rows.shape).copy()
+        rows = np.array(rows, dtype=np.int64).reshape(-1)
+        bars = np.array(np.broadcast_to(np.asarray(bars, dtype=np.int64), rows.shape))
         if self._market is not None and self._market.matches(market):
             self._market.refresh(rows)
         kernels.reset(*self._arguments(market), rows, bars)
@@ -201,7 +201,7 @@ class Book:
     def action_masks(self, market: MarketPath, bars: np.ndarray) -> np.ndarray:
         """Legal actions, ``(num_envs, sum(action_nvec))`` bool, parts concatenated (MaskablePPO)."""
         legal = np.zeros((self.num_envs, self.n_layers + 1, N_LAYER_ACTIONS), dtype=bool)
-        bars = np.asarray(bars, dtype=np.int64).reshape(self.num_envs)
+        bars = np.array(bars, dtype=np.int64).reshape(self.num_envs)
         kernels.masks(*self._arguments(market), bars, legal)
         layer_part = legal[:, : self.n_layers, :].reshape(self.num_envs, -1)
         return np.concatenate((layer_part, legal[:, self.n_layers, :N_BALANCER_ACTIONS]), axis=1)
@@ -218,8 +218,8 @@ class Book:
         computed, and equity below it liquidates the env at bid/ask (``margin_call``).
         """
         n = self.num_envs
-        bars = np.asarray(bars, dtype=np.int64).reshape(n)
-        actions = np.asarray(actions, dtype=np.int64).reshape(n, self.n_layers + 1)
+        bars = np.array(bars, dtype=np.int64).reshape(n)  # owned copies: one kernel signature
+        actions = np.array(actions, dtype=np.int64).reshape(n, self.n_layers + 1)
         layers = self.n_layers
         totals = np.empty((n, 5))
         attribution = np.empty((n, layers, len(ATTRIBUTION)))

@@ -39,7 +39,7 @@ def state_sizes(shape: tuple[int, int, int, int]) -> tuple[int, int]:
 
 
 @kernel
-def state_views(values, indices, shape):  # type: ignore[no-untyped-def]
+def state_views(values, indices, shape):
     """The state arrays (:data:`STATE` order) cut from the ``values`` and ``indices`` buffers."""
     n, legs, layers, slots = shape[0], shape[1], shape[2], shape[3]
     quantity = values[: n * legs].reshape((n, legs))
@@ -72,7 +72,7 @@ def state_views(values, indices, shape):  # type: ignore[no-untyped-def]
 
 
 @kernel
-def static_views(static, n_slots, n_layers):  # type: ignore[no-untyped-def]
+def static_views(static, n_slots, n_layers):
     """(slots, layers, parameters, spreads, underlying_factor, volatility_factor, scenario_weight)
     cut from a buffer made by :func:`pack_static`."""
     n_parameters, n_spreads = int(static[0]), int(static[1])
@@ -101,7 +101,7 @@ def pack_static(arrays: tuple[np.ndarray, ...]) -> np.ndarray:
 
 
 @kernel
-def market_views(per_bar, expiries, constants):  # type: ignore[no-untyped-def]
+def market_views(per_bar, expiries, constants):
     """(per_bar, per_path, expiries, scalars) of a market whose per-path series and scalars are
     packed in ``constants`` (see :class:`~thetagym.book.compiled.tables.MarketArrays`)."""
     n_paths = per_bar.shape[1]

@@ -217,9 +217,9 @@ class MarketArrays:
 
     def __init__(self, market: MarketPath) -> None:
         self.market = market
-        self.per_bar = np.stack([getattr(market, name) for name in PER_BAR_SERIES])
-        self.expiries = np.stack([market.next_expiry[name] for name in SCHEDULES], axis=1)
-        per_path = np.stack([getattr(market, name) for name in PER_PATH_SERIES])
+        self.per_bar = np.stack([getattr(market, name) for name in PER_BAR_SERIES], dtype=np.float64)
+        self.expiries = np.stack([market.next_expiry[name] for name in SCHEDULES], axis=1, dtype=np.int64)
+        per_path = np.stack([getattr(market, name) for name in PER_PATH_SERIES], dtype=np.float64)
         scalars = [
             market.rate,
             market.carry,
@@ -228,7 +228,7 @@ class MarketArrays:
             TRADING_DAYS_PER_YEAR * market.bars_per_day,
             market.n_days,
         ]
-        self.constants = np.concatenate([per_path.ravel(), scalars])
+        self.constants = np.concatenate([per_path.ravel(), np.array(scalars, dtype=np.float64)])
         """The per-path series then the scalars, in one buffer."""
         self.per_path = self.constants[: per_path.size].reshape(per_path.shape)
         self.scalars = self.constants[per_path.size :]
