@@ -187,6 +187,11 @@ class Book:
             self._shape,
         )
 
+    def _chunks(self) -> int:
+        """Parallel chunks of envs for a kernel call: 1 below ``2 * PARALLEL_MIN_ENVS`` envs."""
+        n = self.num_envs
+        return min(numba.get_num_threads(), n // PARALLEL_MIN_ENVS) if n >= 2 * PARALLEL_MIN_ENVS else 1
+
     # ---------------------------------------------------------------------------------- reset
     def reset(self, rows: np.ndarray, market: MarketPath, bars: np.ndarray) -> None:
         """Clear envs ``rows`` and open each ``open_at_reset`` layer's structure at bars ``bars``
@@ -202,7 +207,9 @@ class Book:
         """Legal actions, ``(num_envs, sum(action_nvec))`` bool, parts concatenated (MaskablePPO)."""
         legal = np.zeros((self.num_envs, self.n_layers + 1, N_LAYER_ACTIONS), dtype=bool)
         bars = np.array(bars, dtype=np.int64).reshape(self.num_envs)
-        kernels.masks(*self._arguments(market), bars, legal)
+        chunks = self._chunks()
+        masks = kernels.masks_parallel if chunks > 1 else kernels.masks
+        masks(*self._arguments(market), bars, legal, chunks)
         layer_part = legal[:, : self.n_layers, :].reshape(self.num_envs, -1)
         return np.concatenate((layer_part, legal[:, self.n_layers, :N_BALANCER_ACTIONS]), axis=1)
 
@@ -226,7 +233,7 @@ class Book:
         layer_contracts = np.empty((n, layers))
         executed = np.empty_like(actions)
         counts = np.empty((n, 6), dtype=np.int64)
-        chunks = min(numba.get_num_threads(), n // PARALLEL_MIN_ENVS) if n >= 2 * PARALLEL_MIN_ENVS else 1
+        chunks = self._chunks()
         step = kernels.step_parallel if chunks > 1 else kernels.step
         step(
             *self._arguments(market),

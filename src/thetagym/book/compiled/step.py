@@ -180,11 +180,21 @@ def _unpack(static, per_bar, expiries, constants, values, indices, shape):
     return book, market_views(per_bar, expiries, constants), state_views(values, indices, shape)
 
 
-@kernel
-def masks(static, per_bar, expiries, constants, values, indices, shape, bars, out):
+def _masks(static, per_bar, expiries, constants, values, indices, shape, bars, out, n_chunks):
     """Legal choices of every env at ``bars``, ``out`` ``(n_envs, n_layers + 1, 8)`` (marking envs
-    not marked there first)."""
+    not marked there first); envs split into ``n_chunks`` as in :func:`_step`."""
     book, market, state = _unpack(static, per_bar, expiries, constants, values, indices, shape)
+    n = bars.shape[0]
+    for chunk in numba.prange(n_chunks):
+        _masks_envs(book, market, state, bars, out, chunk * n // n_chunks, (chunk + 1) * n // n_chunks)
+
+
+masks = kernel(_masks)
+masks_parallel = parallel_kernel(_masks)
+
+
+@kernel
+def _masks_envs(book, market, state, bars, out, first, last):
     slots, layers = book[0], book[1]
     n_slots, n_layers = slots.shape[0], layers.shape[0]
     opposite_wing = np.zeros(n_layers, dtype=np.bool_)
@@ -192,7 +202,7 @@ def masks(static, per_bar, expiries, constants, values, indices, shape, bars, ou
     near_day = np.zeros(n_slots, dtype=np.int64)
     out_day = np.zeros(n_slots, dtype=np.int64)
     direction = np.zeros(n_layers)
-    for env in range(bars.shape[0]):
+    for env in range(first, last):
         _ensure_marked(book, market, state, env, bars[env])
         _legal(
             book, market, state, env, bars[env], out[env], opposite_wing, deep, near_day, out_day, direction
