@@ -3,8 +3,8 @@ the episode end in one call, and the observation in another.
 
 On a few envs the numpy formulas cost a microsecond per tiny-array call, tens of calls a step; one
 loop over envs does the same arithmetic in a single call. Each kernel repeats, in the same order of
-operations, the numpy reference it replaces, so the results are bit-identical (tests/env/test_kernels.py
-holds them together):
+operations, the numpy reference it replaces, so the results are bit-identical
+(tests/env/test_step_kernels.py holds them together):
 
 * :func:`step_measures`: :meth:`thetagym.measures.EpisodeTracker.update`,
   :func:`thetagym.env.reward.reward`, the termination rules of

@@ -54,10 +54,10 @@ class SB3VecEnvAdapter(VecEnv):
             final_observation = info["final_obs"]
             summary = info["final_info"]["summary"]
             elapsed = round(time.time() - self._start, 6)
-            for row in np.flatnonzero(dones):
-                measures = {
-                    key: value[row].item() for key, value in summary.items() if not key.startswith("_")
-                }
+            # One tolist() per measure instead of one item() per measure and finished env.
+            columns = {key: value.tolist() for key, value in summary.items() if not key.startswith("_")}
+            for row in np.flatnonzero(dones).tolist():
+                measures = {key: column[row] for key, column in columns.items()}
                 infos[row] = {
                     "terminal_observation": final_observation[row],
                     "TimeLimit.truncated": bool(truncated[row] and not terminated[row]),

@@ -1,4 +1,8 @@
-"""Market layer: simulated and historical S&P 500, VIX and VIX ETP paths."""
+"""Market layer: simulated and historical S&P 500, VIX and VIX ETP paths.
+
+The surface and VIX formulas are the scalar numba kernels of :mod:`thetagym.market.kernels`,
+which compiled (``@njit``) code calls directly.
+"""
 
 from thetagym.market.params import (
     JumpConfig,

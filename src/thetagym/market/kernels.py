@@ -16,7 +16,7 @@ from numba import types
 
 from thetagym.market.calendar import TRADING_DAYS_PER_YEAR
 from thetagym.market.params import VIX_HORIZON
-from thetagym.pricing.kernels import clip, compile_kernel, maximum
+from thetagym.pricing.kernels import as_ufunc, clip, compile_kernel, maximum
 
 __all__ = [
     "MAX_VIX_OPTION_VOLATILITY",
@@ -25,6 +25,7 @@ __all__ = [
     "ONE_MONTH",
     "atm_variance_scalar",
     "average_weight_scalar",
+    "average_weight_ufunc",
     "implied_volatility_scalar",
     "log_vix_variance_scalar",
     "vix_future_price_scalar",
@@ -53,6 +54,13 @@ def average_weight_scalar(mean_reversion: float, horizon: float) -> float:
     if x > 1e-8:
         return -math.expm1(-x) / maximum(x, 1e-8)
     return 1.0
+
+
+@as_ufunc(["float64(float64, float64)"])
+def average_weight_ufunc(mean_reversion: float, horizon: float) -> float:
+    """:func:`average_weight_scalar` as a numpy ufunc, for :func:`thetagym.market.params.average_weight`
+    (which cannot hold it: this module reads ``VIX_HORIZON`` from there)."""
+    return average_weight_scalar(mean_reversion, horizon)
 
 
 @compile_kernel(_FLOAT(_FLOAT, _FLOAT, _FLOAT, _FLOAT, _FLOAT))

@@ -135,8 +135,10 @@ VIX3M_HORIZON = 63.0 / 252.0
 
 def average_weight(mean_reversion: float | np.ndarray, horizon: float) -> np.ndarray:
     """``(1 - exp(-kappa T)) / (kappa T)``: weight of the spot variance in the expected average."""
-    x = np.asarray(mean_reversion) * horizon
-    return np.asarray(np.where(x > 1e-8, -np.expm1(-x) / np.maximum(x, 1e-8), 1.0))
+    # Imported here: thetagym.market.kernels reads VIX_HORIZON from this module.
+    from thetagym.market.kernels import average_weight_ufunc
+
+    return np.asarray(average_weight_ufunc(mean_reversion, horizon))
 
 
 def vix_floor(pricing: PricingMeasureConfig) -> float:

@@ -23,9 +23,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-ONE_MONTH = 1.0 / 12.0
-MIN_TIME_TO_EXPIRY = 1.0 / (252.0 * 24.0)
-"""Floor on maturity in the smile (an hour of trading, in years), so expiring options stay finite."""
+from thetagym.market.kernels import (
+    MIN_TIME_TO_EXPIRY,
+    ONE_MONTH,
+    atm_variance_scalar,
+    implied_volatility_scalar,
+)
+from thetagym.pricing.kernels import as_ufunc
+
+__all__ = ["MIN_TIME_TO_EXPIRY", "ONE_MONTH", "SurfaceState", "atm_variance", "implied_volatility"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,34 @@ class SurfaceState:
     curvature: np.ndarray
 
 
+# The formulas are the scalar kernels of thetagym.market.kernels, applied element by element.
+@as_ufunc([f"float64({', '.join(['float64'] * 5)})"])
+def _atm_variance_ufunc(
+    spot_variance: float, long_variance: float, mean_reversion: float, jump_variance: float, tau: float
+) -> float:
+    return atm_variance_scalar(spot_variance, long_variance, mean_reversion, jump_variance, tau)
+
+
+@as_ufunc([f"float64({', '.join(['float64'] * 8)})"])
+def _implied_volatility_ufunc(
+    spot_variance: float,
+    long_variance: float,
+    mean_reversion: float,
+    jump_variance: float,
+    skew: float,
+    curvature: float,
+    log_moneyness: float,
+    tau: float,
+) -> float:
+    return implied_volatility_scalar(
+        spot_variance, long_variance, mean_reversion, jump_variance, skew, curvature, log_moneyness, tau
+    )
+
+
+def _variance_state(surface: SurfaceState) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    return surface.spot_variance, surface.long_variance, surface.mean_reversion, surface.jump_variance
+
+
 def atm_variance(surface: SurfaceState, time_to_expiry: np.ndarray) -> np.ndarray:
     """At-the-money implied variance (per year) for maturities ``time_to_expiry`` (years).
 
@@ -53,12 +87,7 @@ def atm_variance(surface: SurfaceState, time_to_expiry: np.ndarray) -> np.ndarra
     >>> float(atm_variance(state, np.asarray(0.5)))
     0.04
     """
-    tau = np.maximum(time_to_expiry, MIN_TIME_TO_EXPIRY)
-    kappa_tau = surface.mean_reversion * tau
-    # (1 - e^-x) / x, accurate for small x.
-    weight = np.where(kappa_tau > 1e-8, -np.expm1(-kappa_tau) / np.maximum(kappa_tau, 1e-8), 1.0)
-    variance = surface.long_variance + (surface.spot_variance - surface.long_variance) * weight
-    return np.asarray(variance + surface.jump_variance)
+    return np.asarray(_atm_variance_ufunc(*_variance_state(surface), time_to_expiry))
 
 
 def implied_volatility(
@@ -71,10 +100,8 @@ def implied_volatility(
     >>> np.round(vols, 4).tolist()
     [0.212, 0.15, 0.108]
     """
-    tau = np.maximum(time_to_expiry, MIN_TIME_TO_EXPIRY)
-    atm = np.sqrt(atm_variance(surface, tau))
-    z = np.clip(log_moneyness / (atm * np.sqrt(tau)), -4.0, 4.0)
-    exponent = np.where(tau < ONE_MONTH, 0.5, 0.1)
-    slope = surface.skew * (tau / ONE_MONTH) ** exponent
-    smile = np.clip(1.0 - slope * z + surface.curvature * z * z, 0.5, 3.0)
-    return np.asarray(atm * smile)
+    return np.asarray(
+        _implied_volatility_ufunc(
+            *_variance_state(surface), surface.skew, surface.curvature, log_moneyness, time_to_expiry
+        )
+    )

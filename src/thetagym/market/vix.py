@@ -30,12 +30,71 @@ from __future__ import annotations
 import numpy as np
 
 from thetagym.market.calendar import TRADING_DAYS_PER_YEAR
-from thetagym.market.params import VIX3M_HORIZON, VIX_HORIZON, average_weight
+from thetagym.market.kernels import (
+    MAX_VIX_OPTION_VOLATILITY,
+    MIN_VIX_OPTION_VOLATILITY,
+    log_vix_variance_scalar,
+    vix_future_price_scalar,
+    vix_option_volatility_scalar,
+    vix_squared_scalar,
+)
+from thetagym.market.params import VIX3M_HORIZON, VIX_HORIZON
+from thetagym.pricing.kernels import as_ufunc
 
 Array = np.ndarray | float
 
-MIN_VIX_OPTION_VOLATILITY = 0.2
-MAX_VIX_OPTION_VOLATILITY = 2.5
+# The formulas are the scalar kernels of thetagym.market.kernels, applied element by element.
+_FIVE = f"float64({', '.join(['float64'] * 5)})"
+_SIX = f"float64({', '.join(['float64'] * 6)})"
+
+
+@as_ufunc([_FIVE])
+def _vix_squared_ufunc(
+    spot_variance: float, long_variance: float, mean_reversion: float, jump_variance: float, horizon: float
+) -> float:
+    return vix_squared_scalar(spot_variance, long_variance, mean_reversion, jump_variance, horizon)
+
+
+@as_ufunc([_SIX])
+def _log_vix_variance_ufunc(
+    spot_variance: float,
+    long_variance: float,
+    mean_reversion: float,
+    jump_variance: float,
+    vol_of_variance: float,
+    time_to_expiry: float,
+) -> float:
+    return log_vix_variance_scalar(
+        spot_variance, long_variance, mean_reversion, jump_variance, vol_of_variance, time_to_expiry
+    )
+
+
+@as_ufunc([_SIX])
+def _futures_price_ufunc(
+    spot_variance: float,
+    long_variance: float,
+    mean_reversion: float,
+    jump_variance: float,
+    vol_of_variance: float,
+    time_to_expiry: float,
+) -> float:
+    return vix_future_price_scalar(
+        spot_variance, long_variance, mean_reversion, jump_variance, vol_of_variance, time_to_expiry
+    )
+
+
+@as_ufunc([_SIX])
+def _vix_option_volatility_ufunc(
+    spot_variance: float,
+    long_variance: float,
+    mean_reversion: float,
+    jump_variance: float,
+    vol_of_variance: float,
+    time_to_expiry: float,
+) -> float:
+    return vix_option_volatility_scalar(
+        spot_variance, long_variance, mean_reversion, jump_variance, vol_of_variance, time_to_expiry
+    )
 
 
 def vix_squared(
@@ -50,8 +109,9 @@ def vix_squared(
     >>> float(vix_squared(np.asarray(0.04), np.asarray(0.04), np.asarray(2.0), np.asarray(0.0)))
     0.04
     """
-    weight = average_weight(mean_reversion, horizon)
-    return np.asarray(long_variance + (spot_variance - long_variance) * weight + jump_variance)
+    return np.asarray(
+        _vix_squared_ufunc(spot_variance, long_variance, mean_reversion, jump_variance, horizon)
+    )
 
 
 def vix_level(
@@ -83,13 +143,11 @@ def log_vix_variance(
     time_to_expiry: np.ndarray,
 ) -> np.ndarray:
     """Risk-neutral variance of ``log VIX`` over ``time_to_expiry`` years (``s^2`` above)."""
-    weight = average_weight(mean_reversion, VIX_HORIZON)
-    level = np.maximum(vix_squared(spot_variance, long_variance, mean_reversion, jump_variance), 1e-8)
-    eta2 = (weight * vol_of_variance) ** 2 * np.maximum(spot_variance, 0.0) / (4.0 * level * level)
-    tau = np.maximum(time_to_expiry, 0.0)
-    two_kappa = 2.0 * mean_reversion
-    decay = np.where(two_kappa * tau > 1e-8, -np.expm1(-two_kappa * tau) / np.maximum(two_kappa, 1e-12), tau)
-    return np.asarray(eta2 * decay)
+    return np.asarray(
+        _log_vix_variance_ufunc(
+            spot_variance, long_variance, mean_reversion, jump_variance, vol_of_variance, time_to_expiry
+        )
+    )
 
 
 def futures_price(
@@ -108,15 +166,11 @@ def futures_price(
     >>> bool(np.isclose(prices[0], spot) and prices[0] < prices[1] < prices[2])
     True
     """
-    tau = np.maximum(time_to_expiry, 0.0)
-    weight = average_weight(mean_reversion, VIX_HORIZON)
-    expected = (
-        long_variance
-        + jump_variance
-        + (spot_variance - long_variance) * weight * np.exp(-mean_reversion * tau)
+    return np.asarray(
+        _futures_price_ufunc(
+            spot_variance, long_variance, mean_reversion, jump_variance, vol_of_variance, time_to_expiry
+        )
     )
-    s2 = log_vix_variance(spot_variance, long_variance, mean_reversion, jump_variance, vol_of_variance, tau)
-    return np.asarray(100.0 * np.sqrt(np.maximum(expected, 0.0)) * np.exp(-0.5 * s2))
 
 
 def _path_state(
@@ -148,9 +202,9 @@ def vix_option_volatility(
 ) -> np.ndarray:
     """Black-76 volatility (per year, decimal) of VIX options on the future of the same expiry,
     ``(n, k)`` like :func:`vix_future_price`; clipped to [0.2, 2.5]."""
-    tau = np.maximum(np.asarray(time_to_expiry, dtype=float), 1.0 / (TRADING_DAYS_PER_YEAR * 24.0))
-    s2 = log_vix_variance(*_path_state(path, rows, bars), tau)
-    return np.asarray(np.clip(np.sqrt(s2 / tau), MIN_VIX_OPTION_VOLATILITY, MAX_VIX_OPTION_VOLATILITY))
+    return np.asarray(
+        _vix_option_volatility_ufunc(*_path_state(path, rows, bars), np.asarray(time_to_expiry, dtype=float))
+    )
 
 
 def futures_expiry_days(dates: np.ndarray) -> np.ndarray:
@@ -250,6 +304,8 @@ def etp_series(
 
 
 __all__ = [
+    "MAX_VIX_OPTION_VOLATILITY",
+    "MIN_VIX_OPTION_VOLATILITY",
     "VIX3M_HORIZON",
     "VIX_HORIZON",
     "etp_series",

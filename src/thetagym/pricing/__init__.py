@@ -1,9 +1,10 @@
 """Pricing layer: Black-76 / Black-Scholes kernels, bid/ask spreads, fees and instrument codes.
 
 Layer 1 of thetagym: pure, broadcasting numpy functions; imports nothing from thetagym except
-:mod:`thetagym.config`. Units: time in years, volatility as a decimal, prices in points of the
-underlying, Greeks per year / per 1.00 of volatility (see :mod:`thetagym.pricing.black76`),
-fees in USD.
+:mod:`thetagym.config`. Their formulas are the scalar numba kernels of
+:mod:`thetagym.pricing.kernels`, which compiled (``@njit``) code calls directly. Units: time in
+years, volatility as a decimal, prices in points of the underlying, Greeks per year / per 1.00 of
+volatility (see :mod:`thetagym.pricing.black76`), fees in USD.
 """
 
 from thetagym.pricing.benchmark import benchmark_pricing
