@@ -4,6 +4,7 @@ the attribution of a futures roll reads the contract held over the step."""
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -83,3 +84,18 @@ def test_futures_roll_is_attributed_on_the_contract_held_over_the_step() -> None
             break
     else:
         pytest.fail("the futures did not roll")
+
+
+def test_cached_kernels_are_dropped_when_a_kernel_source_changes(tmp_path: Path) -> None:
+    from thetagym.book.compiled.jit import drop_stale_cache
+
+    cached = [tmp_path / "step._step-250.py311.nbi", tmp_path / "step._step-250.py311.1.nbc"]
+    for path in cached:
+        path.write_bytes(b"compiled")
+    (tmp_path / "kernel-sources.sha256").write_text("the digest of older sources")
+    assert drop_stale_cache(tmp_path)
+    assert not any(path.exists() for path in cached)
+    for path in cached:
+        path.write_bytes(b"compiled again")
+    assert not drop_stale_cache(tmp_path)  # same sources: the new cache stays
+    assert all(path.exists() for path in cached)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from thetagym.book.compiled.jit import kernel
+from thetagym.book.compiled.jit import entry_kernel, kernel
 from thetagym.book.compiled.tables import N_LAYER_COLUMNS, N_SLOT_COLUMNS
 
 STATE = (
@@ -38,7 +38,7 @@ def state_sizes(shape: tuple[int, int, int, int]) -> tuple[int, int]:
     return n_envs * (3 * max_legs + 3 + n_layers + N_MARK_FIELDS * n_slots), n_envs * (2 * max_legs + 1)
 
 
-@kernel
+@entry_kernel
 def state_views(values, indices, shape):
     """The state arrays (:data:`STATE` order) cut from the ``values`` and ``indices`` buffers."""
     n, legs, layers, slots = shape[0], shape[1], shape[2], shape[3]

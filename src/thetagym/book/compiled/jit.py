@@ -1,20 +1,60 @@
-"""The compiler settings every book kernel shares."""
+"""The compiler settings every book kernel shares.
+
+Every kernel uses IEEE division (x / 0 is inf or NaN, as in numpy) instead of Python's
+ZeroDivisionError. Only the entry points, the kernels :class:`~thetagym.book.Book` calls from
+Python, are cached on disk; each is called with one signature (owned, contiguous int64, float64
+and bool arrays). The kernels they call compile with them and are not cached on their own: a
+helper called with two array layouts has two overloads, and numba numbers a function's cached
+overloads per process, so two processes compiling them in a different order at once (test
+workers, evaluation workers on a fresh install) could mix up each other's cache entries.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numba
 
-kernel: Callable[[Callable[..., Any]], Any] = numba.njit(cache=True, error_model="numpy")
-"""Compile a function with numba: cached on disk, and IEEE division (x / 0 is inf or NaN, as in
-numpy) instead of Python's ZeroDivisionError.
+Decorator = Callable[[Callable[..., Any]], Any]
 
-Each kernel is compiled for one signature per process: :class:`~thetagym.book.Book` hands them
-owned, contiguous int64/float64/bool arrays only (numba numbers a function's cached overloads per
-process, so two processes compiling different overloads at once could mix up cache entries)."""
-parallel_kernel: Callable[[Callable[..., Any]], Any] = numba.njit(
-    cache=True, error_model="numpy", parallel=True
+kernel: Decorator = numba.njit(error_model="numpy")
+"""A kernel called from other kernels (compiled with them, not cached on its own)."""
+entry_kernel: Decorator = numba.njit(cache=True, error_model="numpy")
+"""A kernel called from Python: cached on disk."""
+parallel_entry_kernel: Decorator = numba.njit(cache=True, error_model="numpy", parallel=True)
+"""As :data:`entry_kernel`, with ``numba.prange`` loops run on numba's thread pool."""
+
+
+KERNEL_SOURCES = (
+    *sorted(Path(__file__).parent.glob("*.py")),
+    Path(__file__).parents[2] / "pricing" / "kernels.py",
+    Path(__file__).parents[2] / "market" / "kernels.py",
 )
-"""As :data:`kernel`, with ``numba.prange`` loops run on numba's thread pool."""
+"""The files compiled into the entry points."""
+
+
+def drop_stale_cache(cache: Path = Path(__file__).parent / "__pycache__") -> bool:
+    """Delete the entry points' cached code in ``cache`` if any of :data:`KERNEL_SOURCES` changed
+    since it was written; returns whether it did. Numba checks only the entry point's own file, so
+    an edit of a kernel it calls would otherwise run stale code."""
+    digest = hashlib.sha256(b"".join(path.read_bytes() for path in KERNEL_SOURCES)).hexdigest()
+    stamp = cache / "kernel-sources.sha256"
+    try:
+        if stamp.read_text() == digest:
+            return False
+    except OSError:
+        pass
+    for path in (*cache.glob("*.nbi"), *cache.glob("*.nbc")):
+        path.unlink(missing_ok=True)
+    try:
+        cache.mkdir(exist_ok=True)
+        stamp.write_text(digest)
+    except OSError:  # a read-only install: numba caches elsewhere, keyed by file stamps
+        pass
+    return True
+
+
+drop_stale_cache()

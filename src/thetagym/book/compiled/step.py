@@ -35,7 +35,7 @@ from thetagym.book.compiled.guard import (
     es_equivalent_delta,
     legal_choices,
 )
-from thetagym.book.compiled.jit import kernel, parallel_kernel
+from thetagym.book.compiled.jit import entry_kernel, kernel, parallel_entry_kernel
 from thetagym.book.compiled.margin import requirement
 from thetagym.book.compiled.trading import action_orders, assign, due_futures, execute, open_orders, settle
 
@@ -189,8 +189,8 @@ def _masks(static, per_bar, expiries, constants, values, indices, shape, bars, o
         _masks_envs(book, market, state, bars, out, chunk * n // n_chunks, (chunk + 1) * n // n_chunks)
 
 
-masks = kernel(_masks)
-masks_parallel = parallel_kernel(_masks)
+masks = entry_kernel(_masks)
+masks_parallel = parallel_entry_kernel(_masks)
 
 
 @kernel
@@ -209,7 +209,7 @@ def _masks_envs(book, market, state, bars, out, first, last):
         )
 
 
-@kernel
+@entry_kernel
 def reset(static, per_bar, expiries, constants, values, indices, shape, rows, bars):
     """Clear envs ``rows`` and open each ``open_at_reset`` layer's structure at bars ``bars`` at
     mid (no costs); cash starts at ``capital``."""
@@ -300,8 +300,8 @@ def _step(
         )
 
 
-step = kernel(_step)
-step_parallel = parallel_kernel(_step)
+step = entry_kernel(_step)
+step_parallel = parallel_entry_kernel(_step)
 
 
 @kernel
@@ -495,7 +495,7 @@ def _attribute(slots, held, start, end, bar_years, costs, pnl, out):
     out[0, A_RESIDUAL] += pnl - explained
 
 
-@kernel
+@entry_kernel
 def aggregate(static, values, indices, shape, bars_per_day, sums, nearest, net, is_open, equity):
     """Per-layer aggregates of every env at its marked bar: ``sums`` ``(n_envs, 8, n_layers)``
     (:data:`N_SUMS`) and ``nearest`` ``(n_envs, 2, n_layers)``: the standardised moneyness
@@ -551,7 +551,7 @@ def aggregate(static, values, indices, shape, bars_per_day, sums, nearest, net, 
             is_open[env, layer] = sums[env, 7, layer] > 0.0
 
 
-@kernel
+@entry_kernel
 def equities(static, values, indices, shape, out):
     """Cash plus mark-to-market at mid (USD) of every env into ``out``."""
     book = static_views(static, shape[3], shape[2])
