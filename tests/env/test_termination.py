@@ -7,6 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from thetagym.env import core
 from thetagym.env.config import load_env_config
 from thetagym.env.short_premium import ShortPremiumEnv
 from thetagym.env.vector import ShortPremiumVectorEnv
@@ -77,4 +78,25 @@ def test_autoreset_simulates_every_finished_env_in_one_call() -> None:
     for _ in range(envs.config.horizon):
         _, _, terminated, truncated, _ = envs.step(np.zeros(envs.action_space.shape, dtype=np.int64))
     assert truncated.all() and not terminated.any()
-    assert batches == [4]
+    assert len(batches) == 1 and batches[0] >= 4  # with the paths of later episodes (PATHS_AHEAD)
+
+
+def _first_observations(episodes: int) -> list[np.ndarray]:
+    env = ShortPremiumEnv(DEFAULT_CONFIG, episode_days=1, scenario="calm", ruin_fraction=0.0)
+    observations = [env.reset(seed=3)[0]]
+    for _ in range(episodes - 1):
+        for _ in range(env.config.horizon):
+            env.step(hold(env))
+        observations.append(env.reset()[0])
+    return observations
+
+
+def test_paths_simulated_ahead_give_the_episodes_of_paths_drawn_one_by_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ahead = _first_observations(4)
+    monkeypatch.setattr(core, "PATHS_AHEAD", 1)
+    one_by_one = _first_observations(4)
+    for one, other in zip(ahead, one_by_one, strict=True):
+        np.testing.assert_array_equal(one, other)
+    assert not np.array_equal(ahead[1], ahead[2])  # each episode on a new path

@@ -12,6 +12,7 @@ and truncates after ``horizon`` bars.
 from __future__ import annotations
 
 import dataclasses
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,10 @@ INFO_FIELDS = (
 )
 """Keys of the per-step info: arrays over envs (the single env reports scalars)."""
 MAX_SEED = 2**31 - 1
+PATHS_AHEAD = 16
+"""Paths simulated together per batch of resets: an env of a batch smaller than this simulates
+the paths of its next ``PATHS_AHEAD // num_envs`` episodes at once (a one-path simulation costs
+about as much as 8)."""
 _NO_ROWS = np.zeros(0, dtype=np.int64)
 _NOT_STARTED = "call reset() before step() or action_masks()"
 
@@ -110,6 +115,10 @@ class BatchedCore:
         layer_caps = [layer.max_contracts for layer in book.config.layers]
         self.observations = ObservationBuilder(layer_caps, self.capital, clip, self.num_envs)
         self.generators = [np.random.default_rng() for _ in range(self.num_envs)]
+        self._paths_ahead: list[deque[tuple[MarketPath, np.ndarray, int]]] = [
+            deque() for _ in range(self.num_envs)
+        ]
+        self._paths_ahead_generator: list[np.random.Generator | None] = [None] * self.num_envs
         self.bars = np.zeros(self.num_envs, dtype=np.int64)
         self.rows = np.arange(self.num_envs)
         self.market: MarketPath | None = None
@@ -147,8 +156,7 @@ class BatchedCore:
         """Start new episodes in ``rows`` (indices) on fresh paths, one seed drawn from each env's
         generator; return the observations and info of all envs."""
         rows = np.asarray(rows, dtype=np.int64)
-        path_seeds = np.array([self.generators[row].integers(MAX_SEED) for row in rows], dtype=np.int64)
-        fresh = self.paths(path_seeds)
+        fresh, features = self._fresh_paths(rows)
         if self.market is None:
             if len(rows) != self.num_envs:
                 raise RuntimeError("reset all envs once before resetting some of them")
@@ -156,12 +164,13 @@ class BatchedCore:
                 raise ValueError(
                     f"paths of {fresh.n_bars} bars are too short for an episode of {self.horizon} bars"
                 )
-            self.market = fresh.take(np.argsort(rows))
-            self._market_table = market_features(self.market)
+            order = np.argsort(rows)
+            self.market = fresh.take(order)
+            self._market_table = features[order]
             self.tracker.bars_per_day = self.market.bars_per_day
         else:
             self.market.assign(rows, fresh)
-            self._market_table[rows] = market_features(fresh)
+            self._market_table[rows] = features
         self.bars[rows] = 0
         self.book.reset(rows, self.market, self.bars[rows])
         view = self.book.view()
@@ -172,6 +181,47 @@ class BatchedCore:
         self._needs_reset[rows] = False
         self._any_needs_reset = bool(self._needs_reset.any())
         return self._observe(view), self._info()
+
+    def _fresh_paths(self, rows: np.ndarray) -> tuple[MarketPath, np.ndarray]:
+        """New paths for ``rows`` and their :func:`market_features`, one path seed drawn from each
+        env's generator, simulated in one call. With fewer than :data:`PATHS_AHEAD` envs, an env
+        that runs out after its first episode of a seed draws the seeds of its next ``PATHS_AHEAD
+        // num_envs`` episodes at once (a path depends only on its seed, so episodes are the same as
+        when drawn one by one, unless something else draws from the env's generator in between)."""
+        ahead = max(1, PATHS_AHEAD // self.num_envs)
+        if ahead == 1:
+            seeds = np.array([self.generators[row].integers(MAX_SEED) for row in rows], dtype=np.int64)
+            fresh = self.paths(seeds)
+            return fresh, market_features(fresh)
+        refills: list[tuple[int, int]] = []  # (row, paths), in the order of the drawn seeds
+        seeds: list[int] = []
+        for row in rows:
+            generator, queue = self.generators[row], self._paths_ahead[row]
+            count = ahead
+            if self._paths_ahead_generator[row] is not generator:
+                # Reseeded: drop the old draws; the first episode of a seed gets its path alone
+                # (evaluations reseed every episode).
+                queue.clear()
+                self._paths_ahead_generator[row] = generator
+                count = 1
+            if not queue:
+                seeds.extend(int(generator.integers(MAX_SEED)) for _ in range(count))
+                refills.append((int(row), count))
+        if refills:  # every env that ran out, in one simulation
+            batch = self.paths(np.array(seeds, dtype=np.int64))
+            features = market_features(batch)
+            first = 0
+            for row, count in refills:
+                self._paths_ahead[row].extend((batch, features, k) for k in range(first, first + count))
+                first += count
+        picked = [self._paths_ahead[row].popleft() for row in rows]
+        batch, features, k = picked[0]
+        fresh = batch.take(np.full(len(rows), k))
+        table = np.repeat(features[k : k + 1], len(rows), axis=0)
+        for position, (batch, features, k) in enumerate(picked[1:], start=1):
+            fresh.assign(np.array([position]), batch.take(np.array([k])))
+            table[position] = features[k]
+        return fresh, table
 
     def action_masks(self) -> np.ndarray:
         """Legal choices, ``(num_envs, sum(action_nvec))`` bool; HOLD is always legal."""
