@@ -99,3 +99,13 @@ def test_cached_kernels_are_dropped_when_a_kernel_source_changes(tmp_path: Path)
         path.write_bytes(b"compiled again")
     assert not drop_stale_cache(tmp_path)  # same sources: the new cache stays
     assert all(path.exists() for path in cached)
+
+
+def test_step_results_and_views_hold_every_field(default_config: BookConfig, calm_market: MarketPath) -> None:
+    book = Book(default_config, 3)
+    result = _random_steps(book, calm_market, seed=2, n_steps=2)[-1]
+    for record in (result, book.view()):
+        names = {field.name for field in dataclasses.fields(record)}  # type: ignore[arg-type]
+        assert set(vars(record)) == names
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            record.equity = None  # type: ignore[misc,union-attr]

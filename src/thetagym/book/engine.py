@@ -23,7 +23,7 @@ from thetagym.book.compiled.tables import MarketArrays, book_tables
 from thetagym.book.config import BookConfig
 from thetagym.book.positions import Legs, SlotLayout
 from thetagym.book.valuation import Marks
-from thetagym.book.view import BookView, book_view, live_legs, static_legs
+from thetagym.book.view import BookView, book_view, live_legs, record, static_legs
 from thetagym.market.path import MarketPath
 
 __all__ = ["ATTRIBUTION", "NEVER_EXPIRES", "Book", "StepResult"]
@@ -246,20 +246,23 @@ class Book:
             counts,
             chunks,
         )
-        return StepResult(
-            equity=totals[:, kernels.EQUITY],
-            cash=self.cash.copy(),
-            pnl=totals[:, kernels.PNL],
-            theta_accrued=totals[:, kernels.THETA_ACCRUED],
-            attribution=attribution,
-            blocked=counts[:, kernels.BLOCKED],
-            executed=executed,
-            margin_requirement=totals[:, kernels.MARGIN_REQUIREMENT],
-            margin_call=counts[:, kernels.MARGIN_CALL].astype(bool),
-            gross_contracts=totals[:, kernels.GROSS_CONTRACTS],
-            layer_contracts=layer_contracts,
-            rolls=counts[:, kernels.ROLLS],
-            assignments=counts[:, kernels.ASSIGNMENTS],
-            counter_trades=counts[:, kernels.COUNTER_TRADES],
-            adds_blocked=counts[:, kernels.ADDS_BLOCKED],
+        return record(
+            StepResult,
+            {
+                "equity": totals[:, kernels.EQUITY],
+                "cash": self.cash.copy(),
+                "pnl": totals[:, kernels.PNL],
+                "theta_accrued": totals[:, kernels.THETA_ACCRUED],
+                "attribution": attribution,
+                "blocked": counts[:, kernels.BLOCKED],
+                "executed": executed,
+                "margin_requirement": totals[:, kernels.MARGIN_REQUIREMENT],
+                "margin_call": counts[:, kernels.MARGIN_CALL].astype(bool),
+                "gross_contracts": totals[:, kernels.GROSS_CONTRACTS],
+                "layer_contracts": layer_contracts,
+                "rolls": counts[:, kernels.ROLLS],
+                "assignments": counts[:, kernels.ASSIGNMENTS],
+                "counter_trades": counts[:, kernels.COUNTER_TRADES],
+                "adds_blocked": counts[:, kernels.ADDS_BLOCKED],
+            },
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -93,7 +94,18 @@ def book_view(
         **live,
         **static,
     }
-    return BookView(**fields)
+    return record(BookView, fields)
+
+
+Record = TypeVar("Record")
+
+
+def record(cls: type[Record], fields: dict[str, Any]) -> Record:
+    """An instance of the frozen dataclass ``cls`` holding ``fields`` (every field, by name),
+    made without running its ``__init__``: 0.5 us instead of 5 for a view's 24 fields, once a step."""
+    instance = object.__new__(cls)
+    instance.__dict__.update(fields)
+    return instance
 
 
 def live_legs(legs: Legs) -> dict[str, np.ndarray]:

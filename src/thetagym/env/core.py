@@ -190,8 +190,9 @@ class BatchedCore:
         when drawn one by one, unless something else draws from the env's generator in between)."""
         ahead = max(1, PATHS_AHEAD // self.num_envs)
         if ahead == 1:
-            seeds = np.array([self.generators[row].integers(MAX_SEED) for row in rows], dtype=np.int64)
-            fresh = self.paths(seeds)
+            fresh = self.paths(
+                np.array([self.generators[row].integers(MAX_SEED) for row in rows], dtype=np.int64)
+            )
             return fresh, market_features(fresh)
         refills: list[tuple[int, int]] = []  # (row, paths), in the order of the drawn seeds
         seeds: list[int] = []
