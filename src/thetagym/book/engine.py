@@ -208,8 +208,10 @@ class Book:
         legal = np.zeros((self.num_envs, self.n_layers + 1, N_LAYER_ACTIONS), dtype=bool)
         bars = np.array(bars, dtype=np.int64).reshape(self.num_envs)
         chunks = self._chunks()
-        masks = kernels.masks_parallel if chunks > 1 else kernels.masks
-        masks(*self._arguments(market), bars, legal, chunks)
+        if chunks > 1:
+            kernels.masks_parallel(*self._arguments(market), bars, legal, chunks)
+        else:
+            kernels.masks(*self._arguments(market), bars, legal)
         layer_part = legal[:, : self.n_layers, :].reshape(self.num_envs, -1)
         return np.concatenate((layer_part, legal[:, self.n_layers, :N_BALANCER_ACTIONS]), axis=1)
 
@@ -233,19 +235,12 @@ class Book:
         layer_contracts = np.empty((n, layers))
         executed = np.empty_like(actions)
         counts = np.empty((n, 6), dtype=np.int64)
+        outputs = (totals, attribution, layer_contracts, executed, counts)
         chunks = self._chunks()
-        step = kernels.step_parallel if chunks > 1 else kernels.step
-        step(
-            *self._arguments(market),
-            actions,
-            bars,
-            totals,
-            attribution,
-            layer_contracts,
-            executed,
-            counts,
-            chunks,
-        )
+        if chunks > 1:
+            kernels.step_parallel(*self._arguments(market), actions, bars, *outputs, chunks)
+        else:
+            kernels.step(*self._arguments(market), actions, bars, *outputs)
         return record(
             StepResult,
             {

@@ -180,17 +180,21 @@ def _unpack(static, per_bar, expiries, constants, values, indices, shape):
     return book, market_views(per_bar, expiries, constants), state_views(values, indices, shape)
 
 
-def _masks(static, per_bar, expiries, constants, values, indices, shape, bars, out, n_chunks):
+@entry_kernel
+def masks(static, per_bar, expiries, constants, values, indices, shape, bars, out):
     """Legal choices of every env at ``bars``, ``out`` ``(n_envs, n_layers + 1, 8)`` (marking envs
-    not marked there first); envs split into ``n_chunks`` as in :func:`_step`."""
+    not marked there first)."""
+    book, market, state = _unpack(static, per_bar, expiries, constants, values, indices, shape)
+    _masks_envs(book, market, state, bars, out, 0, bars.shape[0])
+
+
+@parallel_entry_kernel
+def masks_parallel(static, per_bar, expiries, constants, values, indices, shape, bars, out, n_chunks):
+    """:func:`masks` on numba's threads, envs split into ``n_chunks`` contiguous chunks."""
     book, market, state = _unpack(static, per_bar, expiries, constants, values, indices, shape)
     n = bars.shape[0]
     for chunk in numba.prange(n_chunks):
         _masks_envs(book, market, state, bars, out, chunk * n // n_chunks, (chunk + 1) * n // n_chunks)
-
-
-masks = entry_kernel(_masks)
-masks_parallel = parallel_entry_kernel(_masks)
 
 
 @kernel
@@ -257,7 +261,35 @@ def reset(static, per_bar, expiries, constants, values, indices, shape, rows, ba
         state[7][env] = _requirement(book, market, state, env)
 
 
-def _step(
+@entry_kernel
+def step(
+    static,
+    per_bar,
+    expiries,
+    constants,
+    values,
+    indices,
+    shape,
+    actions,
+    bars,
+    totals,
+    attribution,
+    layer_contracts,
+    executed,
+    counts,
+):
+    """Apply ``actions`` (``(n_envs, n_layers + 1)``) at ``bars`` and advance every env one bar.
+
+    Writes per-env ``totals`` ``(n_envs, 5)`` (:data:`EQUITY` ...), the P&L ``attribution``
+    ``(n_envs, n_layers, 7)``, the gross ``layer_contracts`` ``(n_envs, n_layers)``, the actions
+    done (``executed``, like ``actions``) and ``counts`` ``(n_envs, 6)`` (:data:`BLOCKED` ...)."""
+    book, market, state = _unpack(static, per_bar, expiries, constants, values, indices, shape)
+    outputs = (totals, attribution, layer_contracts, executed, counts)
+    _step_envs(book, market, state, actions, bars, 0, bars.shape[0], outputs)
+
+
+@parallel_entry_kernel
+def step_parallel(
     static,
     per_bar,
     expiries,
@@ -274,41 +306,22 @@ def _step(
     counts,
     n_chunks,
 ):
-    """Apply ``actions`` (``(n_envs, n_layers + 1)``) at ``bars`` and advance every env one bar.
-
-    Writes per-env ``totals`` ``(n_envs, 5)`` (:data:`EQUITY` ...), the P&L ``attribution``
-    ``(n_envs, n_layers, 7)``, the gross ``layer_contracts`` ``(n_envs, n_layers)``, the actions
-    done (``executed``, like ``actions``) and ``counts`` ``(n_envs, 6)`` (:data:`BLOCKED` ...).
-    Envs are split into ``n_chunks`` contiguous chunks, stepped in parallel by
-    :data:`step_parallel` (envs are independent: each writes only its own rows)."""
+    """:func:`step` on numba's threads, envs split into ``n_chunks`` contiguous chunks (envs are
+    independent: each writes only its own rows). A separate function from :func:`step`, because
+    numba's disk cache does not tell a parallel compilation of a function from a serial one."""
     book, market, state = _unpack(static, per_bar, expiries, constants, values, indices, shape)
+    outputs = (totals, attribution, layer_contracts, executed, counts)
     n = bars.shape[0]
     for chunk in numba.prange(n_chunks):
         _step_envs(
-            book,
-            market,
-            state,
-            actions,
-            bars,
-            chunk * n // n_chunks,
-            (chunk + 1) * n // n_chunks,
-            totals,
-            attribution,
-            layer_contracts,
-            executed,
-            counts,
+            book, market, state, actions, bars, chunk * n // n_chunks, (chunk + 1) * n // n_chunks, outputs
         )
 
 
-step = entry_kernel(_step)
-step_parallel = parallel_entry_kernel(_step)
-
-
 @kernel
-def _step_envs(
-    book, market, state, actions, bars, first, last, totals, attribution, layer_contracts, executed, counts
-):
-    """Step envs ``first`` to ``last - 1`` (see :func:`_step`)."""
+def _step_envs(book, market, state, actions, bars, first, last, outputs):
+    """Step envs ``first`` to ``last - 1`` (see :func:`step`)."""
+    totals, attribution, layer_contracts, executed, counts = outputs
     slots, layers, parameters = book[0], book[1], book[2]
     per_bar, per_path, expiries, scalars = market
     quantity, strike, expiry_bar, underlying_bar, entry_price, cash = state[:6]
