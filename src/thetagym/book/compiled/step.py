@@ -81,12 +81,15 @@ def _requirement(book, market, state, env):
 
 @kernel
 def _mark(book, market, state, env, bar):
-    """Mark every slot of env ``env`` at ``bar``."""
+    """Mark the slots of env ``env`` that hold contracts at ``bar`` (empty slots keep stale marks:
+    nothing reads them, and a trade out of an empty slot marks it first)."""
     slots = book[0]
     per_bar, per_path, _, scalars = market
-    strike, expiry_bar, underlying_bar = state[1], state[2], state[3]
+    quantity, strike, expiry_bar, underlying_bar = state[0], state[1], state[2], state[3]
     marks, mark_bar, mark_index = state[8], state[9], state[10]
     for slot in range(slots.shape[0]):
+        if quantity[env, slot] == 0.0:
+            continue
         mark_slot(
             slots,
             per_bar,

@@ -236,6 +236,20 @@ def execute(
         old_trade = -held if restruck[slot] else wanted - held
         cost = 0.0
         if old_trade != 0.0:
+            if held == 0.0:  # an empty slot is not marked every bar
+                mark_slot(
+                    slots,
+                    per_bar,
+                    per_path,
+                    scalars,
+                    slot,
+                    path,
+                    bar,
+                    strike[slot],
+                    expiry_bar[slot],
+                    underlying_bar[slot],
+                    marks,
+                )
             paid += old_trade * marks[PRICE, slot] * multiplier
             if charge:
                 unit = trade_cost(slots, parameters, spreads, marks, slot, strike[slot], old_trade)
