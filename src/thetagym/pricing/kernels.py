@@ -43,6 +43,7 @@ __all__ = [
     "VOLATILITY_FLOOR",
     "as_ufunc",
     "black76_greeks_scalar",
+    "black76_price_prepared",
     "black76_price_scalar",
     "clip",
     "compile_kernel",
@@ -253,6 +254,20 @@ def black76_greeks_scalar(
     return price, delta, gamma, vega, theta
 
 
+@compile_kernel(_FLOAT(_FLOAT, _FLOAT, _FLOAT, _FLOAT, _FLOAT, _FLOAT))
+def black76_price_prepared(
+    forward: float, strike: float, sqrt_time: float, volatility: float, omega: float, discount: float
+) -> float:
+    """:func:`black76_price_scalar` from the parts shared by options of one expiry: ``sqrt_time``
+    the square root of the (non-negative) years to expiry, ``omega`` +1 for calls and -1 for puts,
+    ``discount`` ``exp(-rate T)`` (the SPAN margin prices each leg in 16 scenarios)."""
+    forward = forward + _TINY
+    std = volatility * sqrt_time + _TINY
+    d1 = math.log(forward / strike) / std + 0.5 * std
+    price = forward * (omega * ndtr(omega * d1)) - strike * (omega * ndtr(omega * (d1 - std)))
+    return price * discount
+
+
 @compile_kernel(_FLOAT(_FLOAT, _FLOAT, _FLOAT, _FLOAT, types.boolean, _FLOAT))
 def black76_price_scalar(
     forward: float, strike: float, time_to_expiry: float, volatility: float, is_call: bool, rate: float
@@ -262,16 +277,11 @@ def black76_price_scalar(
     ``exp(-rate T) * w * (F N(w d1) - K N(w d2))``, ``w = +1`` for calls and ``-1`` for puts;
     inputs and degenerate cases as :func:`black76_greeks_scalar` (equal to its price to rounding).
     """
-    forward = forward + _TINY
     if time_to_expiry < 0.0:
         time_to_expiry = 0.0
-    std = volatility * math.sqrt(time_to_expiry) + _TINY
-    d1 = math.log(forward / strike) / std + 0.5 * std
+    discount = math.exp(-(rate * time_to_expiry)) if rate != 0.0 else 1.0
     omega = 1.0 if is_call else -1.0
-    price = forward * (omega * ndtr(omega * d1)) - strike * (omega * ndtr(omega * (d1 - std)))
-    if rate != 0.0:
-        price = price * math.exp(-(rate * time_to_expiry))
-    return price
+    return black76_price_prepared(forward, strike, math.sqrt(time_to_expiry), volatility, omega, discount)
 
 
 # --- bid/ask spreads -------------------------------------------------------------------------------

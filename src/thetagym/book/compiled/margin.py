@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from thetagym.book.compiled import tables as t
@@ -40,15 +42,18 @@ def requirement(
             continue
         if held < 0.0:
             short_options += held
-        is_call = slots[slot, t.IS_CALL] > 0.0
+        tau = max(marks[TIME_TO_EXPIRY, slot], 0.0)
+        sqrt_time = math.sqrt(tau)
+        discount = math.exp(-(rate * tau)) if rate != 0.0 else 1.0
+        omega = 1.0 if slots[slot, t.IS_CALL] else -1.0
         for scenario in range(N_SCENARIOS):
-            price = pricing_kernels.black76_price_scalar(
+            price = pricing_kernels.black76_price_prepared(
                 underlying * underlying_factor[slot, scenario],
                 strike[slot],
-                marks[TIME_TO_EXPIRY, slot],
+                sqrt_time,
                 marks[VOLATILITY, slot] * volatility_factor[scenario],
-                is_call,
-                rate,
+                omega,
+                discount,
             )
             pnl[scenario] += exposure * (price - marks[PRICE, slot])
     scan_risk = 0.0
