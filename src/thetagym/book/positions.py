@@ -10,7 +10,6 @@ futures). Because a slot always holds the same instrument kind, every action is 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -60,7 +59,6 @@ class SlotLayout:
     layer_onehot: np.ndarray
     counter_slot: np.ndarray
     extra_slot: np.ndarray
-    layer_slots: np.ndarray
 
     @property
     def n_slots(self) -> int:
@@ -110,7 +108,6 @@ class SlotLayout:
             layer_onehot=onehot,
             counter_slot=np.array(counter_slot, dtype=np.int64),
             extra_slot=np.array(extra_slot, dtype=np.int64),
-            layer_slots=_layer_slots(slot_layer, n_layers),
         )
         if np.any(np.diff(slot_layer) < 0) or np.bincount(slot_layer, minlength=n_layers).min() == 0:
             raise AssertionError("slots must be numbered layer by layer, every layer owning one or more")
@@ -153,40 +150,10 @@ class SlotLayout:
         """Sum ``(n_envs, n_slots)`` values over each layer's slots: ``(n_envs, n_layers)``."""
         return np.asarray(values @ self.layer_onehot)
 
-    def per_layer_many(self, parts: Sequence[np.ndarray]) -> np.ndarray:
-        """Sum each of ``k`` ``(n_envs, n_slots)`` arrays (bool or float; after the first,
-        ``(n_slots,)`` rows broadcast) over each layer's slots in one product:
-        ``(n_envs, k, n_layers)``.
-
-        Filling one buffer and one product cost far less than ``np.stack`` and ``k`` products on
-        the env's small arrays."""
-        n_envs = parts[0].shape[0]
-        stacked = np.empty((n_envs, len(parts), self.n_slots))
-        for position, part in enumerate(parts):
-            stacked[:, position] = part
-        # A batched (3-D) product: one 2-D product over (n_envs * k) rows is faster at 64 envs of
-        # the default book but hits a slow multi-threaded BLAS path on the large book (~10x).
-        return np.asarray(stacked @ self.layer_onehot)
-
-    def layer_min(self, values: np.ndarray) -> np.ndarray:
-        """Minimum of ``(..., n_slots)`` values over each layer's slots, ``(..., n_layers)``: one
-        ``np.minimum.reduceat`` (a layer's slots are contiguous and never empty)."""
-        return np.asarray(np.minimum.reduceat(values, self.layer_start, axis=-1))
-
     @functools.cached_property
     def layer_start(self) -> np.ndarray:
         """First slot of each layer (slots are numbered layer by layer)."""
         return np.searchsorted(self.layer, np.arange(self.n_layers))
-
-
-def _layer_slots(layer: np.ndarray, n_layers: int) -> np.ndarray:
-    """``(n_layers, width)`` slot indices of each layer, padded with ``n_slots`` (a dummy column)."""
-    width = int(np.bincount(layer, minlength=n_layers).max())
-    table = np.full((n_layers, width), layer.shape[0], dtype=np.int64)
-    for index in range(n_layers):
-        members = np.flatnonzero(layer == index)
-        table[index, : members.size] = members
-    return table
 
 
 def _slot(layer_index: int, layer: LayerConfig, kind: InstrumentKind, role: SlotRole) -> dict[str, float]:
