@@ -26,7 +26,13 @@ from thetagym.evaluate.config import AgentSpec, EvaluationConfig, ScenarioSpec
 from thetagym.evaluate.summary import summarise_episodes
 from thetagym.seeds import episode_seed
 
-THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+)
 
 
 @dataclass(frozen=True)
@@ -127,7 +133,7 @@ def _limit_torch_threads() -> None:
 
 @contextmanager
 def single_threaded() -> Iterator[None]:
-    """Environment under which worker processes start with one BLAS/OpenMP/torch thread each."""
+    """Environment under which worker processes start with one BLAS/OpenMP/torch/numba thread each."""
     saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
     os.environ.update(dict.fromkeys(THREAD_VARIABLES, "1"))
     try:
