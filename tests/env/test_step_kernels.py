@@ -6,6 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
+import numba
 import numpy as np
 import pytest
 
@@ -38,6 +39,17 @@ def spiked(rng: np.random.Generator, shape: tuple[int, ...], scale: float) -> np
     picks = rng.choice(flat.size, size=min(flat.size, 8), replace=False)
     flat[picks] = [np.nan, np.inf, -np.inf, -0.0, 0.0, 1e12, -1e12, 5.0][: len(picks)]
     return values
+
+
+@pytest.fixture(autouse=True)
+def uncached_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run these tests on uncached compilations of the kernels: they pass other dtypes and layouts
+    than the env does, and a disk-cached entry point must see one signature only (numba numbers a
+    function's cached overloads per process, so test workers compiling different ones at once could
+    mix up each other's cache entries)."""
+    for name in ("observe", "step_measures", "fill_info"):
+        compiled = numba.njit(error_model="numpy")(getattr(kernels, name).py_func)
+        monkeypatch.setattr(kernels, name, compiled)
 
 
 def random_view(rng: np.random.Generator, n_envs: int, n_layers: int) -> SimpleNamespace:

@@ -102,7 +102,8 @@ class Book:
         self.mark_bar[:] = -1
         self.mark_index[:] = 1.0
         self.marks = Marks(*marks)
-        """Per-slot marks at ``mark_bar`` (views of the state buffer the kernels write)."""
+        """Per-slot marks at ``mark_bar`` (views of the state buffer the kernels write); only slots
+        holding contracts are marked each bar, empty slots keep their last marks."""
         self._static_legs = static_legs(self.layout, self.legs.quantity.shape)
         self._live_legs = live_legs(self.legs)
         self._market: MarketArrays | None = None

@@ -222,18 +222,3 @@ class Legs:
     underlying_bar: np.ndarray
     quantity: np.ndarray
     entry_price: np.ndarray
-
-    @classmethod
-    def empty(cls, num_envs: int, max_legs: int) -> Legs:
-        shape = (num_envs, max_legs)
-        return cls(
-            strike=np.zeros(shape),
-            expiry_bar=np.zeros(shape, dtype=np.int64),
-            underlying_bar=np.zeros(shape, dtype=np.int64),
-            quantity=np.zeros(shape),
-            entry_price=np.zeros(shape),
-        )
-
-    def clear(self, rows: np.ndarray) -> None:
-        for array in (self.strike, self.expiry_bar, self.underlying_bar, self.quantity, self.entry_price):
-            array[rows] = 0

@@ -242,9 +242,10 @@ class BatchedCore:
         result = self.book.step(actions, market, self.bars)
         n = self.num_envs
         tracker = self.tracker
-        # The book's arrays, kept as the info reads them (and as reset() writes its rows).
-        self._gross = np.asarray(result.gross_contracts, dtype=float)
-        self._blocked = np.asarray(result.blocked)
+        # Copies of the book's arrays, kept as the info reads them: reset() writes rows of these
+        # (the step's result stays as it was), and the kernels take contiguous arrays.
+        self._gross = np.array(result.gross_contracts, dtype=float)
+        self._blocked = np.array(result.blocked)
         self._margin_use = np.empty(n)
         rewards = np.empty(n)
         terminated = np.empty(n, dtype=bool)

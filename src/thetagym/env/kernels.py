@@ -11,21 +11,21 @@ operations, the numpy reference it replaces, so the results are bit-identical
   :class:`~thetagym.env.core.BatchedCore` and its info (:data:`~thetagym.env.core.INFO_FIELDS`);
 * :func:`observe`: the observation of :mod:`thetagym.env.observation`.
 
-Compiled with ``error_model="numpy"`` and without fastmath, as :mod:`thetagym.pricing.kernels`:
-division by zero gives inf or NaN, and NaN propagates through maxima and clipping as in numpy.
+Compiled as the book's kernels (:mod:`thetagym.book.compiled.jit`): ``error_model="numpy"``,
+no fastmath (division by zero gives inf or NaN, NaN propagates through maxima and clipping as in
+numpy); the three entry points are cached on disk and called by the env with one signature each,
+the helpers they call compile with them.
 Constants come in as arguments (``parameters``), not as module globals, because numba's disk cache
 does not notice when a global of another module changes.
 """
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from thetagym.book.compiled.jit import entry_kernel, kernel
 from thetagym.env.reward import RewardConfig
 from thetagym.measures import MIN_THETA_ACCRUED, TRACKED_COUNTS, TRACKED_VALUES
-
-_jit = numba.njit(cache=True, error_model="numpy")
 
 # Rows of EpisodeTracker.values and .count_values, as literals so that the cached machine code
 # cannot outlive a change of the tracker's layout unnoticed: the check below fails on import.
@@ -111,13 +111,13 @@ def step_parameters(reward: RewardConfig, capital: float, ruin_equity: float) ->
     )
 
 
-@_jit
+@kernel
 def _maximum(a: float, b: float) -> float:
     """``np.maximum``: the larger, NaN if either is NaN (the first operand on ties)."""
     return a if (a >= b or a != a) else b
 
 
-@_jit
+@kernel
 def _info_column(
     values: np.ndarray,
     margin_use: np.ndarray,
@@ -139,7 +139,7 @@ def _info_column(
     info[7, i] = gross[i]
 
 
-@_jit
+@entry_kernel
 def fill_info(
     values: np.ndarray, margin_use: np.ndarray, gross: np.ndarray, minimum_theta: float, info: np.ndarray
 ) -> None:
@@ -149,7 +149,7 @@ def fill_info(
         _info_column(values, margin_use, gross, minimum_theta, i, info)
 
 
-@_jit
+@entry_kernel
 def step_measures(
     equity: np.ndarray,
     margin_call: np.ndarray,
@@ -234,7 +234,7 @@ def step_measures(
     return ended
 
 
-@_jit
+@entry_kernel
 def observe(
     delta: np.ndarray,
     gamma: np.ndarray,

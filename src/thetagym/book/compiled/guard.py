@@ -25,8 +25,10 @@ from thetagym.book.actions import BalancerAction, LayerAction
 from thetagym.book.compiled import tables as t
 from thetagym.book.compiled.contracts import DELTA, PRICE, UNDERLYING, day_of_bar, next_expiry_day
 from thetagym.book.compiled.jit import kernel
+from thetagym.pricing.instruments import MULTIPLIER, InstrumentKind
 
-ES_MULTIPLIER = 50.0
+ES_MULTIPLIER = float(MULTIPLIER[InstrumentKind.ES_FUTURE])
+"""USD per index point of one ES future: ES-equivalent deltas count in these."""
 HOLD, ROLL_CLOSER, ROLL_OUT, ACCEPT_ASSIGNMENT, CLOSE, OPEN, OPEN_COUNTER, CLOSE_COUNTER = (
     int(action) for action in LayerAction
 )

@@ -13,6 +13,13 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from thetagym.book.actions import N_LAYER_ACTIONS
+from thetagym.book.attribution import COSTS as A_COSTS
+from thetagym.book.attribution import DELTA as A_DELTA
+from thetagym.book.attribution import GAMMA as A_GAMMA
+from thetagym.book.attribution import RESIDUAL as A_RESIDUAL
+from thetagym.book.attribution import THETA as A_THETA
+from thetagym.book.attribution import VEGA as A_VEGA
 from thetagym.book.compiled import tables as t
 from thetagym.book.compiled.buffers import market_views, state_views, static_views
 from thetagym.book.compiled.contracts import (
@@ -28,6 +35,7 @@ from thetagym.book.compiled.contracts import (
 )
 from thetagym.book.compiled.guard import (
     ACCEPT_ASSIGNMENT,
+    ES_MULTIPLIER,
     OPEN,
     OPEN_COUNTER,
     ROLL_CLOSER,
@@ -38,19 +46,16 @@ from thetagym.book.compiled.guard import (
 from thetagym.book.compiled.jit import entry_kernel, kernel, parallel_entry_kernel
 from thetagym.book.compiled.margin import requirement
 from thetagym.book.compiled.trading import action_orders, assign, due_futures, execute, open_orders, settle
+from thetagym.market.calendar import TRADING_DAYS_PER_YEAR
 
 # Columns of the per-env outputs of :func:`step`.
 EQUITY, PNL, THETA_ACCRUED, MARGIN_REQUIREMENT, GROSS_CONTRACTS = range(5)
 BLOCKED, ADDS_BLOCKED, ROLLS, ASSIGNMENTS, COUNTER_TRADES, MARGIN_CALL = range(6)
-A_THETA, A_DELTA, A_GAMMA, A_VEGA, A_COSTS, A_ASSIGNMENT, A_RESIDUAL = range(7)
-"""Attribution columns (:data:`thetagym.book.attribution.ATTRIBUTION`)."""
 N_SUMS = 8
 """Per-layer aggregates of :func:`aggregate`: ES-equivalent delta, gamma, vega, theta,
 unrealised P&L, gross contracts, counter-trade contracts, structure contracts."""
-N_LAYER_ACTIONS = 8
-TRADING_DAYS_PER_YEAR = 252.0
-ES_MULTIPLIER = 50.0
 NONE = 1e9
+"""Stands for "no short option" in the per-layer minima of :func:`aggregate`."""
 
 
 @kernel

@@ -212,8 +212,8 @@ def book_tables(config: BookConfig, layout: SlotLayout) -> BookTables:
 class MarketArrays:
     """The series of one :class:`MarketPath` the kernels read, stacked: ``per_bar`` ``(6, n_paths,
     n_bars + 1)``, ``per_path`` ``(4, n_paths)``, ``expiries`` ``(n_paths, 3, n_days)`` (next expiry
-    day by schedule code) and ``scalars`` (rate, carry, vol of variance, bars per day and year,
-    days); ``per_path`` and ``scalars`` are views of one buffer, ``constants``."""
+    day by schedule code), and ``constants``: ``per_path`` (a view) followed by the scalars rate,
+    carry, vol of variance, bars per day and per year, and days (:data:`RATE` ...)."""
 
     def __init__(self, market: MarketPath) -> None:
         self.market = market
@@ -231,7 +231,6 @@ class MarketArrays:
         self.constants = np.concatenate([per_path.ravel(), np.array(scalars, dtype=np.float64)])
         """The per-path series then the scalars, in one buffer."""
         self.per_path = self.constants[: per_path.size].reshape(per_path.shape)
-        self.scalars = self.constants[per_path.size :]
 
     def matches(self, market: MarketPath) -> bool:
         """Whether these arrays were stacked from ``market`` and still have its shape."""
