@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from thetagym.env.warm_up import compile_kernels
 from thetagym.evaluate.config import AgentSpec, EvaluationConfig, ScenarioSpec
 from thetagym.evaluate.summary import summarise_episodes
 from thetagym.seeds import episode_seed
@@ -111,6 +112,7 @@ def run_tasks(
                 results[i] = runner(task)
                 bar.update(len(task.seeds))
         else:
+            compile_kernels()  # here, once: workers starting together would each compile them
             with single_threaded(), ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
                 pending: dict[Future[TaskResult], int] = {
                     pool.submit(runner, t): i for i, t in enumerate(tasks)
