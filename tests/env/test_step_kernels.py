@@ -47,9 +47,57 @@ def uncached_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
     than the env does, and a disk-cached entry point must see one signature only (numba numbers a
     function's cached overloads per process, so test workers compiling different ones at once could
     mix up each other's cache entries)."""
-    for name in ("observe", "step_measures", "fill_info"):
+    for name in ("observe", "fill_info"):
         compiled = numba.njit(error_model="numpy")(getattr(kernels, name).py_func)
         monkeypatch.setattr(kernels, name, compiled)
+
+
+@numba.njit(error_model="numpy")
+def step_measures(
+    equity: np.ndarray,
+    margin_call: np.ndarray,
+    margin_requirement: np.ndarray,
+    gross: np.ndarray,
+    theta: np.ndarray,
+    blocked: np.ndarray,
+    adds_blocked: np.ndarray,
+    rolls: np.ndarray,
+    assignments: np.ndarray,
+    counter_trades: np.ndarray,
+    state: tuple[np.ndarray, ...],
+    outputs: tuple[np.ndarray, ...],
+) -> int:
+    """:func:`kernels.measure_env` over every env, as the compiled step calls it; returns the
+    number of episodes that ended."""
+    values, count_values, margin_called, bars, horizon, parameters = state
+    margin_use, rewards, terminated, truncated, info = outputs
+    ended = 0
+    for i in range(equity.shape[0]):
+        ended += kernels.measure_env(
+            i,
+            equity[i],
+            margin_call[i],
+            margin_requirement[i],
+            gross[i],
+            theta[i],
+            blocked[i],
+            adds_blocked[i],
+            rolls[i],
+            assignments[i],
+            counter_trades[i],
+            values,
+            count_values,
+            margin_called,
+            bars,
+            horizon,
+            parameters,
+            margin_use,
+            rewards,
+            terminated,
+            truncated,
+            info,
+        )
+    return ended
 
 
 def random_view(rng: np.random.Generator, n_envs: int, n_layers: int) -> SimpleNamespace:
@@ -218,7 +266,7 @@ def test_step_measures_kernel_equals_tracker_reward_and_termination(config: Rewa
             np.empty(n_envs, dtype=bool),
             np.empty((len(kernels.INFO_ROWS), n_envs)),
         )
-        ended = kernels.step_measures(
+        ended = step_measures(
             result.equity,
             result.margin_call,
             result.margin_requirement,
@@ -229,13 +277,8 @@ def test_step_measures_kernel_equals_tracker_reward_and_termination(config: Rewa
             result.rolls,
             result.assignments,
             result.counter_trades,
-            compiled.values,
-            compiled.count_values,
-            compiled.margin_call,
-            bars,
-            horizon,
-            parameters,
-            *outputs,
+            (compiled.values, compiled.count_values, compiled.margin_call, bars, horizon, parameters),
+            outputs,
         )
         reference_bars += 1
         expected = reference_step(config, reference, result, reference_bars, horizon)

@@ -139,37 +139,51 @@ class Book:
 
     def view(self) -> BookView:
         """Read-only aggregates at the last marked bar."""
-        n, layers = self.num_envs, self.n_layers
-        sums = np.empty((n, kernels.N_SUMS, layers))
-        nearest = np.empty((n, 2, layers))
-        net = np.empty((n, 4))
-        is_open = np.empty((n, layers), dtype=bool)
-        equity = np.empty(n)
+        aggregates = self.new_aggregates()
         kernels.aggregate(
-            self._static,
-            self._values,
-            self._indices,
-            self._shape,
-            float(self._bars_per_day),
-            sums,
-            nearest,
-            net,
-            is_open,
-            equity,
+            self._static, self._values, self._indices, self._shape, float(self._bars_per_day), *aggregates
         )
+        return self.view_of(aggregates)
+
+    def new_aggregates(self) -> tuple[np.ndarray, ...]:
+        """Empty outputs of the aggregate kernels: ``sums`` ``(num_envs, 8, n_layers)``, ``nearest``
+        ``(num_envs, 2, n_layers)``, ``net`` ``(num_envs, 4)``, ``is_open`` ``(num_envs, n_layers)``
+        and ``totals`` ``(num_envs, 3)`` (see :func:`~thetagym.book.compiled.step.aggregate_env`)."""
+        n, layers = self.num_envs, self.n_layers
+        return (
+            np.empty((n, kernels.N_SUMS, layers)),
+            np.empty((n, 2, layers)),
+            np.empty((n, 4)),
+            np.empty((n, layers), dtype=bool),
+            np.empty((n, kernels.N_BOOK_TOTALS)),
+        )
+
+    def view_of(
+        self, aggregates: tuple[np.ndarray, ...], legs: dict[str, np.ndarray] | None = None
+    ) -> BookView:
+        """A :class:`BookView` of ``aggregates`` (as :meth:`new_aggregates`, filled by the kernels;
+        made read-only) and ``legs`` (:meth:`detached_legs`; None: views of the live legs)."""
+        sums, nearest, net, is_open, totals = aggregates
         return book_view(
             sums,
             nearest,
             net,
             is_open,
-            self.cash.copy(),
-            equity,
-            self.margin_requirement.copy(),
-            self._live_legs,
+            totals[:, kernels.BOOK_CASH],
+            totals[:, kernels.BOOK_EQUITY],
+            totals[:, kernels.BOOK_MARGIN_REQUIREMENT],
+            self._live_legs if legs is None else legs,
             self._static_legs,
         )
 
-    def _arguments(self, market: MarketPath) -> tuple[np.ndarray, ...]:
+    def detached_legs(self) -> dict[str, np.ndarray]:
+        """Read-only copies of the live leg arrays a :class:`BookView` shows (for :meth:`view_of`)."""
+        copies = {name: np.array(array) for name, array in self._live_legs.items()}
+        for array in copies.values():
+            array.setflags(write=False)
+        return copies
+
+    def kernel_arguments(self, market: MarketPath) -> tuple[np.ndarray, ...]:
         """The kernels' leading arguments: the static tables, the stacked copy of ``market`` (made on
         first sight of the object) and the state buffers."""
         if self._market is None or not self._market.matches(market):
@@ -188,7 +202,7 @@ class Book:
             self._shape,
         )
 
-    def _chunks(self) -> int:
+    def parallel_chunks(self) -> int:
         """Parallel chunks of envs for a kernel call: 1 below ``2 * PARALLEL_MIN_ENVS`` envs."""
         n = self.num_envs
         return min(numba.get_num_threads(), n // PARALLEL_MIN_ENVS) if n >= 2 * PARALLEL_MIN_ENVS else 1
@@ -201,18 +215,18 @@ class Book:
         bars = np.array(np.broadcast_to(np.asarray(bars, dtype=np.int64), rows.shape))
         if self._market is not None and self._market.matches(market):
             self._market.refresh(rows)
-        kernels.reset(*self._arguments(market), rows, bars)
+        kernels.reset(*self.kernel_arguments(market), rows, bars)
 
     # ------------------------------------------------------------------------------------ masks
     def action_masks(self, market: MarketPath, bars: np.ndarray) -> np.ndarray:
         """Legal actions, ``(num_envs, sum(action_nvec))`` bool, parts concatenated (MaskablePPO)."""
         legal = np.zeros((self.num_envs, self.n_layers + 1, N_LAYER_ACTIONS), dtype=bool)
         bars = np.array(bars, dtype=np.int64).reshape(self.num_envs)
-        chunks = self._chunks()
+        chunks = self.parallel_chunks()
         if chunks > 1:
-            kernels.masks_parallel(*self._arguments(market), bars, legal, chunks)
+            kernels.masks_parallel(*self.kernel_arguments(market), bars, legal, chunks)
         else:
-            kernels.masks(*self._arguments(market), bars, legal)
+            kernels.masks(*self.kernel_arguments(market), bars, legal)
         layer_part = legal[:, : self.n_layers, :].reshape(self.num_envs, -1)
         return np.concatenate((layer_part, legal[:, self.n_layers, :N_BALANCER_ACTIONS]), axis=1)
 
@@ -230,35 +244,49 @@ class Book:
         n = self.num_envs
         bars = np.array(bars, dtype=np.int64).reshape(n)  # owned copies: one kernel signature
         actions = np.array(actions, dtype=np.int64).reshape(n, self.n_layers + 1)
-        layers = self.n_layers
-        totals = np.empty((n, 5))
-        attribution = np.empty((n, layers, len(ATTRIBUTION)))
-        layer_contracts = np.empty((n, layers))
-        executed = np.empty_like(actions)
-        counts = np.empty((n, 6), dtype=np.int64)
-        outputs = (totals, attribution, layer_contracts, executed, counts)
-        chunks = self._chunks()
+        outputs = self.new_step_outputs()
+        chunks = self.parallel_chunks()
         if chunks > 1:
-            kernels.step_parallel(*self._arguments(market), actions, bars, *outputs, chunks)
+            kernels.step_parallel(*self.kernel_arguments(market), actions, bars, *outputs, chunks)
         else:
-            kernels.step(*self._arguments(market), actions, bars, *outputs)
-        return record(
-            StepResult,
-            {
-                "equity": totals[:, kernels.EQUITY],
-                "cash": self.cash.copy(),
-                "pnl": totals[:, kernels.PNL],
-                "theta_accrued": totals[:, kernels.THETA_ACCRUED],
-                "attribution": attribution,
-                "blocked": counts[:, kernels.BLOCKED],
-                "executed": executed,
-                "margin_requirement": totals[:, kernels.MARGIN_REQUIREMENT],
-                "margin_call": counts[:, kernels.MARGIN_CALL].astype(bool),
-                "gross_contracts": totals[:, kernels.GROSS_CONTRACTS],
-                "layer_contracts": layer_contracts,
-                "rolls": counts[:, kernels.ROLLS],
-                "assignments": counts[:, kernels.ASSIGNMENTS],
-                "counter_trades": counts[:, kernels.COUNTER_TRADES],
-                "adds_blocked": counts[:, kernels.ADDS_BLOCKED],
-            },
+            kernels.step(*self.kernel_arguments(market), actions, bars, *outputs)
+        return step_result(outputs)
+
+    def new_step_outputs(self) -> tuple[np.ndarray, ...]:
+        """Empty outputs of the step kernels: ``totals`` ``(num_envs, 6)``, ``attribution``
+        ``(num_envs, n_layers, 7)``, ``layer_contracts`` ``(num_envs, n_layers)``, ``executed``
+        ``(num_envs, n_layers + 1)`` and ``counts`` ``(num_envs, 6)`` (for :func:`step_result`)."""
+        n, layers = self.num_envs, self.n_layers
+        return (
+            np.empty((n, kernels.N_TOTALS)),
+            np.empty((n, layers, len(ATTRIBUTION))),
+            np.empty((n, layers)),
+            np.empty((n, layers + 1), dtype=np.int64),
+            np.empty((n, kernels.N_COUNTS), dtype=np.int64),
         )
+
+
+def step_result(outputs: tuple[np.ndarray, ...]) -> StepResult:
+    """The :class:`StepResult` of a step kernel's ``outputs`` (:meth:`Book.new_step_outputs`,
+    filled), holding views of them."""
+    totals, attribution, layer_contracts, executed, counts = outputs
+    return record(
+        StepResult,
+        {
+            "equity": totals[:, kernels.EQUITY],
+            "cash": totals[:, kernels.CASH],
+            "pnl": totals[:, kernels.PNL],
+            "theta_accrued": totals[:, kernels.THETA_ACCRUED],
+            "attribution": attribution,
+            "blocked": counts[:, kernels.BLOCKED],
+            "executed": executed,
+            "margin_requirement": totals[:, kernels.MARGIN_REQUIREMENT],
+            "margin_call": counts[:, kernels.MARGIN_CALL].astype(bool),
+            "gross_contracts": totals[:, kernels.GROSS_CONTRACTS],
+            "layer_contracts": layer_contracts,
+            "rolls": counts[:, kernels.ROLLS],
+            "assignments": counts[:, kernels.ASSIGNMENTS],
+            "counter_trades": counts[:, kernels.COUNTER_TRADES],
+            "adds_blocked": counts[:, kernels.ADDS_BLOCKED],
+        },
+    )

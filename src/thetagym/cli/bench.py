@@ -67,6 +67,7 @@ def bench_market(as_json: bool, seconds: float) -> None:
 )
 def bench_env(as_json: bool, seconds: float) -> None:
     """Env-steps per second of the single and vector env beside the pricing and margin kernel floor."""
-    from thetagym.env.benchmark import benchmark_env
+    from thetagym.env.benchmark import benchmark_env, format_benchmark
 
-    _run(benchmark_env, as_json, seconds=seconds)
+    results = benchmark_env(seconds=seconds)
+    click.echo(json.dumps(results, indent=2) if as_json else format_benchmark(results))

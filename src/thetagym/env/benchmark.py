@@ -4,18 +4,22 @@ For each env config and env count, :func:`benchmark_env` steps the env with rand
 guard blocks the illegal ones) for ``seconds`` and reports env-steps per second, and times the
 kernels alone for the same legs: one :func:`~thetagym.pricing.black76_greeks` call over the open
 legs of all envs and one over legs x 16 margin scenarios. ``ratio_to_floor`` is the step time
-over that kernel time (the targets: at most 3).
+over that kernel time (the targets: at most 3). Steps and kernel calls run in alternating short
+blocks, so that a change of the machine's speed during the run (other tenants, clock frequency)
+weighs on both alike.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from thetagym.env import kernels as env_kernels
 from thetagym.env.short_premium import ShortPremiumEnv
 from thetagym.env.vector import ShortPremiumVectorEnv
 from thetagym.pricing import black76_greeks
@@ -36,10 +40,11 @@ def benchmark_env(
     seconds: float = 2.0,
     seed: int = 0,
 ) -> dict[str, Any]:
-    """``{config stem: {num_envs: {steps_per_second, step_seconds, book_seconds,
-    env_overhead_seconds, kernel_floor_seconds, ratio_to_floor, open_legs}}}`` plus ``targets``;
-    ``num_envs == 1`` is the single env. ``book_seconds`` is the time per step inside the book's
-    ``step`` and ``view``; ``env_overhead_seconds`` the rest (observation, reward, measures, resets)."""
+    """``{config stem: {num_envs: {steps_per_second, step_seconds, compiled_seconds, python_seconds,
+    kernel_floor_seconds, ratio_to_floor, open_legs}}}`` plus ``targets``; ``num_envs == 1`` is the
+    single env. ``compiled_seconds`` is the time per step inside the compiled step (book, measures,
+    observation: :func:`thetagym.env.kernels.step`), ``python_seconds`` the rest (the call's
+    arguments and outputs, resets)."""
     results: dict[str, Any] = {"targets": TARGETS}
     for path in config_paths:
         stem = Path(path).stem
@@ -72,57 +77,81 @@ def _measure(path: str | Path, num_envs: int, seconds: float, seed: int) -> dict
     actions = rng.integers(0, nvec, size=(256, num_envs, len(nvec)))
     # Mostly HOLD, as a managed book is: one part in eight acts.
     actions *= rng.random(actions.shape) < 0.125
-    book = env.core.book
-    legs = int(np.count_nonzero(book.view().quantity))
-    for k in range(20):  # warm-up, outside the book's clock
+    legs = int(np.count_nonzero(env.core.book.view().quantity))
+    kernels = _kernel_floor(max(legs, 1))
+    for k in range(20):  # warm-up
         step(actions[k])
-    book_clock = _clock_book(book)
-    step_seconds = _time(lambda k: step(actions[k % len(actions)]), seconds, warmup=0)
-    book_seconds = book_clock.seconds / max(book_clock.steps, 1)
-    floor = _kernel_floor(max(legs, 1), seconds / 4)
+        kernels()
+    steps, calls = _Clock(), _Clock()
+    with _clock_compiled_step(steps):
+        while steps.seconds < seconds:
+            _time_block(lambda k: step(actions[k % len(actions)]), steps, seconds / BLOCKS)
+            _time_block(lambda _: kernels(), calls, seconds / BLOCKS / 4)
+    step_seconds, floor = steps.per_call(), calls.per_call()
+    compiled_seconds = steps.inner_seconds / steps.calls
     return {
         "steps_per_second": num_envs / step_seconds,
         "step_seconds": step_seconds,
-        "book_seconds": book_seconds,
-        "env_overhead_seconds": step_seconds - book_seconds,
+        "compiled_seconds": compiled_seconds,
+        "python_seconds": step_seconds - compiled_seconds,
         "kernel_floor_seconds": floor,
         "ratio_to_floor": step_seconds / floor,
         "open_legs": float(legs),
     }
 
 
-class _BookClock:
-    """Seconds spent in the book's ``step`` and ``view`` (and the number of steps)."""
+BLOCKS = 40
+"""Blocks of steps (each followed by a quarter as long a block of kernel calls) per measurement."""
+
+
+class _Clock:
+    """Seconds and calls timed so far; ``inner_seconds``: the part spent in the compiled step."""
 
     def __init__(self) -> None:
         self.seconds = 0.0
-        self.steps = 0
+        self.calls = 0
+        self.inner_seconds = 0.0
+
+    def per_call(self) -> float:
+        return self.seconds / max(self.calls, 1)
 
 
-def _clock_book(book: Any) -> _BookClock:
-    """Wrap ``book.step`` and ``book.view`` (on the instance) to time them."""
-    clock = _BookClock()
-    step, view = book.step, book.view
-
-    def timed_step(*args: Any) -> Any:
-        start = time.perf_counter()
-        result = step(*args)
-        clock.seconds += time.perf_counter() - start
-        clock.steps += 1
-        return result
-
-    def timed_view(*args: Any) -> Any:
-        start = time.perf_counter()
-        result = view(*args)
-        clock.seconds += time.perf_counter() - start
-        return result
-
-    book.step, book.view = timed_step, timed_view
-    return clock
+def _time_block(function: Callable[[int], object], clock: _Clock, seconds: float) -> None:
+    """Call ``function(k)`` for about ``seconds``, adding the time and calls to ``clock``."""
+    calls, start = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        function(clock.calls + calls)
+        calls += 1
+    clock.seconds += elapsed
+    clock.calls += calls
 
 
-def _kernel_floor(legs: int, seconds: float) -> float:
-    """Seconds of one greeks call over ``legs`` options plus one over ``legs * 16`` scenarios."""
+@contextmanager
+def _clock_compiled_step(clock: _Clock) -> Iterator[None]:
+    """Within the block, time the env's compiled step calls (:mod:`thetagym.env.kernels`) into
+    ``clock.inner_seconds``."""
+    originals = {name: getattr(env_kernels, name) for name in ("step", "step_parallel")}
+
+    def timed(compiled: Callable[..., int]) -> Callable[..., int]:
+        def call(*args: Any) -> int:
+            start = time.perf_counter()
+            ended = compiled(*args)
+            clock.inner_seconds += time.perf_counter() - start
+            return ended
+
+        return call
+
+    for name, compiled in originals.items():
+        setattr(env_kernels, name, timed(compiled))
+    try:
+        yield
+    finally:
+        for name, compiled in originals.items():
+            setattr(env_kernels, name, compiled)
+
+
+def _kernel_floor(legs: int) -> Callable[[], None]:
+    """One greeks call over ``legs`` options plus one over ``legs * 16`` scenarios, on random inputs."""
     rng = np.random.default_rng(0)
 
     def inputs(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -137,22 +166,11 @@ def _kernel_floor(legs: int, seconds: float) -> float:
 
     legs_inputs, scenario_inputs = inputs(legs), inputs(legs * MARGIN_SCENARIOS)
 
-    def kernels(_: int) -> None:
+    def kernels() -> None:
         black76_greeks(*legs_inputs, rate=0.04)
         black76_greeks(*scenario_inputs, rate=0.04)
 
-    return _time(kernels, seconds)
-
-
-def _time(function: Callable[[int], object], seconds: float, warmup: int = 20) -> float:
-    """Mean seconds per call of ``function(k)`` over about ``seconds`` (after ``warmup`` calls)."""
-    for k in range(warmup):
-        function(k)
-    calls, start = 0, time.perf_counter()
-    while (elapsed := time.perf_counter() - start) < seconds:
-        function(calls)
-        calls += 1
-    return elapsed / calls
+    return kernels
 
 
 def format_benchmark(results: dict[str, Any]) -> str:
@@ -160,8 +178,8 @@ def format_benchmark(results: dict[str, Any]) -> str:
     columns = (
         ("env-steps/s", "steps_per_second", 1.0, ",.0f"),
         ("step us", "step_seconds", 1e6, ".0f"),
-        ("book us", "book_seconds", 1e6, ".0f"),
-        ("env us", "env_overhead_seconds", 1e6, ".0f"),
+        ("compiled us", "compiled_seconds", 1e6, ".0f"),
+        ("python us", "python_seconds", 1e6, ".0f"),
         ("floor us", "kernel_floor_seconds", 1e6, ".0f"),
         ("ratio", "ratio_to_floor", 1.0, ".1f"),
         ("legs", "open_legs", 1.0, ".0f"),

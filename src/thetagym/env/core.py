@@ -11,7 +11,6 @@ and truncates after ``horizon`` bars.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from gymnasium.utils import seeding
 
+from thetagym.book.engine import step_result
 from thetagym.env import kernels
 from thetagym.env.observation import ObservationBuilder, market_features
 from thetagym.env.reward import RewardConfig
@@ -57,20 +57,42 @@ _NOT_STARTED = "call reset() before step() or action_masks()"
 class StepOutput:
     """Result of :meth:`BatchedCore.step`, arrays over envs.
 
-    With autoreset, ``observation`` and ``info`` of the finished envs (``done_rows``) are those of
-    their new episodes; ``final_observation``, ``final_info`` and ``summary`` (rows in
-    ``done_rows`` order) describe the episodes that ended.
+    The info is kept as the compiled step wrote it: ``info_values`` (rows :data:`kernels.INFO_ROWS`)
+    and ``blocked``; :attr:`info` and :meth:`env_info` present it. With autoreset, ``observation``
+    and the info of the finished envs (``done_rows``) are those of their new episodes;
+    ``final_observation``, ``final_info`` and ``summary`` (rows in ``done_rows`` order) describe the
+    episodes that ended.
     """
 
     observation: np.ndarray
     reward: np.ndarray
     terminated: np.ndarray
     truncated: np.ndarray
-    info: dict[str, np.ndarray]
+    info_values: np.ndarray
+    blocked: np.ndarray
     done_rows: np.ndarray
     final_observation: np.ndarray
     final_info: dict[str, np.ndarray]
     summary: dict[str, np.ndarray]
+
+    @property
+    def info(self) -> dict[str, np.ndarray]:
+        """The info of every env, :data:`INFO_FIELDS` to arrays over envs."""
+        return info_dict(self.info_values, self.blocked)
+
+    def env_info(self, row: int) -> dict[str, Any]:
+        """The info of env ``row`` as Python scalars (and its episode's summary, if it ended)."""
+        info: dict[str, Any] = dict(zip(kernels.INFO_ROWS, self.info_values[:, row].tolist(), strict=True))
+        info["blocked"] = int(self.blocked[row])
+        return info
+
+
+def info_dict(values: np.ndarray, blocked: np.ndarray) -> dict[str, np.ndarray]:
+    """The info of :data:`INFO_FIELDS`: the rows of ``values`` (:data:`kernels.INFO_ROWS`) and the
+    ``blocked`` counts."""
+    info = dict(zip(kernels.INFO_ROWS, values, strict=True))
+    info["blocked"] = blocked
+    return info
 
 
 class BatchedCore:
@@ -81,16 +103,18 @@ class BatchedCore:
     ``ruin_fraction`` (of capital), ``clip`` (observation bound), ``autoreset`` (reset finished envs
     inside :meth:`step`, as the vector env does).
 
-    After each :meth:`step`, for callers that record more than the info (evaluation traces, P&L
-    attribution), two read-only attributes describe it; both are None before the first step:
+    A step is one compiled call (:func:`thetagym.env.kernels.step`) that writes the book's step
+    result and aggregates into buffers the core keeps. For callers that record more than the info
+    (evaluation traces, P&L attribution), two read-only attributes describe the latest step, made
+    from copies of those buffers when first read; both are None before the first step:
 
     - ``last_result``: the book's :class:`~thetagym.book.StepResult` of that step (attribution,
       executed actions, rolls, ...), rows over envs.
-    - ``view_before_reset``: the :class:`~thetagym.book.BookView` taken right after the book
-      stepped, before any autoreset, so finished envs still show their episode's last bar. It is
-      the view the step builds for the observation (no extra work); its leg arrays (``strike``,
-      ``expiry_bar``, ``quantity``, ``entry_price``) are read-only views of the live book, copied
-      only on a step that autoresets, and change with the book's next step or reset.
+    - ``view_before_reset``: the :class:`~thetagym.book.BookView` the step observed, right after the
+      book stepped and before any autoreset, so finished envs still show their episode's last bar.
+      Its leg arrays (``strike``, ``expiry_bar``, ``quantity``, ``entry_price``) are read-only views
+      of the live book, copied only on a step that autoresets, and change with the book's next step
+      or reset.
     """
 
     def __init__(
@@ -124,23 +148,37 @@ class BatchedCore:
         self.market: MarketPath | None = None
         self._market_table = np.zeros((0, 0, 0), dtype=np.float32)
         self.tracker = EpisodeTracker(self.num_envs, self.capital, bars_per_day=1)
+        # What the info of a reset reads of the latest step: margin use, gross contracts, blocked.
         self._margin_use = np.zeros(self.num_envs)
         self._gross = np.zeros(self.num_envs)
         self._blocked = np.zeros(self.num_envs, dtype=np.int64)
+        self._latest = (self._margin_use, self._gross, self._blocked)
+        self._observing: tuple[Any, ...] = ()
         self._needs_reset = np.ones(self.num_envs, dtype=bool)
         self._any_needs_reset = True
-        self._parameters = kernels.step_parameters(reward_config, self.capital, self.ruin_equity)
+        parameters = kernels.step_parameters(reward_config, self.capital, self.ruin_equity)
+        tracker = self.tracker
+        self._episode = (tracker.values, tracker.count_values, tracker.margin_call, horizon, parameters)
+        self._step_outputs = book.new_step_outputs()
+        self._aggregates = book.new_aggregates()
+        self._stepped = False
+        self._detached_legs: dict[str, np.ndarray] | None = None
         self._last_result: StepResult | None = None
         self._view_before_reset: BookView | None = None
 
     @property
     def last_result(self) -> StepResult | None:
         """The book's result of the latest :meth:`step` (None before the first)."""
+        if self._last_result is None and self._stepped:
+            self._last_result = step_result(tuple(np.array(array) for array in self._step_outputs))
         return self._last_result
 
     @property
     def view_before_reset(self) -> BookView | None:
         """The book's view right after the latest :meth:`step`, before any autoreset."""
+        if self._view_before_reset is None and self._stepped:
+            aggregates = tuple(np.array(array) for array in self._aggregates)
+            self._view_before_reset = self.book.view_of(aggregates, self._detached_legs)
         return self._view_before_reset
 
     @property
@@ -155,6 +193,11 @@ class BatchedCore:
     def reset(self, rows: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Start new episodes in ``rows`` (indices) on fresh paths, one seed drawn from each env's
         generator; return the observations and info of all envs."""
+        observation, values, blocked = self._reset(rows)
+        return observation, info_dict(values, blocked)
+
+    def _reset(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`reset`, the info as the float ``values`` (:data:`kernels.INFO_ROWS`) and ``blocked``."""
         rows = np.asarray(rows, dtype=np.int64)
         fresh, features = self._fresh_paths(rows)
         if self.market is None:
@@ -180,7 +223,10 @@ class BatchedCore:
         self.tracker.reset(rows, np.asarray(view.equity)[rows], self._gross[rows])
         self._needs_reset[rows] = False
         self._any_needs_reset = bool(self._needs_reset.any())
-        return self._observe(view), self._info()
+        self._observing = (self.market.index, self._market_table, self.observations.scales)
+        values = np.empty((len(kernels.INFO_ROWS), self.num_envs))
+        kernels.fill_info(self.tracker.values, self._margin_use, self._gross, MIN_THETA_ACCRUED, values)
+        return self._observe(view), values, self._blocked.copy()
 
     def _fresh_paths(self, rows: np.ndarray) -> tuple[MarketPath, np.ndarray]:
         """New paths for ``rows`` and their :func:`market_features`, one path seed drawn from each
@@ -236,61 +282,58 @@ class BatchedCore:
         market = self.market
         if market is None:
             raise RuntimeError(_NOT_STARTED)
-        actions = np.asarray(actions, dtype=np.int64).reshape(self.num_envs, -1)
         if self._any_needs_reset and not self.autoreset:
             raise RuntimeError("the episode has ended: call reset() before step()")
-        result = self.book.step(actions, market, self.bars)
         n = self.num_envs
-        tracker = self.tracker
-        # Copies of the book's arrays, kept as the info reads them: reset() writes rows of these
-        # (the step's result stays as it was), and the kernels take contiguous arrays.
-        self._gross = np.array(result.gross_contracts, dtype=float)
-        self._blocked = np.array(result.blocked)
-        self._margin_use = np.empty(n)
-        rewards = np.empty(n)
-        terminated = np.empty(n, dtype=bool)
-        truncated = np.empty(n, dtype=bool)
-        values = np.empty((len(kernels.INFO_ROWS), n))
-        ended = kernels.step_measures(
-            result.equity,
-            result.margin_call,
-            result.margin_requirement,
-            self._gross,
-            result.theta_accrued,
-            self._blocked,
-            result.adds_blocked,
-            result.rolls,
-            result.assignments,
-            result.counter_trades,
-            tracker.values,
-            tracker.count_values,
-            tracker.margin_call,
+        # An owned int64 copy: the compiled step has one signature.
+        actions = np.array(actions, dtype=np.int64).reshape(n, len(self.action_nvec))
+        values = np.empty((1 + len(kernels.INFO_ROWS), n))  # the rewards, then the info
+        ends = np.empty((2, n), dtype=bool)  # terminated, truncated
+        observation = np.empty((n, self.observations.size), dtype=np.float32)
+        rewards, info_values, terminated, truncated = values[0], values[1:], ends[0], ends[1]
+        arguments = (
+            self.book.kernel_arguments(market),
+            actions,
             self.bars,
-            self.horizon,
-            self._parameters,
-            self._margin_use,
-            rewards,
-            terminated,
-            truncated,
-            values,
+            float(market.bars_per_day),
+            self._step_outputs,
+            self._aggregates,
+            self._episode,
+            self._observing,
+            self._latest,
+            (rewards, terminated, truncated, info_values),
+            observation,
         )
-        view = self.book.view()
-        self._last_result, self._view_before_reset = result, view
-        observation = self._observe(view)
-        info = self._info_dict(values)
+        chunks = self.book.parallel_chunks()
+        if chunks > 1:
+            ended = kernels.step_parallel(*arguments, chunks)
+        else:
+            ended = kernels.step(*arguments)
+        self._stepped = True
+        self._last_result = self._view_before_reset = self._detached_legs = None
+        blocked = self._blocked.copy()
         if not ended:
             return StepOutput(
-                observation, rewards, terminated, truncated, info, _NO_ROWS.copy(), observation[:0], {}, {}
+                observation,
+                rewards,
+                terminated,
+                truncated,
+                info_values,
+                blocked,
+                _NO_ROWS.copy(),
+                observation[:0],
+                {},
+                {},
             )
         done = terminated | truncated
         done_rows = np.flatnonzero(done)
-        summary = tracker.summary(done_rows)
+        summary = self.tracker.summary(done_rows)
         final_observation, final_info = observation[:0], {}
         if self.autoreset:
-            self._view_before_reset = _detach_legs(view)
+            self._detached_legs = self.book.detached_legs()
             final_observation = observation[done_rows]
-            final_info = {key: value[done_rows] for key, value in info.items()}
-            observation, info = self.reset(done_rows)
+            final_info = {key: value[done_rows] for key, value in info_dict(info_values, blocked).items()}
+            observation, info_values, blocked = self._reset(done_rows)
         else:
             self._needs_reset |= done
             self._any_needs_reset = True
@@ -299,7 +342,8 @@ class BatchedCore:
             rewards,
             terminated,
             truncated,
-            info,
+            info_values,
+            blocked,
             done_rows,
             final_observation,
             final_info,
@@ -313,18 +357,6 @@ class BatchedCore:
             view, self.tracker.drawdown, market.index, self._market_table, self.bars
         )
 
-    def _info(self) -> dict[str, np.ndarray]:
-        values = np.empty((len(kernels.INFO_ROWS), self.num_envs))
-        kernels.fill_info(self.tracker.values, self._margin_use, self._gross, MIN_THETA_ACCRUED, values)
-        return self._info_dict(values)
-
-    def _info_dict(self, values: np.ndarray) -> dict[str, np.ndarray]:
-        """The info of :data:`INFO_FIELDS`: the rows of ``values`` (:data:`kernels.INFO_ROWS`, fresh
-        each step) and a copy of the blocked counts."""
-        info = dict(zip(kernels.INFO_ROWS, values, strict=True))
-        info["blocked"] = self._blocked.copy()
-        return info
-
     @staticmethod
     def _margin(requirement: Any, equity: Any) -> np.ndarray:
         return np.asarray(requirement, dtype=float) / np.maximum(np.asarray(equity, dtype=float), 1.0)
@@ -332,15 +364,3 @@ class BatchedCore:
     def _check_started(self) -> None:
         if self.market is None:
             raise RuntimeError(_NOT_STARTED)
-
-
-_LIVE_LEG_FIELDS = ("strike", "expiry_bar", "quantity", "entry_price")
-"""The :class:`~thetagym.book.BookView` fields that are views of the book's live leg arrays."""
-
-
-def _detach_legs(view: BookView) -> BookView:
-    """``view`` with read-only copies of its live leg arrays, so a reset leaves it as it was."""
-    copies = {name: np.array(getattr(view, name)) for name in _LIVE_LEG_FIELDS}
-    for array in copies.values():
-        array.setflags(write=False)
-    return dataclasses.replace(view, **copies)

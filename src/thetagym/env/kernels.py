@@ -1,29 +1,40 @@
-"""Compiled (numba) loops of the env's step outside the book: the episode measures, the reward and
-the episode end in one call, and the observation in another.
+"""The env's step compiled (numba): the book's step, the episode measures, the reward, the episode
+end, the book's aggregates and the observation of every env in one call, :func:`step`.
 
-On a few envs the numpy formulas cost a microsecond per tiny-array call, tens of calls a step; one
-loop over envs does the same arithmetic in a single call. Each kernel repeats, in the same order of
-operations, the numpy reference it replaces, so the results are bit-identical
+A single env's step is a few microseconds of arithmetic; called as a chain of numpy operations
+and kernels it cost ten times that in calls. The per-env kernels repeat, in the same order of
+operations, the numpy references they replace, so the results are bit-identical
 (tests/env/test_step_kernels.py holds them together):
 
-* :func:`step_measures`: :meth:`thetagym.measures.EpisodeTracker.update`,
+* :func:`measure_env`: :meth:`thetagym.measures.EpisodeTracker.update`,
   :func:`thetagym.env.reward.reward`, the termination rules of
   :class:`~thetagym.env.core.BatchedCore` and its info (:data:`~thetagym.env.core.INFO_FIELDS`);
-* :func:`observe`: the observation of :mod:`thetagym.env.observation`.
+* :func:`observe_env`: the observation of :mod:`thetagym.env.observation`.
 
 Compiled as the book's kernels (:mod:`thetagym.book.compiled.jit`): ``error_model="numpy"``,
 no fastmath (division by zero gives inf or NaN, NaN propagates through maxima and clipping as in
-numpy); the three entry points are cached on disk and called by the env with one signature each,
-the helpers they call compile with them.
+numpy); the entry points are cached on disk and called by the env with one signature each, the
+kernels they call compile with them. The cache is dropped when this file or a book kernel changes
+(:func:`~thetagym.book.compiled.jit.drop_stale_cache`).
 Constants come in as arguments (``parameters``), not as module globals, because numba's disk cache
 does not notice when a global of another module changes.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numba
 import numpy as np
 
-from thetagym.book.compiled.jit import entry_kernel, kernel
+from thetagym.book.compiled import step as book_kernels
+from thetagym.book.compiled.jit import (
+    KERNEL_SOURCES,
+    drop_stale_cache,
+    entry_kernel,
+    kernel,
+    parallel_entry_kernel,
+)
 from thetagym.env.reward import RewardConfig
 from thetagym.measures import MIN_THETA_ACCRUED, TRACKED_COUNTS, TRACKED_VALUES
 
@@ -92,6 +103,19 @@ OBSERVED_BOOK_FEATURES = (
     "return",
 )
 """Book entries :func:`observe` writes, in order."""
+VIEW_FIELDS = (
+    *OBSERVED_LAYER_FEATURES,
+    "net_delta",
+    "net_gamma",
+    "net_vega",
+    "net_theta",
+    "margin_requirement",
+    "equity",
+)
+"""The :class:`~thetagym.book.BookView` fields :func:`observe` reads, in order."""
+
+
+drop_stale_cache(Path(__file__).parent / "__pycache__", (*KERNEL_SOURCES, Path(__file__)))
 
 
 def step_parameters(reward: RewardConfig, capital: float, ruin_equity: float) -> np.ndarray:
@@ -119,13 +143,9 @@ def _maximum(a: float, b: float) -> float:
 
 @kernel
 def _info_column(
-    values: np.ndarray,
-    margin_use: np.ndarray,
-    gross: np.ndarray,
-    minimum_theta: float,
-    i: int,
-    info: np.ndarray,
+    values: np.ndarray, margin_use: float, gross: float, minimum_theta: float, i: int, info: np.ndarray
 ) -> None:
+    """Column ``i`` of the float info (:data:`INFO_ROWS`) from the tracker's ``values``."""
     equity = values[_EQUITY, i]
     pnl = equity - values[_START_EQUITY, i]
     accrued = values[_THETA_ACCRUED, i]
@@ -135,8 +155,8 @@ def _info_column(
     info[3, i] = pnl / accrued if abs(accrued) >= minimum_theta else 0.0
     info[4, i] = values[_DRAWDOWN, i]
     info[5, i] = values[_MAX_DRAWDOWN, i]
-    info[6, i] = margin_use[i]
-    info[7, i] = gross[i]
+    info[6, i] = margin_use
+    info[7, i] = gross
 
 
 @entry_kernel
@@ -146,21 +166,22 @@ def fill_info(
     """The float info of every env (rows :data:`INFO_ROWS`) from the tracker's ``values``, margin use
     and gross contracts; theta capture is 0 below ``minimum_theta`` USD accrued."""
     for i in range(info.shape[1]):
-        _info_column(values, margin_use, gross, minimum_theta, i, info)
+        _info_column(values, margin_use[i], gross[i], minimum_theta, i, info)
 
 
-@entry_kernel
-def step_measures(
-    equity: np.ndarray,
-    margin_call: np.ndarray,
-    margin_requirement: np.ndarray,
-    gross: np.ndarray,
-    theta: np.ndarray,
-    blocked: np.ndarray,
-    adds_blocked: np.ndarray,
-    rolls: np.ndarray,
-    assignments: np.ndarray,
-    counter_trades: np.ndarray,
+@kernel
+def measure_env(
+    i: int,
+    equity: float,
+    margin_call: bool,
+    margin_requirement: float,
+    gross: float,
+    theta: float,
+    blocked: int,
+    adds_blocked: int,
+    rolls: int,
+    assignments: int,
+    counter_trades: int,
     values: np.ndarray,
     count_values: np.ndarray,
     margin_called: np.ndarray,
@@ -172,142 +193,298 @@ def step_measures(
     terminated: np.ndarray,
     truncated: np.ndarray,
     info: np.ndarray,
-) -> int:
-    """One step of every env after the book stepped; returns the number of envs whose episode ended.
+) -> bool:
+    """One step of env ``i`` after its book stepped; returns whether its episode ended.
 
-    Reads the book's step result (the first ten arrays, over envs) and advances ``bars``; updates
-    the tracker state (``values``, ``count_values``, ``margin_called``: :class:`EpisodeTracker`'s
-    arrays); writes ``margin_use`` (requirement over equity floored at 1 USD), ``rewards``,
-    ``terminated`` (margin call, or equity at or below the ruin equity), ``truncated`` (``horizon``
-    bars reached and not terminated) and the float ``info`` (:data:`INFO_ROWS` x envs).
-    ``parameters`` come from :func:`step_parameters`.
+    Reads the book's step result for the env (``equity`` ... ``counter_trades``) and advances
+    ``bars[i]``; updates the tracker state (``values``, ``count_values``, ``margin_called``:
+    :class:`EpisodeTracker`'s arrays); writes ``margin_use`` (requirement over equity floored at
+    1 USD), ``rewards``, ``terminated`` (margin call, or equity at or below the ruin equity),
+    ``truncated`` (``horizon`` bars reached and not terminated) and the float ``info``
+    (:data:`INFO_ROWS` x envs) at ``i``. ``parameters`` come from :func:`step_parameters`.
     """
     capital, ruin_equity, scale = parameters[0], parameters[1], parameters[2]
     drawdown_penalty, theta_bonus, blocked_penalty = parameters[3], parameters[4], parameters[5]
     minimum_theta = parameters[6]
-    ended = 0
-    for i in range(equity.shape[0]):
-        bars[i] += 1
-        new_equity = np.float64(equity[i])
-        use = np.float64(margin_requirement[i]) / _maximum(new_equity, 1.0)
-        margin_use[i] = use
-        # EpisodeTracker.update
-        previous_equity = values[_EQUITY, i]
-        previous_max_drawdown = values[_MAX_DRAWDOWN, i]
-        count_values[_STEPS, i] += 1
-        values[_EQUITY, i] = new_equity
-        peak = _maximum(values[_PEAK_EQUITY, i], new_equity)
-        values[_PEAK_EQUITY, i] = peak
-        drawdown = (peak - new_equity) / values[_CAPITAL, i]
-        values[_DRAWDOWN, i] = drawdown
-        max_drawdown = _maximum(previous_max_drawdown, drawdown)
-        values[_MAX_DRAWDOWN, i] = max_drawdown
-        values[_THETA_ACCRUED, i] += theta[i]
-        values[_PEAK_GROSS, i] = _maximum(values[_PEAK_GROSS, i], np.float64(gross[i]))
-        values[_MARGIN_PEAK, i] = _maximum(values[_MARGIN_PEAK, i], use)
-        called = bool(margin_call[i])
-        if called:
-            margin_called[i] = True
-        count_values[_BLOCKED, i] += blocked[i]
-        count_values[_ADDS_BLOCKED, i] += adds_blocked[i]
-        count_values[_ROLLS, i] += rolls[i]
-        count_values[_ASSIGNMENTS, i] += assignments[i]
-        count_values[_COUNTER_TRADES, i] += counter_trades[i]
-        # reward.reward
-        value = (new_equity - previous_equity) / capital - drawdown_penalty * (
-            max_drawdown - previous_max_drawdown
-        )
-        if theta_bonus != 0.0:
-            value = value + theta_bonus * theta[i] / capital
-        value = scale * value
-        if blocked_penalty != 0.0:
-            value = value - blocked_penalty * blocked[i]
-        rewards[i] = value
-        values[_REWARD, i] += value
-        # Episode end and info
-        stop = called or new_equity <= ruin_equity
-        terminated[i] = stop
-        truncated[i] = bars[i] >= horizon and not stop
-        if stop or bars[i] >= horizon:
-            ended += 1
-        _info_column(values, margin_use, gross, minimum_theta, i, info)
-    return ended
+    bars[i] += 1
+    new_equity = np.float64(equity)
+    use = np.float64(margin_requirement) / _maximum(new_equity, 1.0)
+    margin_use[i] = use
+    # EpisodeTracker.update
+    previous_equity = values[_EQUITY, i]
+    previous_max_drawdown = values[_MAX_DRAWDOWN, i]
+    count_values[_STEPS, i] += 1
+    values[_EQUITY, i] = new_equity
+    peak = _maximum(values[_PEAK_EQUITY, i], new_equity)
+    values[_PEAK_EQUITY, i] = peak
+    drawdown = (peak - new_equity) / values[_CAPITAL, i]
+    values[_DRAWDOWN, i] = drawdown
+    max_drawdown = _maximum(previous_max_drawdown, drawdown)
+    values[_MAX_DRAWDOWN, i] = max_drawdown
+    values[_THETA_ACCRUED, i] += theta
+    values[_PEAK_GROSS, i] = _maximum(values[_PEAK_GROSS, i], np.float64(gross))
+    values[_MARGIN_PEAK, i] = _maximum(values[_MARGIN_PEAK, i], use)
+    called = bool(margin_call)
+    if called:
+        margin_called[i] = True
+    count_values[_BLOCKED, i] += blocked
+    count_values[_ADDS_BLOCKED, i] += adds_blocked
+    count_values[_ROLLS, i] += rolls
+    count_values[_ASSIGNMENTS, i] += assignments
+    count_values[_COUNTER_TRADES, i] += counter_trades
+    # reward.reward
+    value = (new_equity - previous_equity) / capital - drawdown_penalty * (
+        max_drawdown - previous_max_drawdown
+    )
+    if theta_bonus != 0.0:
+        value = value + theta_bonus * theta / capital
+    value = scale * value
+    if blocked_penalty != 0.0:
+        value = value - blocked_penalty * blocked
+    rewards[i] = value
+    values[_REWARD, i] += value
+    # Episode end and info
+    stop = called or new_equity <= ruin_equity
+    terminated[i] = stop
+    truncated[i] = bars[i] >= horizon and not stop
+    _info_column(values, use, gross, minimum_theta, i, info)
+    return stop or bars[i] >= horizon
 
 
 @entry_kernel
-def observe(
-    delta: np.ndarray,
-    gamma: np.ndarray,
-    vega: np.ndarray,
-    theta: np.ndarray,
-    short_strike_moneyness: np.ndarray,
-    days_to_expiry: np.ndarray,
-    unrealised_pnl: np.ndarray,
-    contracts: np.ndarray,
-    counter_contracts: np.ndarray,
-    is_open: np.ndarray,
-    net_delta: np.ndarray,
-    net_gamma: np.ndarray,
-    net_vega: np.ndarray,
-    net_theta: np.ndarray,
-    margin_requirement: np.ndarray,
-    equity: np.ndarray,
-    drawdown: np.ndarray,
-    index: np.ndarray,
-    market: np.ndarray,
-    bars: np.ndarray,
-    layer_scale: np.ndarray,
-    book_scale: np.ndarray,
-    capital: float,
-    clip: np.float32,
-    out: np.ndarray,
-) -> None:
-    """Observations ``out`` (``(num_envs, size)`` float32) of every env at its bar ``bars[i]``.
+def observe(view, drawdown, index, market, bars, scales, out):
+    """Observations ``out`` (``(num_envs, size)`` float32) of every env (see :func:`observe_env`)."""
+    for i in range(out.shape[0]):
+        observe_env(i, view, drawdown, index, market, bars, scales, out)
 
-    The first sixteen arrays are the :class:`~thetagym.book.BookView` fields of those names
-    (``(num_envs, n_layers)`` per layer, ``(num_envs,)`` per book); ``drawdown`` the tracker's,
+
+@kernel
+def observe_env(i, view, drawdown, index, market, bars, scales, out):
+    """Observation ``out[i]`` of env ``i`` at its bar ``bars[i]``.
+
+    ``view`` holds the :class:`~thetagym.book.BookView` fields of :data:`VIEW_FIELDS`, in order
+    (``(num_envs, n_layers)`` per layer, ``(num_envs,)`` per book); ``drawdown`` is the tracker's,
     ``index`` ``(num_envs, n_bars + 1)`` index levels and ``market`` the
-    :func:`~thetagym.env.observation.market_features` table, both read at ``bars``.
-    ``layer_scale`` (``n_layers * 10``) and ``book_scale`` (7) multiply the raw features; each
-    entry is rounded to float32 and clipped to ``[-clip, clip]``.
+    :func:`~thetagym.env.observation.market_features` table, both read at ``bars``. ``scales`` holds
+    ``layer_scale`` (``n_layers * 10``) and ``book_scale`` (7), which multiply the raw features,
+    ``capital`` (USD) and ``clip``: each entry is rounded to float32 and clipped to ``[-clip, clip]``.
     """
+    delta, gamma, vega, theta, short_strike_moneyness, days_to_expiry = view[:6]
+    unrealised_pnl, contracts, counter_contracts, is_open = view[6:10]
+    net_delta, net_gamma, net_vega, net_theta, margin_requirement, equity = view[10:]
+    layer_scale, book_scale, capital, clip = scales
     n_layers = delta.shape[1]
     n_book = book_scale.shape[0]
     split = layer_scale.shape[0]
+    bar = bars[i]
+    if bar < 0 or bar >= index.shape[1] or bar >= market.shape[1]:
+        raise IndexError("observe: a bar lies outside the market path")
+    level = index[i, bar]
+    level_squared = level * level
+    row = out[i]
+    for layer in range(n_layers):
+        base = 10 * layer
+        row[base + 0] = np.float64(delta[i, layer]) * layer_scale[base + 0]
+        row[base + 1] = np.float64(gamma[i, layer]) * level_squared * layer_scale[base + 1]
+        row[base + 2] = np.float64(vega[i, layer]) * layer_scale[base + 2]
+        row[base + 3] = np.float64(theta[i, layer]) * layer_scale[base + 3]
+        row[base + 4] = np.float64(short_strike_moneyness[i, layer]) * layer_scale[base + 4]
+        row[base + 5] = np.float64(days_to_expiry[i, layer]) * layer_scale[base + 5]
+        row[base + 6] = np.float64(unrealised_pnl[i, layer]) * layer_scale[base + 6]
+        row[base + 7] = np.float64(contracts[i, layer]) * layer_scale[base + 7]
+        row[base + 8] = np.float64(counter_contracts[i, layer]) * layer_scale[base + 8]
+        row[base + 9] = np.float64(is_open[i, layer]) * layer_scale[base + 9]
+    book_equity = np.float64(equity[i])
+    row[split + 0] = np.float64(net_delta[i]) * book_scale[0]
+    row[split + 1] = np.float64(net_gamma[i]) * level * level * book_scale[1]
+    row[split + 2] = np.float64(net_vega[i]) * book_scale[2]
+    row[split + 3] = np.float64(net_theta[i]) * book_scale[3]
+    row[split + 4] = np.float64(margin_requirement[i]) / _maximum(book_equity, 1.0) * book_scale[4]
+    row[split + 5] = drawdown[i] * book_scale[5]
+    row[split + 6] = (book_equity - capital) * book_scale[6]
+    start = split + n_book
+    for k in range(market.shape[2]):
+        row[start + k] = market[i, bar, k]
     low = -clip
-    for i in range(out.shape[0]):
-        bar = bars[i]
-        if bar < 0 or bar >= index.shape[1] or bar >= market.shape[1]:
-            raise IndexError("observe: a bar lies outside the market path")
-        level = index[i, bar]
-        level_squared = level * level
-        row = out[i]
-        for layer in range(n_layers):
-            base = 10 * layer
-            row[base + 0] = np.float64(delta[i, layer]) * layer_scale[base + 0]
-            row[base + 1] = np.float64(gamma[i, layer]) * level_squared * layer_scale[base + 1]
-            row[base + 2] = np.float64(vega[i, layer]) * layer_scale[base + 2]
-            row[base + 3] = np.float64(theta[i, layer]) * layer_scale[base + 3]
-            row[base + 4] = np.float64(short_strike_moneyness[i, layer]) * layer_scale[base + 4]
-            row[base + 5] = np.float64(days_to_expiry[i, layer]) * layer_scale[base + 5]
-            row[base + 6] = np.float64(unrealised_pnl[i, layer]) * layer_scale[base + 6]
-            row[base + 7] = np.float64(contracts[i, layer]) * layer_scale[base + 7]
-            row[base + 8] = np.float64(counter_contracts[i, layer]) * layer_scale[base + 8]
-            row[base + 9] = np.float64(is_open[i, layer]) * layer_scale[base + 9]
-        book_equity = np.float64(equity[i])
-        row[split + 0] = np.float64(net_delta[i]) * book_scale[0]
-        row[split + 1] = np.float64(net_gamma[i]) * level * level * book_scale[1]
-        row[split + 2] = np.float64(net_vega[i]) * book_scale[2]
-        row[split + 3] = np.float64(net_theta[i]) * book_scale[3]
-        row[split + 4] = np.float64(margin_requirement[i]) / _maximum(book_equity, 1.0) * book_scale[4]
-        row[split + 5] = drawdown[i] * book_scale[5]
-        row[split + 6] = (book_equity - capital) * book_scale[6]
-        start = split + n_book
-        for k in range(market.shape[2]):
-            row[start + k] = market[i, bar, k]
-        for k in range(row.shape[0]):
-            value = row[k]
-            if value < low:
-                row[k] = low
-            elif value > clip:
-                row[k] = clip
+    for k in range(row.shape[0]):
+        value = row[k]
+        if value < low:
+            row[k] = low
+        elif value > clip:
+            row[k] = clip
+
+
+@kernel
+def _view_fields(aggregates):
+    """The :data:`VIEW_FIELDS` of the book's aggregates (as :func:`thetagym.book.view.book_view`)."""
+    sums, nearest, net, is_open, totals = aggregates
+    return (
+        sums[:, 0],
+        sums[:, 1],
+        sums[:, 2],
+        sums[:, 3],
+        nearest[:, 0],
+        nearest[:, 1],
+        sums[:, 4],
+        sums[:, 5],
+        sums[:, 6],
+        is_open,
+        net[:, 0],
+        net[:, 1],
+        net[:, 2],
+        net[:, 3],
+        totals[:, book_kernels.BOOK_MARGIN_REQUIREMENT],
+        totals[:, book_kernels.BOOK_EQUITY],
+    )
+
+
+@entry_kernel
+def step(
+    book_arguments,
+    actions,
+    bars,
+    bars_per_day,
+    outputs,
+    aggregates,
+    episode,
+    observing,
+    latest,
+    results,
+    observation,
+):
+    """One step of every env: the book trades ``actions`` at ``bars`` and marks the next bar, then
+    the measures, reward and episode end, the book's aggregates and the observation (see
+    :func:`step_envs`); returns the number of envs whose episode ended."""
+    book, market, state = book_kernels.unpack(*book_arguments)
+    n = bars.shape[0]
+    return step_envs(
+        book,
+        market,
+        state,
+        actions,
+        bars,
+        bars_per_day,
+        outputs,
+        aggregates,
+        episode,
+        observing,
+        latest,
+        results,
+        observation,
+        0,
+        n,
+    )
+
+
+@parallel_entry_kernel
+def step_parallel(
+    book_arguments,
+    actions,
+    bars,
+    bars_per_day,
+    outputs,
+    aggregates,
+    episode,
+    observing,
+    latest,
+    results,
+    observation,
+    n_chunks,
+):
+    """:func:`step` on numba's threads, envs split into ``n_chunks`` contiguous chunks. The tuples
+    that mix arrays and numbers are taken apart outside the parallel loop (numba passes only
+    arrays, numbers and tuples of arrays into it)."""
+    book, market, state = book_kernels.unpack(*book_arguments)
+    values, count_values, margin_called, horizon, parameters = episode
+    index, table, (layer_scale, book_scale, capital, clip) = observing
+    n = bars.shape[0]
+    ended = 0
+    for chunk in numba.prange(n_chunks):
+        ended += step_envs(
+            book,
+            market,
+            state,
+            actions,
+            bars,
+            bars_per_day,
+            outputs,
+            aggregates,
+            (values, count_values, margin_called, horizon, parameters),
+            (index, table, (layer_scale, book_scale, capital, clip)),
+            latest,
+            results,
+            observation,
+            chunk * n // n_chunks,
+            (chunk + 1) * n // n_chunks,
+        )
+    return ended
+
+
+@kernel
+def step_envs(
+    book,
+    market,
+    state,
+    actions,
+    bars,
+    bars_per_day,
+    outputs,
+    aggregates,
+    episode,
+    observing,
+    latest,
+    results,
+    observation,
+    first,
+    last,
+):
+    """Step envs ``first`` to ``last - 1``; returns how many of their episodes ended.
+
+    ``book``, ``market``, ``state``, ``actions``, ``bars`` and the book's step ``outputs`` are those
+    of :func:`thetagym.book.compiled.step.step_envs`; ``aggregates`` those of
+    :func:`~thetagym.book.compiled.step.aggregate_env` (at the next bar, ``bars_per_day``);
+    ``episode`` is (tracker ``values``, ``count_values``, ``margin_called``, ``horizon``,
+    ``parameters``) as :func:`measure_env` reads them; ``observing`` is (``index``, ``market``
+    table, ``scales``) as :func:`observe_env` reads them; ``latest`` (``margin_use``, ``gross``,
+    ``blocked``) keeps what a reset's info reads; ``results`` (``rewards``, ``terminated``,
+    ``truncated``, ``info``) and ``observation`` are the step's outputs.
+    """
+    book_kernels.step_envs(book, market, state, actions, bars, first, last, outputs)
+    totals, _, _, _, counts = outputs
+    values, count_values, margin_called, horizon, parameters = episode
+    index, table, scales = observing
+    margin_use, gross, blocked = latest
+    rewards, terminated, truncated, info = results
+    view = _view_fields(aggregates)
+    ended = 0
+    for env in range(first, last):
+        gross[env] = totals[env, book_kernels.GROSS_CONTRACTS]
+        blocked[env] = counts[env, book_kernels.BLOCKED]
+        if measure_env(
+            env,
+            totals[env, book_kernels.EQUITY],
+            counts[env, book_kernels.MARGIN_CALL] != 0,
+            totals[env, book_kernels.MARGIN_REQUIREMENT],
+            gross[env],
+            totals[env, book_kernels.THETA_ACCRUED],
+            blocked[env],
+            counts[env, book_kernels.ADDS_BLOCKED],
+            counts[env, book_kernels.ROLLS],
+            counts[env, book_kernels.ASSIGNMENTS],
+            counts[env, book_kernels.COUNTER_TRADES],
+            values,
+            count_values,
+            margin_called,
+            bars,
+            horizon,
+            parameters,
+            margin_use,
+            rewards,
+            terminated,
+            truncated,
+            info,
+        ):
+            ended += 1
+        book_kernels.aggregate_env(book, state, env, bars_per_day, *aggregates)
+        observe_env(env, view, values[_DRAWDOWN], index, table, bars, scales, observation)
+    return ended

@@ -172,8 +172,9 @@ class ObservationBuilder:
         self._book_scale = np.array(
             [1.0 / caps.sum(), gamma_scale, 100.0 / capital, 1000.0 / capital, 1.0, 10.0, 10.0 / capital]
         )
-        self._flat_layer_scale = self._layer_scale.reshape(-1)
-        self._clip32 = np.float32(self.clip)
+        self.scales = (self._layer_scale.reshape(-1), self._book_scale, self.capital, np.float32(self.clip))
+        """What :func:`~thetagym.env.kernels.observe_env` reads of the builder: the flat layer scale
+        ``(n_layers * 10,)``, the book scale ``(7,)``, capital (USD) and the clip (float32)."""
 
     def build(
         self, view: BookView, drawdown: np.ndarray, index: np.ndarray, market_row: np.ndarray
@@ -191,31 +192,6 @@ class ObservationBuilder:
         ``index`` (``(num_envs, n_bars + 1)`` points) and ``market`` (the :func:`market_features`
         table), in one compiled call."""
         observation = np.empty((bars.shape[0], self.size), dtype=np.float32)
-        kernels.observe(
-            view.delta,
-            view.gamma,
-            view.vega,
-            view.theta,
-            view.short_strike_moneyness,
-            view.days_to_expiry,
-            view.unrealised_pnl,
-            view.contracts,
-            view.counter_contracts,
-            view.is_open,
-            view.net_delta,
-            view.net_gamma,
-            view.net_vega,
-            view.net_theta,
-            view.margin_requirement,
-            view.equity,
-            drawdown,
-            index,
-            market,
-            bars,
-            self._flat_layer_scale,
-            self._book_scale,
-            self.capital,
-            self._clip32,
-            observation,
-        )
+        fields = tuple(getattr(view, name) for name in kernels.VIEW_FIELDS)
+        kernels.observe(fields, drawdown, index, market, bars, self.scales, observation)
         return observation

@@ -126,8 +126,8 @@ class ShortPremiumEnv(gymnasium.Env[np.ndarray, np.ndarray]):
         return observation[0], _first(info)
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict[str, Any]]:
-        out = self.core.step(np.asarray(action)[None])
-        info = _first(out.info)
+        out = self.core.step(action)
+        info = out.env_info(0)
         if out.done_rows.size:
             info["summary"] = _first(out.summary)
         return out.observation[0], out.reward.item(), out.terminated.item(), out.truncated.item(), info

@@ -17,10 +17,16 @@ from thetagym.env.vector import ShortPremiumVectorEnv
 def compile_kernels() -> None:
     """Compile, or load from the disk cache, every cached kernel: the pricing and market kernels
     (compiled on import) and the book's and the env's entry points, serial and parallel, by
-    resetting, masking and stepping a default vector env large enough to split over threads."""
-    envs = ShortPremiumVectorEnv(2 * PARALLEL_MIN_ENVS)
-    envs.reset(seed=0)
-    envs.action_masks()
-    envs.step(np.zeros((envs.num_envs, len(envs.core.action_nvec)), dtype=np.int64))
-    envs.core.book.equity()
-    envs.close()
+    resetting, masking and stepping a vector env of one env and one large enough to split over
+    threads, and stepping their books alone."""
+    for num_envs in (1, 2 * PARALLEL_MIN_ENVS):
+        envs = ShortPremiumVectorEnv(num_envs)
+        envs.reset(seed=0)
+        envs.action_masks()
+        hold = np.zeros((num_envs, len(envs.core.action_nvec)), dtype=np.int64)
+        envs.step(hold)
+        core = envs.core
+        assert core.market is not None
+        core.book.step(hold, core.market, core.bars)
+        core.book.equity()
+        envs.close()

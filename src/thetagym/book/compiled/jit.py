@@ -36,11 +36,13 @@ KERNEL_SOURCES = (
 """The files compiled into the entry points."""
 
 
-def drop_stale_cache(cache: Path = Path(__file__).parent / "__pycache__") -> bool:
-    """Delete the entry points' cached code in ``cache`` if any of :data:`KERNEL_SOURCES` changed
-    since it was written; returns whether it did. Numba checks only the entry point's own file, so
-    an edit of a kernel it calls would otherwise run stale code."""
-    digest = hashlib.sha256(b"".join(path.read_bytes() for path in KERNEL_SOURCES)).hexdigest()
+def drop_stale_cache(
+    cache: Path = Path(__file__).parent / "__pycache__", sources: tuple[Path, ...] = KERNEL_SOURCES
+) -> bool:
+    """Delete the entry points' cached code in ``cache`` if any of ``sources`` (the files compiled
+    into them) changed since it was written; returns whether it did. Numba checks only the entry
+    point's own file, so an edit of a kernel it calls would otherwise run stale code."""
+    digest = hashlib.sha256(b"".join(path.read_bytes() for path in sources)).hexdigest()
     stamp = cache / "kernel-sources.sha256"
     try:
         if stamp.read_text() == digest:

@@ -49,8 +49,13 @@ from thetagym.book.compiled.trading import action_orders, assign, due_futures, e
 from thetagym.market.calendar import TRADING_DAYS_PER_YEAR
 
 # Columns of the per-env outputs of :func:`step`.
-EQUITY, PNL, THETA_ACCRUED, MARGIN_REQUIREMENT, GROSS_CONTRACTS = range(5)
+EQUITY, PNL, THETA_ACCRUED, MARGIN_REQUIREMENT, GROSS_CONTRACTS, CASH = range(6)
+N_TOTALS = 6
 BLOCKED, ADDS_BLOCKED, ROLLS, ASSIGNMENTS, COUNTER_TRADES, MARGIN_CALL = range(6)
+N_COUNTS = 6
+# Columns of the book totals of :func:`aggregate`.
+BOOK_EQUITY, BOOK_CASH, BOOK_MARGIN_REQUIREMENT = range(3)
+N_BOOK_TOTALS = 3
 N_SUMS = 8
 """Per-layer aggregates of :func:`aggregate`: ES-equivalent delta, gamma, vega, theta,
 unrealised P&L, gross contracts, counter-trade contracts, structure contracts."""
@@ -183,7 +188,8 @@ def _execute(book, market, state, env, bar, target, restrike, expiry_day, charge
 
 
 @kernel
-def _unpack(static, per_bar, expiries, constants, values, indices, shape):
+def unpack(static, per_bar, expiries, constants, values, indices, shape):
+    """The ``book``, ``market`` and ``state`` tuples of an entry point's packed arguments."""
     book = static_views(static, shape[3], shape[2])
     return book, market_views(per_bar, expiries, constants), state_views(values, indices, shape)
 
@@ -192,14 +198,14 @@ def _unpack(static, per_bar, expiries, constants, values, indices, shape):
 def masks(static, per_bar, expiries, constants, values, indices, shape, bars, out):
     """Legal choices of every env at ``bars``, ``out`` ``(n_envs, n_layers + 1, 8)`` (marking envs
     not marked there first)."""
-    book, market, state = _unpack(static, per_bar, expiries, constants, values, indices, shape)
+    book, market, state = unpack(static, per_bar, expiries, constants, values, indices, shape)
     _masks_envs(book, market, state, bars, out, 0, bars.shape[0])
 
 
 @parallel_entry_kernel
 def masks_parallel(static, per_bar, expiries, constants, values, indices, shape, bars, out, n_chunks):
     """:func:`masks` on numba's threads, envs split into ``n_chunks`` contiguous chunks."""
-    book, market, state = _unpack(static, per_bar, expiries, constants, values, indices, shape)
+    book, market, state = unpack(static, per_bar, expiries, constants, values, indices, shape)
     n = bars.shape[0]
     for chunk in numba.prange(n_chunks):
         _masks_envs(book, market, state, bars, out, chunk * n // n_chunks, (chunk + 1) * n // n_chunks)
@@ -225,7 +231,7 @@ def _masks_envs(book, market, state, bars, out, first, last):
 def reset(static, per_bar, expiries, constants, values, indices, shape, rows, bars):
     """Clear envs ``rows`` and open each ``open_at_reset`` layer's structure at bars ``bars`` at
     mid (no costs); cash starts at ``capital``."""
-    book, market, state = _unpack(static, per_bar, expiries, constants, values, indices, shape)
+    book, market, state = unpack(static, per_bar, expiries, constants, values, indices, shape)
     slots, layers, parameters = book[0], book[1], book[2]
     per_bar, _, expiries, scalars = market
     quantity, strike, expiry_bar, underlying_bar, entry_price, cash, reference = state[:7]
@@ -288,12 +294,12 @@ def step(
 ):
     """Apply ``actions`` (``(n_envs, n_layers + 1)``) at ``bars`` and advance every env one bar.
 
-    Writes per-env ``totals`` ``(n_envs, 5)`` (:data:`EQUITY` ...), the P&L ``attribution``
+    Writes per-env ``totals`` ``(n_envs, 6)`` (:data:`EQUITY` ...), the P&L ``attribution``
     ``(n_envs, n_layers, 7)``, the gross ``layer_contracts`` ``(n_envs, n_layers)``, the actions
     done (``executed``, like ``actions``) and ``counts`` ``(n_envs, 6)`` (:data:`BLOCKED` ...)."""
-    book, market, state = _unpack(static, per_bar, expiries, constants, values, indices, shape)
+    book, market, state = unpack(static, per_bar, expiries, constants, values, indices, shape)
     outputs = (totals, attribution, layer_contracts, executed, counts)
-    _step_envs(book, market, state, actions, bars, 0, bars.shape[0], outputs)
+    step_envs(book, market, state, actions, bars, 0, bars.shape[0], outputs)
 
 
 @parallel_entry_kernel
@@ -317,17 +323,17 @@ def step_parallel(
     """:func:`step` on numba's threads, envs split into ``n_chunks`` contiguous chunks (envs are
     independent: each writes only its own rows). A separate function from :func:`step`, because
     numba's disk cache does not tell a parallel compilation of a function from a serial one."""
-    book, market, state = _unpack(static, per_bar, expiries, constants, values, indices, shape)
+    book, market, state = unpack(static, per_bar, expiries, constants, values, indices, shape)
     outputs = (totals, attribution, layer_contracts, executed, counts)
     n = bars.shape[0]
     for chunk in numba.prange(n_chunks):
-        _step_envs(
+        step_envs(
             book, market, state, actions, bars, chunk * n // n_chunks, (chunk + 1) * n // n_chunks, outputs
         )
 
 
 @kernel
-def _step_envs(book, market, state, actions, bars, first, last, outputs):
+def step_envs(book, market, state, actions, bars, first, last, outputs):
     """Step envs ``first`` to ``last - 1`` (see :func:`step`)."""
     totals, attribution, layer_contracts, executed, counts = outputs
     slots, layers, parameters = book[0], book[1], book[2]
@@ -484,6 +490,7 @@ def _step_envs(book, market, state, actions, bars, first, last, outputs):
         totals[env, THETA_ACCRUED] = theta
         totals[env, MARGIN_REQUIREMENT] = required
         totals[env, GROSS_CONTRACTS] = gross
+        totals[env, CASH] = cash[env]
         counts[env, MARGIN_CALL] = margin_call
 
 
@@ -517,59 +524,66 @@ def _attribute(slots, held, start, end, bar_years, costs, pnl, out):
 
 
 @entry_kernel
-def aggregate(static, values, indices, shape, bars_per_day, sums, nearest, net, is_open, equity):
-    """Per-layer aggregates of every env at its marked bar: ``sums`` ``(n_envs, 8, n_layers)``
+def aggregate(static, values, indices, shape, bars_per_day, sums, nearest, net, is_open, totals):
+    """Per-layer and book aggregates of every env at its marked bar (see :func:`aggregate_env`)."""
+    book = static_views(static, shape[3], shape[2])
+    state = state_views(values, indices, shape)
+    for env in range(totals.shape[0]):
+        aggregate_env(book, state, env, bars_per_day, sums, nearest, net, is_open, totals)
+
+
+@kernel
+def aggregate_env(book, state, env, bars_per_day, sums, nearest, net, is_open, totals):
+    """Aggregates of env ``env`` at its marked bar: ``sums`` ``(n_envs, 8, n_layers)``
     (:data:`N_SUMS`) and ``nearest`` ``(n_envs, 2, n_layers)``: the standardised moneyness
     ``log(K/F) / (iv sqrt(tau))`` of the most threatened short option, signed towards the money, and
     the days to expiry of the nearest short option (0 when none); the book's ``net`` delta, gamma,
-    vega and theta ``(n_envs, 4)``; which layers hold their structure (``is_open``); ``equity``."""
-    book = static_views(static, shape[3], shape[2])
-    state = state_views(values, indices, shape)
-    equities(static, values, indices, shape, equity)
+    vega and theta ``(n_envs, 4)``; which layers hold their structure (``is_open``); ``totals``
+    ``(n_envs, 3)``: equity, cash and margin requirement (:data:`BOOK_EQUITY` ...), USD."""
     slots, layers, parameters = book[0], book[1], book[2]
-    quantity, strike, expiry_bar, _, entry_price = state[:5]
-    marks, mark_bar, mark_index = state[8], state[9], state[10]
+    quantity, strike, expiry_bar, _, entry_price, cash = state[:6]
+    margin_requirement, marks, mark_bar, mark_index = state[7], state[8], state[9], state[10]
     n_layers = layers.shape[0]
-    for env in range(quantity.shape[0]):
-        env_marks = marks[:, env]
-        sums[env] = 0.0
-        nearest[env] = NONE
-        for slot in range(slots.shape[0]):
-            held = quantity[env, slot]
-            if held == 0.0:
-                continue
-            layer = int(slots[slot, t.LAYER])
-            exposure = held * slots[slot, t.MULTIPLIER]
-            gross = abs(held)
-            sums[env, 0, layer] += es_equivalent_delta(
-                slots, parameters, slot, held, env_marks, mark_index[env]
-            )
-            if slots[slot, t.IS_ES]:
-                sums[env, 1, layer] += exposure * env_marks[GAMMA, slot] / ES_MULTIPLIER
-            sums[env, 2, layer] += exposure * env_marks[VEGA, slot] / 100.0
-            sums[env, 3, layer] += exposure * env_marks[THETA, slot] / TRADING_DAYS_PER_YEAR
-            sums[env, 4, layer] += exposure * (env_marks[PRICE, slot] - entry_price[env, slot])
-            sums[env, 5, layer] += gross
-            if slots[slot, t.IS_COUNTER]:
-                sums[env, 6, layer] += gross
-            if slots[slot, t.IS_STRUCTURE]:
-                sums[env, 7, layer] += gross
-            if held < 0.0 and slots[slot, t.IS_OPTION]:
-                underlying = env_marks[UNDERLYING, slot]
-                scale = max(env_marks[VOLATILITY, slot] * np.sqrt(env_marks[TIME_TO_EXPIRY, slot]), 1e-9)
-                std = np.log(strike[env, slot] / underlying) / scale
-                distance = std if slots[slot, t.IS_CALL] else -std
-                days = (expiry_bar[env, slot] - mark_bar[env]) / bars_per_day
-                nearest[env, 0, layer] = min(nearest[env, 0, layer], distance)
-                nearest[env, 1, layer] = min(nearest[env, 1, layer], days)
-        net[env] = 0.0
-        for layer in range(n_layers):
-            for row in range(2):
-                if nearest[env, row, layer] >= NONE:
-                    nearest[env, row, layer] = 0.0
-            for row in range(4):
-                net[env, row] += sums[env, row, layer]
-            is_open[env, layer] = sums[env, 7, layer] > 0.0
+    env_marks = marks[:, env]
+    sums[env] = 0.0
+    nearest[env] = NONE
+    for slot in range(slots.shape[0]):
+        held = quantity[env, slot]
+        if held == 0.0:
+            continue
+        layer = int(slots[slot, t.LAYER])
+        exposure = held * slots[slot, t.MULTIPLIER]
+        gross = abs(held)
+        sums[env, 0, layer] += es_equivalent_delta(slots, parameters, slot, held, env_marks, mark_index[env])
+        if slots[slot, t.IS_ES]:
+            sums[env, 1, layer] += exposure * env_marks[GAMMA, slot] / ES_MULTIPLIER
+        sums[env, 2, layer] += exposure * env_marks[VEGA, slot] / 100.0
+        sums[env, 3, layer] += exposure * env_marks[THETA, slot] / TRADING_DAYS_PER_YEAR
+        sums[env, 4, layer] += exposure * (env_marks[PRICE, slot] - entry_price[env, slot])
+        sums[env, 5, layer] += gross
+        if slots[slot, t.IS_COUNTER]:
+            sums[env, 6, layer] += gross
+        if slots[slot, t.IS_STRUCTURE]:
+            sums[env, 7, layer] += gross
+        if held < 0.0 and slots[slot, t.IS_OPTION]:
+            underlying = env_marks[UNDERLYING, slot]
+            scale = max(env_marks[VOLATILITY, slot] * np.sqrt(env_marks[TIME_TO_EXPIRY, slot]), 1e-9)
+            std = np.log(strike[env, slot] / underlying) / scale
+            distance = std if slots[slot, t.IS_CALL] else -std
+            days = (expiry_bar[env, slot] - mark_bar[env]) / bars_per_day
+            nearest[env, 0, layer] = min(nearest[env, 0, layer], distance)
+            nearest[env, 1, layer] = min(nearest[env, 1, layer], days)
+    net[env] = 0.0
+    for layer in range(n_layers):
+        for row in range(2):
+            if nearest[env, row, layer] >= NONE:
+                nearest[env, row, layer] = 0.0
+        for row in range(4):
+            net[env, row] += sums[env, row, layer]
+        is_open[env, layer] = sums[env, 7, layer] > 0.0
+    totals[env, BOOK_EQUITY] = equity_of(slots, cash[env], quantity[env], env_marks)
+    totals[env, BOOK_CASH] = cash[env]
+    totals[env, BOOK_MARGIN_REQUIREMENT] = margin_requirement[env]
 
 
 @entry_kernel
