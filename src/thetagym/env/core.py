@@ -50,6 +50,7 @@ PATHS_AHEAD = 16
 the paths of its next ``PATHS_AHEAD // num_envs`` episodes at once (a one-path simulation costs
 about as much as 8)."""
 _NO_ROWS = np.zeros(0, dtype=np.int64)
+_NO_ROWS.setflags(write=False)
 _NOT_STARTED = "call reset() before step() or action_masks()"
 
 
@@ -81,7 +82,7 @@ class StepOutput:
         return info_dict(self.info_values, self.blocked)
 
     def env_info(self, row: int) -> dict[str, Any]:
-        """The info of env ``row`` as Python scalars (and its episode's summary, if it ended)."""
+        """The info of env ``row``, :data:`INFO_FIELDS` to Python scalars."""
         info: dict[str, Any] = dict(zip(kernels.INFO_ROWS, self.info_values[:, row].tolist(), strict=True))
         info["blocked"] = int(self.blocked[row])
         return info
@@ -138,6 +139,8 @@ class BatchedCore:
         self.action_nvec = np.asarray(book.action_nvec)
         layer_caps = [layer.max_contracts for layer in book.config.layers]
         self.observations = ObservationBuilder(layer_caps, self.capital, clip, self.num_envs)
+        self._no_observations = np.zeros((0, self.observations.size), dtype=np.float32)
+        self._no_observations.setflags(write=False)
         self.generators = [np.random.default_rng() for _ in range(self.num_envs)]
         self._paths_ahead: list[deque[tuple[MarketPath, np.ndarray, int]]] = [
             deque() for _ in range(self.num_envs)
@@ -320,15 +323,15 @@ class BatchedCore:
                 truncated,
                 info_values,
                 blocked,
-                _NO_ROWS.copy(),
-                observation[:0],
+                _NO_ROWS,
+                self._no_observations,
                 {},
                 {},
             )
         done = terminated | truncated
         done_rows = np.flatnonzero(done)
         summary = self.tracker.summary(done_rows)
-        final_observation, final_info = observation[:0], {}
+        final_observation, final_info = self._no_observations, {}
         if self.autoreset:
             self._detached_legs = self.book.detached_legs()
             final_observation = observation[done_rows]
