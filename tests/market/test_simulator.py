@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from thetagym.market.kernels import bar_recursion
 from thetagym.market.params import MarketConfig
 from thetagym.market.path import PER_BAR_FIELDS, PER_PATH_FIELDS
 from thetagym.market.scenarios import SCENARIOS
@@ -16,6 +17,145 @@ CONFIG = MarketConfig()
 def _assert_same_path(a, b, row_a: int, row_b: int) -> None:
     for name in (*PER_BAR_FIELDS, *PER_PATH_FIELDS, "scenario", "dates"):
         np.testing.assert_array_equal(getattr(a, name)[row_a], getattr(b, name)[row_b], err_msg=name)
+
+
+# --- the compiled bar recursion against a numpy reference -------------------------------------
+
+
+def reference_bar_recursion(  # type: ignore[no-untyped-def]
+    bar_drift,
+    half_length,
+    index_shock,
+    variance_decay,
+    variance_pull,
+    variance_shock,
+    initial_variance,
+    events,
+    vix_constant,
+    vix_slope,
+):
+    """The recursion as numpy code vectorised over paths, one bar at a time (the simulator's loop
+    before it was compiled); ``events`` maps a bar to ``(row, log gap, VIX multiple)`` triples.
+    Inputs ``(n_paths, n_bars)`` like the kernel's; works on their transposes."""
+    bar_drift, index_shock, variance_decay, variance_pull, variance_shock = (
+        a.T for a in (bar_drift, index_shock, variance_decay, variance_pull, variance_shock)
+    )
+    n_bars, n_paths = bar_drift.shape
+    log_index = np.empty((n_bars + 1, n_paths))
+    variance = np.empty((n_bars + 1, n_paths))
+    log_index[0] = 0.0
+    variance[0] = initial_variance
+    x = np.zeros(n_paths)
+    v = initial_variance.copy()
+    for b in range(n_bars):
+        vp = np.maximum(v, 0.0)
+        sv = np.sqrt(vp)
+        x = x + bar_drift[b] - half_length[b] * vp + sv * index_shock[b]
+        v = variance_decay[b] * vp + variance_pull[b] + sv * variance_shock[b] + (v - vp)
+        event = events.get(b + 1)
+        if event is not None:
+            rows = np.array([e[0] for e in event])
+            gaps = np.array([e[1] for e in event])
+            multiples = np.array([e[2] for e in event])
+            previous = vix_constant + vix_slope * np.maximum(variance[b, rows], 0.0)
+            x[rows] = log_index[b, rows] + gaps
+            v[rows] = np.maximum((multiples**2 * previous - vix_constant) / vix_slope, 0.0)
+        log_index[b + 1] = x
+        variance[b + 1] = v
+    np.maximum(variance, 0.0, out=variance)
+    return log_index.T, variance.T
+
+
+def _recursion_inputs(n_paths: int, n_bars: int, seed: int) -> dict[str, np.ndarray]:
+    """Random state-free terms with a wild vol of variance, so the variance state dips below zero."""
+    rng = np.random.default_rng(seed)
+    h = np.tile([0.3, 0.7 / 3, 0.7 / 3, 0.7 / 3], n_bars // 4) / 252.0
+    kappa = rng.uniform(1.0, 6.0, (n_paths, 1))
+    jumps = rng.normal(-0.02, 0.03, (n_paths, n_bars)) * (rng.random((n_paths, n_bars)) < 0.05)
+    return {
+        "bar_drift": rng.normal(0.05, 0.1, (n_paths, n_bars)) * h + jumps,
+        "half_length": 0.5 * h,
+        "index_shock": rng.standard_normal((n_paths, n_bars)) * np.sqrt(h),
+        "variance_decay": 1.0 - kappa * h,
+        "variance_pull": kappa * 0.04 * h + 3.0 * np.minimum(jumps, 0.0) ** 2,
+        "variance_shock": rng.standard_normal((n_paths, n_bars)) * 2.5 * np.sqrt(h),
+        "initial_variance": rng.uniform(0.005, 0.09, n_paths),
+    }
+
+
+def _compare_recursion(inputs: dict[str, np.ndarray], events: list[tuple[int, int, float, float]]) -> None:
+    """Kernel and reference on ``inputs`` with ``events`` ``(bar, row, log gap, VIX multiple)``."""
+    vix_constant, vix_slope = 0.012, 0.55
+    flat = sorted(events, key=lambda e: (e[1], e[0]))
+    by_bar: dict[int, list[tuple[int, float, float]]] = {}
+    for bar, row, gap, multiple in events:
+        by_bar.setdefault(bar, []).append((row, gap, multiple))
+    ours = bar_recursion(
+        *inputs.values(),
+        np.array([e[0] for e in flat], dtype=np.int64),
+        np.array([e[1] for e in flat], dtype=np.int64),
+        np.array([e[2] for e in flat], dtype=np.float64),
+        np.array([e[3] for e in flat], dtype=np.float64),
+        vix_constant,
+        vix_slope,
+    )
+    reference = reference_bar_recursion(*inputs.values(), by_bar, vix_constant, vix_slope)
+    for name, mine, theirs in zip(("log_index", "variance"), ours, reference, strict=True):
+        assert mine.shape == theirs.shape and mine.flags.c_contiguous, name
+        # Bit for bit: the same values, NaN where the reference has NaN, the same signs of zero.
+        assert np.array_equal(mine, theirs, equal_nan=True), name
+        assert np.array_equal(np.signbit(mine), np.signbit(theirs)), name
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_compiled_bar_recursion_equals_the_numpy_reference_bit_for_bit(seed: int) -> None:
+    inputs = _recursion_inputs(n_paths=9, n_bars=200, seed=seed)
+    # Shocks: two paths on one bar, one on the first bar, one on the last, a path with two.
+    events = [(41, 2, np.log1p(-0.07), 2.5), (41, 5, np.log1p(0.03), 0.5), (1, 0, np.log1p(-0.04), 2.0)]
+    events += [(200, 8, np.log1p(-0.1), 3.0), (17, 3, np.log1p(-0.02), 1.5), (150, 3, np.log1p(0.01), 0.2)]
+    _compare_recursion(inputs, events)
+    _, variance = bar_recursion(
+        *inputs.values(), *(np.array([], dtype=d) for d in (np.int64, np.int64, float, float)), 0.012, 0.55
+    )
+    assert np.any(variance == 0.0)  # the truncation was reached
+    assert np.all(variance >= 0.0)
+
+
+def test_compiled_bar_recursion_propagates_nan_like_numpy() -> None:
+    inputs = _recursion_inputs(n_paths=3, n_bars=40, seed=4)
+    inputs["variance_pull"][1, 10] = np.nan
+    inputs["bar_drift"][2, 5] = np.nan
+    inputs["initial_variance"][0] = -0.01  # a negative start is truncated like any state
+    _compare_recursion(inputs, [(20, 1, -0.05, 2.0), (30, 2, -0.05, 2.0)])
+
+
+def test_compiled_bar_recursion_rejects_unsorted_or_stray_events() -> None:
+    inputs = _recursion_inputs(n_paths=3, n_bars=8, seed=5)
+    for bars, rows in (([5, 2], [1, 0]), ([0], [1]), ([9], [1]), ([3], [3])):
+        with pytest.raises(ValueError, match="sorted by row then bar"):
+            bar_recursion(
+                *inputs.values(),
+                np.array(bars, dtype=np.int64),
+                np.array(rows, dtype=np.int64),
+                np.zeros(len(bars)),
+                np.ones(len(bars)),
+                0.012,
+                0.55,
+            )
+
+
+def test_compiled_bar_recursion_has_one_signature() -> None:
+    """Cached on disk with one signature: other layouts or dtypes are refused, not compiled."""
+    inputs = _recursion_inputs(n_paths=3, n_bars=8, seed=6)
+    no_events = (np.array([], dtype=np.int64), np.array([], dtype=np.int64), np.zeros(0), np.zeros(0))
+    transposed = dict(inputs, bar_drift=np.asfortranarray(inputs["bar_drift"]))
+    with pytest.raises(TypeError):
+        bar_recursion(*transposed.values(), *no_events, 0.012, 0.55)
+    with pytest.raises(TypeError):
+        bar_recursion(
+            *inputs.values(), *no_events[:2], np.zeros(0, dtype=np.float32), no_events[3], 0.012, 0.55
+        )
+    assert len(bar_recursion.signatures) == 1
 
 
 def test_same_seed_gives_the_same_paths() -> None:

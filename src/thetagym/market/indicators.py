@@ -52,8 +52,11 @@ def rsi(closes: np.ndarray, period: int = 14) -> np.ndarray:
     """
     change = np.diff(closes, axis=-1, prepend=closes[..., :1])
     alpha = 1.0 / period
-    gains = lfilter([alpha], [1.0, alpha - 1.0], np.maximum(change, 0.0), axis=-1)
-    losses = lfilter([alpha], [1.0, alpha - 1.0], np.maximum(-change, 0.0), axis=-1)
+    # Gains and losses smoothed in one call (rows are independent: the same values as two calls).
+    moves = np.empty((2, *change.shape))
+    np.maximum(change, 0.0, out=moves[0])
+    np.maximum(-change, 0.0, out=moves[1])
+    gains, losses = lfilter([alpha], [1.0, alpha - 1.0], moves, axis=-1)
     total = gains + losses
     with np.errstate(invalid="ignore", divide="ignore"):
         strength = np.where(total > 0, (gains - losses) / np.where(total > 0, total, 1.0), 0.0)

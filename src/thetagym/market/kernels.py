@@ -1,17 +1,21 @@
 """Scalar compiled (numba) kernels of the volatility surface and the VIX complex, callable from
-``@njit`` code.
+``@njit`` code, and the simulator's compiled recursion over bars (:func:`bar_recursion`).
 
-These hold the only copy of the formulas of :mod:`thetagym.market.surface`,
+The scalar kernels hold the only copy of the formulas of :mod:`thetagym.market.surface`,
 :mod:`thetagym.market.vix` and :func:`thetagym.market.params.average_weight`, whose broadcasting
 numpy functions evaluate them element by element (see those modules for the model). Variances are
 per year (decimal squared), mean reversion per year, times in years, volatilities decimal per
 sqrt(year), VIX levels and futures in index points. NaN inputs propagate as in numpy.
+
+Every kernel has one explicit signature and is cached on disk (:func:`compile_kernel`);
+:func:`bar_recursion` takes owned, C-contiguous float64 and int64 arrays.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import types
 
 from thetagym.market.calendar import TRADING_DAYS_PER_YEAR
@@ -26,6 +30,7 @@ __all__ = [
     "atm_variance_scalar",
     "average_weight_scalar",
     "average_weight_ufunc",
+    "bar_recursion",
     "implied_volatility_scalar",
     "log_vix_variance_scalar",
     "vix_future_price_scalar",
@@ -43,6 +48,9 @@ _MIN_VIX_OPTION_EXPIRY = 1.0 / (TRADING_DAYS_PER_YEAR * 24.0)
 """Floor on a VIX option's maturity (an hour of trading, in years) in its volatility."""
 
 _FLOAT = types.float64
+_VECTOR = types.float64[::1]
+_MATRIX = types.float64[:, ::1]
+_INDICES = types.int64[::1]
 
 
 @compile_kernel(_FLOAT(_FLOAT, _FLOAT))
@@ -180,3 +188,85 @@ def vix_option_volatility_scalar(
         spot_variance, long_variance, mean_reversion, jump_variance, vol_of_variance, tau
     )
     return clip(math.sqrt(s2 / tau), MIN_VIX_OPTION_VOLATILITY, MAX_VIX_OPTION_VOLATILITY)
+
+
+@compile_kernel(
+    types.UniTuple(_MATRIX, 2)(
+        _MATRIX,
+        _VECTOR,
+        _MATRIX,
+        _MATRIX,
+        _MATRIX,
+        _MATRIX,
+        _VECTOR,
+        _INDICES,
+        _INDICES,
+        _VECTOR,
+        _VECTOR,
+        _FLOAT,
+        _FLOAT,
+    )
+)
+def bar_recursion(
+    bar_drift: np.ndarray,
+    half_length: np.ndarray,
+    index_shock: np.ndarray,
+    variance_decay: np.ndarray,
+    variance_pull: np.ndarray,
+    variance_shock: np.ndarray,
+    initial_variance: np.ndarray,
+    event_bar: np.ndarray,
+    event_row: np.ndarray,
+    event_gap: np.ndarray,
+    event_multiple: np.ndarray,
+    vix_constant: float,
+    vix_slope: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The simulator's time recursion (:mod:`thetagym.market.simulator`): log index and truncated
+    variance ``(n_paths, n_bars + 1)`` of each path, column 0 the start (log index 0, variance
+    ``initial_variance``, per year).
+
+    Per bar ``b`` of path ``p``, with ``v+ = max(v, 0)`` (the full-truncation Euler step; every
+    state-free term precomputed, ``(n_paths, n_bars)`` but ``half_length``, ``(n_bars,)``):
+
+        x += bar_drift - half_length * v+ + sqrt(v+) * index_shock
+        v  = variance_decay * v+ + variance_pull + sqrt(v+) * variance_shock + (v - v+)
+
+    Event ``k`` (a scenario's shock) replaces the move of path ``event_row[k]`` into bar
+    ``event_bar[k]`` (1 to ``n_bars``): the log index gaps ``event_gap[k]`` from the previous
+    bar's and the variance jumps to where the VIX (``sqrt(vix_constant + vix_slope * v+)``,
+    decimal) is ``event_multiple[k]`` times the previous bar's, floored at 0. Events must be
+    sorted by row, then bar; a ValueError is raised otherwise. The variance state may dip below
+    zero; the variance returned is ``v+``.
+
+    The operations are those of the simulator's former numpy loop over bars, in the same order
+    and without fastmath, so the results are the same to the bit.
+    """
+    n_paths, n_bars = bar_drift.shape
+    n_events = event_bar.size
+    log_index = np.empty((n_paths, n_bars + 1))
+    variance = np.empty((n_paths, n_bars + 1))
+    k = 0
+    for p in range(n_paths):
+        x = 0.0
+        v = initial_variance[p]
+        log_index[p, 0] = x
+        variance[p, 0] = maximum(v, 0.0)
+        for b in range(n_bars):
+            vp = maximum(v, 0.0)
+            sv = math.sqrt(vp)
+            x = x + bar_drift[p, b] - half_length[b] * vp + sv * index_shock[p, b]
+            v = variance_decay[p, b] * vp + variance_pull[p, b] + sv * variance_shock[p, b] + (v - vp)
+            while k < n_events and event_row[k] == p and event_bar[k] == b + 1:
+                previous = vix_constant + vix_slope * variance[p, b]
+                multiple = event_multiple[k]
+                x = log_index[p, b] + event_gap[k]
+                v = maximum((multiple * multiple * previous - vix_constant) / vix_slope, 0.0)
+                k += 1
+            log_index[p, b + 1] = x
+            variance[p, b + 1] = maximum(v, 0.0)
+    if k != n_events:
+        raise ValueError(
+            "events must lie on bars 1 to n_bars of rows 0 to n_paths - 1, sorted by row then bar"
+        )
+    return log_index, variance

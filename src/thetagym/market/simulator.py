@@ -18,12 +18,16 @@ futures and ETPs follow from it (:mod:`thetagym.market.vix`).
 Randomness: path ``i`` draws everything from ``np.random.default_rng(seeds[i])`` in a fixed order
 (five uniforms: scenario, shock day, stress length, swing phase, initial VIX; then all normal
 shocks of the path in one call and the jump counts in another), so a path
-is the same whatever batch it runs in; the time recursion is vectorised over paths.
+is the same whatever batch it runs in. The terms of the recursion that do not depend on the state
+are numpy arrays ``(n_paths, n_bars)``; the recursion over bars itself is compiled
+(:func:`thetagym.market.kernels.bar_recursion`).
 """
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import functools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,10 +38,11 @@ from scipy.special import ndtri
 
 from thetagym.market import indicators
 from thetagym.market.calendar import TRADING_DAYS_PER_YEAR, trading_days
+from thetagym.market.kernels import bar_recursion
 from thetagym.market.params import VIX3M_HORIZON, VIX_HORIZON, MarketConfig, average_weight
 from thetagym.market.path import PER_BAR_FIELDS, PER_PATH_FIELDS, MarketPath, next_expiry_table
 from thetagym.market.scenarios import ScenarioBook, ScenarioConfig
-from thetagym.market.vix import etp_series, futures_expiry_days, vix_level
+from thetagym.market.vix import etp_series, futures_expiry_days, roll_schedule, vix_level
 
 _BUILTIN = ScenarioBook.builtin()
 
@@ -91,8 +96,34 @@ def _template(config: MarketConfig, spec: ScenarioConfig, n_days: int) -> _Templ
     )
 
 
-def _choose(u: float, names: list[str], cumulative: np.ndarray) -> str:
-    return names[min(int(np.searchsorted(cumulative, u, side="right")), len(names) - 1)]
+def _choose(u: float, names: list[str], cumulative: list[float]) -> str:
+    """The name whose cumulative weight interval ``[c[i-1], c[i])`` holds ``u``."""
+    return names[min(bisect.bisect_right(cumulative, u), len(names) - 1)]
+
+
+@dataclass(frozen=True)
+class _Calendar:
+    """What the days of a path starting on a given date fix, the same for every path: trading
+    days, VIX futures expiry days and roll schedule (:func:`~thetagym.market.vix.roll_schedule`),
+    and the expiry tables (one row of :func:`next_expiry_table`). Read-only arrays."""
+
+    dates: np.ndarray
+    expiry_days: np.ndarray
+    roll: tuple[np.ndarray, np.ndarray, np.ndarray]
+    next_expiry: dict[str, np.ndarray]
+
+
+@functools.lru_cache(maxsize=32)
+def _calendar(start_date: str, n_days: int) -> _Calendar:
+    """The :class:`_Calendar` of paths of ``n_days`` trading days from ``start_date``, computed
+    once per start and length instead of at every call (the paths get copies)."""
+    dates = trading_days(start_date, n_days)
+    expiry_days = futures_expiry_days(dates)
+    roll = roll_schedule(n_days, expiry_days)
+    next_expiry = {key: table[0] for key, table in next_expiry_table(dates[None, :]).items()}
+    for array in (dates, expiry_days, *roll, *next_expiry.values()):
+        array.flags.writeable = False
+    return _Calendar(dates, expiry_days, roll, next_expiry)
 
 
 def simulate(
@@ -134,6 +165,7 @@ def simulate(
     names = list(weights)
     cumulative = np.cumsum([weights[n] for n in names])
     cumulative /= cumulative[-1]
+    cumulative_weights = cumulative.tolist()
     codes = {name: i for i, name in enumerate(book.names)}
 
     # Per-path parameters and all random shocks, drawn path by path (rows are paths here).
@@ -149,17 +181,22 @@ def simulate(
     jump_mean_rows = np.empty((n_paths, n_days))
     jump_std = np.empty(n_paths)
     scenario_code = np.empty(n_paths, dtype=np.int64)
-    events: dict[int, list[tuple[int, float, float]]] = {}
+    # Shock events in path order (so sorted by path row, then bar, as bar_recursion requires).
+    event_bar: list[int] = []
+    event_row: list[int] = []
+    event_gap: list[float] = []
+    event_multiple: list[float] = []
     days = np.arange(n_days)
-    day_of_bar = np.repeat(days, bpd)
-    templates = {name: _template(config, book.scenarios[name], n_days) for name in names}
+    templates: dict[str, _Template] = {}  # of the scenarios drawn so far
     for i, seed in enumerate(seeds):
         rng = np.random.default_rng(int(seed))
         u_scenario, u_event, u_stress, u_phase, u_vix = rng.random(5)
-        name = _choose(float(u_scenario), names, cumulative)
+        name = _choose(float(u_scenario), names, cumulative_weights)
         spec: ScenarioConfig = book.scenarios[name]
         scenario_code[i] = codes[name]
-        template = templates[name]
+        template = templates.get(name)
+        if template is None:
+            template = templates[name] = _template(config, spec, n_days)
         kappa[i], xi[i], rho[i], jump_std[i] = template.constants
         premium, theta, intensity, jump_mean = template.daily
         if spec.drift_swing > 0.0:
@@ -181,9 +218,10 @@ def simulate(
             theta[window] = shock.stress_long_variance
             intensity[window] = shock.stress_jump_intensity
             jump_mean[window] = shock.stress_jump_mean
-            events.setdefault(event_day * bpd + 1, []).append(
-                (i, math.log1p(shock.index_gap), shock.vix_multiplier)
-            )
+            event_bar.append(event_day * bpd + 1)
+            event_row.append(i)
+            event_gap.append(math.log1p(shock.index_gap))
+            event_multiple.append(shock.vix_multiplier)
         drift_rows[i] = premium - intensity * np.expm1(jump_mean + 0.5 * jump_std[i] ** 2)
         theta_rows[i] = theta
         jump_mean_rows[i] = jump_mean
@@ -196,46 +234,41 @@ def simulate(
         rng.standard_normal(out=normals[i])
         counts[i] = rng.poisson(np.repeat(intensity, bpd) * lengths)
 
-    jumps = (counts * jump_mean_rows[:, day_of_bar] + np.sqrt(counts) * jump_std[:, None] * normals[:, 2]).T
-    z_index = normals[:, 0].T
-    z_variance = normals[:, 1].T
-    drift_day = config.carry + drift_rows.T
-    theta_day = theta_rows.T
-
-    # Precompute everything that does not depend on the state.
-    root_h = np.sqrt(lengths)[:, None]
-    bar_drift = drift_day[day_of_bar] * lengths[:, None] + jumps  # (n_bars, n_paths)
-    half_h = 0.5 * lengths[:, None]
+    # Precompute everything that does not depend on the state, (n_paths, n_bars) like the shocks
+    # (C-contiguous: per-day rows spread over their bars with np.repeat, the kernel's layout).
+    jumps = (
+        counts * np.repeat(jump_mean_rows, bpd, axis=1) + np.sqrt(counts) * jump_std[:, None] * normals[:, 2]
+    )
+    z_index = normals[:, 0]
+    z_variance = normals[:, 1]
+    root_h = np.sqrt(lengths)
+    bar_drift = np.repeat(config.carry + drift_rows, bpd, axis=1) * lengths + jumps
+    half_h = 0.5 * lengths
     index_shock = z_index * root_h
-    variance_shock = (rho * z_index + np.sqrt(1.0 - rho * rho) * z_variance) * (xi * root_h)
-    variance_pull = kappa * theta_day[day_of_bar] * lengths[:, None] + loading * np.minimum(jumps, 0.0) ** 2
-    variance_decay = 1.0 - kappa * lengths[:, None]
-
-    log_index = np.empty((n_bars + 1, n_paths))
-    variance = np.empty((n_bars + 1, n_paths))
-    log_index[0] = 0.0
-    variance[0] = v0
-    x = np.zeros(n_paths)
-    v = v0.copy()
-    for b in range(n_bars):
-        vp = np.maximum(v, 0.0)
-        sv = np.sqrt(vp)
-        x = x + bar_drift[b] - half_h[b] * vp + sv * index_shock[b]
-        v = variance_decay[b] * vp + variance_pull[b] + sv * variance_shock[b] + (v - vp)
-        event = events.get(b + 1)
-        if event is not None:
-            rows = np.array([e[0] for e in event])
-            gaps = np.array([e[1] for e in event])
-            multiples = np.array([e[2] for e in event])
-            previous = vix_constant + vix_slope * np.maximum(variance[b, rows], 0.0)
-            x[rows] = log_index[b, rows] + gaps
-            v[rows] = np.maximum((multiples**2 * previous - vix_constant) / vix_slope, 0.0)
-        log_index[b + 1] = x
-        variance[b + 1] = v
-    # Full truncation: the state may dip below zero, the variance used everywhere is v+.
-    np.maximum(variance, 0.0, out=variance)
-
-    return _assemble(config, book, n_days, log_index.T, variance.T, scenario_code)
+    variance_shock = (rho[:, None] * z_index + np.sqrt(1.0 - rho * rho)[:, None] * z_variance) * (
+        xi[:, None] * root_h
+    )
+    variance_pull = (
+        kappa[:, None] * np.repeat(theta_rows, bpd, axis=1) * lengths + loading * np.minimum(jumps, 0.0) ** 2
+    )
+    variance_decay = 1.0 - kappa[:, None] * lengths
+    contiguous = np.ascontiguousarray  # no copy: they are; the kernel's one signature requires it
+    log_index, variance = bar_recursion(
+        contiguous(bar_drift),
+        half_h,
+        contiguous(index_shock),
+        contiguous(variance_decay),
+        contiguous(variance_pull),
+        contiguous(variance_shock),
+        v0,
+        np.array(event_bar, dtype=np.int64),
+        np.array(event_row, dtype=np.int64),
+        np.array(event_gap, dtype=np.float64),
+        np.array(event_multiple, dtype=np.float64),
+        vix_constant,
+        vix_slope,
+    )
+    return _assemble(config, book, n_days, log_index, variance, scenario_code)
 
 
 def _assemble(
@@ -264,22 +297,25 @@ def _assemble(
     low, high = pricing.skew_bounds
     skew = np.clip(pricing.skew + pricing.skew_stress * (vix - pricing.skew_reference_vix), low, high)
 
-    dates_row = trading_days(config.start_date, n_days)
+    calendar = _calendar(config.start_date, n_days)
     vxx, inverse, _, _ = etp_series(
         (implied, long, kappa, jump),
         pricing.vol_of_variance,
         bpd,
-        futures_expiry_days(dates_row),
+        calendar.expiry_days,
         config.vix.vxx_initial_price,
         config.vix.inverse_initial_price,
         config.vix.inverse_floor,
+        schedule=calendar.roll,
     )
     closes = index[:, ::bpd]
-    vix_closes = vix[:, ::bpd]
-    expiries = next_expiry_table(dates_row[None, :])
+    # RSI and MACD of the index and the VIX in one call each (rows are independent).
+    both_closes = np.concatenate([closes, vix[:, ::bpd]])
+    both_rsi = indicators.rsi(both_closes)
+    both_macd = indicators.macd(both_closes)
     return MarketPath(
         bars_per_day=bpd,
-        dates=np.tile(dates_row, (n_paths, 1)),
+        dates=np.tile(calendar.dates, (n_paths, 1)),
         index=index,
         variance=variance,
         implied_variance=implied,
@@ -289,17 +325,17 @@ def _assemble(
         vxx=vxx,
         inverse_vix=inverse,
         realised_volatility=indicators.per_bar(indicators.realised_volatility(closes), bpd),
-        index_rsi=indicators.per_bar(indicators.rsi(closes), bpd),
-        index_macd=indicators.per_bar(indicators.macd(closes), bpd),
-        vix_rsi=indicators.per_bar(indicators.rsi(vix_closes), bpd),
-        vix_macd=indicators.per_bar(indicators.macd(vix_closes), bpd),
+        index_rsi=indicators.per_bar(both_rsi[:n_paths], bpd),
+        index_macd=indicators.per_bar(both_macd[:n_paths], bpd),
+        vix_rsi=indicators.per_bar(both_rsi[n_paths:], bpd),
+        vix_macd=indicators.per_bar(both_macd[n_paths:], bpd),
         long_implied_variance=long,
         implied_mean_reversion=kappa,
         jump_variance=jump,
         curvature=curvature,
         scenario=scenario_code,
         scenario_names=book.names,
-        next_expiry={k: np.tile(v, (n_paths, 1)) for k, v in expiries.items()},
+        next_expiry={k: np.tile(v, (n_paths, 1)) for k, v in calendar.next_expiry.items()},
         rate=config.rate,
         carry=config.carry,
         vol_of_implied_variance=pricing.vol_of_variance,

@@ -257,18 +257,21 @@ def etp_series(
     vxx_initial: float,
     inverse_initial: float,
     inverse_floor: float,
+    *,
+    schedule: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """VXX-like and daily-reset inverse ETP per bar, and the first two futures per bar.
 
     ``state`` is ``(implied_variance (n_paths, n_bars + 1), long_implied_variance (n_paths,),
-    implied_mean_reversion (n_paths,), jump_variance (n_paths,))``. Returns ``(vxx, inverse,
-    front_future, second_future)``, each ``(n_paths, n_bars + 1)``; the futures are those held
-    during each bar's day (at bar 0, the first day's).
+    implied_mean_reversion (n_paths,), jump_variance (n_paths,))``. ``schedule``, if given, is
+    ``roll_schedule(n_days, expiry_days)`` computed beforehand (the simulator reuses one per path
+    length). Returns ``(vxx, inverse, front_future, second_future)``, each ``(n_paths, n_bars + 1)``;
+    the futures are those held during each bar's day (at bar 0, the first day's).
     """
     spot, long, kappa, jump = state
     n_paths, n_columns = spot.shape
     n_days = (n_columns - 1) // bars_per_day
-    front, second, weight = roll_schedule(n_days, expiry_days)
+    front, second, weight = roll_schedule(n_days, expiry_days) if schedule is None else schedule
     bars = np.arange(n_days)[:, None] * bars_per_day + np.arange(bars_per_day + 1)[None, :]
     bars_per_year = TRADING_DAYS_PER_YEAR * bars_per_day
     gathered = spot[:, bars]  # (n_paths, n_days, bpd + 1)
