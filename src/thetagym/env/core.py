@@ -161,7 +161,7 @@ class BatchedCore:
         self._any_needs_reset = True
         parameters = kernels.step_parameters(reward_config, self.capital, self.ruin_equity)
         tracker = self.tracker
-        self._episode = (tracker.values, tracker.count_values, tracker.margin_call, horizon, parameters)
+        self._episode = (tracker.values, tracker.count_values, tracker.margin_call, parameters)
         self._step_outputs = book.new_step_outputs()
         self._aggregates = book.new_aggregates()
         self._stepped = False
@@ -226,7 +226,7 @@ class BatchedCore:
         self.tracker.reset(rows, np.asarray(view.equity)[rows], self._gross[rows])
         self._needs_reset[rows] = False
         self._any_needs_reset = bool(self._needs_reset.any())
-        self._observing = (self.market.index, self._market_table, self.observations.scales)
+        self._observing = (self.market.index, self._market_table, *self.observations.scales)
         values = np.empty((len(kernels.INFO_ROWS), self.num_envs))
         kernels.fill_info(self.tracker.values, self._margin_use, self._gross, MIN_THETA_ACCRUED, values)
         return self._observe(view), values, self._blocked.copy()
@@ -298,6 +298,7 @@ class BatchedCore:
             self.book.kernel_arguments(market),
             actions,
             self.bars,
+            self.horizon,
             float(market.bars_per_day),
             self._step_outputs,
             self._aggregates,
@@ -315,31 +316,21 @@ class BatchedCore:
         self._stepped = True
         self._last_result = self._view_before_reset = self._detached_legs = None
         blocked = self._blocked.copy()
-        if not ended:
-            return StepOutput(
-                observation,
-                rewards,
-                terminated,
-                truncated,
-                info_values,
-                blocked,
-                _NO_ROWS,
-                self._no_observations,
-                {},
-                {},
-            )
-        done = terminated | truncated
-        done_rows = np.flatnonzero(done)
-        summary = self.tracker.summary(done_rows)
-        final_observation, final_info = self._no_observations, {}
-        if self.autoreset:
-            self._detached_legs = self.book.detached_legs()
-            final_observation = observation[done_rows]
-            final_info = {key: value[done_rows] for key, value in info_dict(info_values, blocked).items()}
-            observation, info_values, blocked = self._reset(done_rows)
-        else:
-            self._needs_reset |= done
-            self._any_needs_reset = True
+        done_rows, final_observation = _NO_ROWS, self._no_observations
+        final_info: dict[str, np.ndarray] = {}
+        summary: dict[str, np.ndarray] = {}
+        if ended:
+            done = terminated | truncated
+            done_rows = np.flatnonzero(done)
+            summary = self.tracker.summary(done_rows)
+            if self.autoreset:
+                self._detached_legs = self.book.detached_legs()
+                final_observation = observation[done_rows]
+                final_info = {key: value[done_rows] for key, value in info_dict(info_values, blocked).items()}
+                observation, info_values, blocked = self._reset(done_rows)
+            else:
+                self._needs_reset |= done
+                self._any_needs_reset = True
         return StepOutput(
             observation,
             rewards,

@@ -252,27 +252,29 @@ def measure_env(
 
 
 @entry_kernel
-def observe(view, drawdown, index, market, bars, scales, out):
+def observe(view, drawdown, observing, bars, out):
     """Observations ``out`` (``(num_envs, size)`` float32) of every env (see :func:`observe_env`)."""
     for i in range(out.shape[0]):
-        observe_env(i, view, drawdown, index, market, bars, scales, out)
+        observe_env(i, view, drawdown, observing, bars, out)
 
 
 @kernel
-def observe_env(i, view, drawdown, index, market, bars, scales, out):
+def observe_env(i, view, drawdown, observing, bars, out):
     """Observation ``out[i]`` of env ``i`` at its bar ``bars[i]``.
 
     ``view`` holds the :class:`~thetagym.book.BookView` fields of :data:`VIEW_FIELDS`, in order
-    (``(num_envs, n_layers)`` per layer, ``(num_envs,)`` per book); ``drawdown`` is the tracker's,
-    ``index`` ``(num_envs, n_bars + 1)`` index levels and ``market`` the
-    :func:`~thetagym.env.observation.market_features` table, both read at ``bars``. ``scales`` holds
-    ``layer_scale`` (``n_layers * 10``) and ``book_scale`` (7), which multiply the raw features,
-    ``capital`` (USD) and ``clip``: each entry is rounded to float32 and clipped to ``[-clip, clip]``.
+    (``(num_envs, n_layers)`` per layer, ``(num_envs,)`` per book); ``drawdown`` is the tracker's.
+    ``observing`` holds ``index`` ``(num_envs, n_bars + 1)`` index levels and ``market``, the
+    :func:`~thetagym.env.observation.market_features` table, both read at ``bars``, then the
+    :attr:`~thetagym.env.observation.ObservationBuilder.scales`: ``layer_scale`` (``n_layers * 10``)
+    and ``book_scale`` (7), which multiply the raw features, and ``constants`` (capital in USD, the
+    clip): each entry is rounded to float32 and clipped to ``[-clip, clip]``.
     """
     delta, gamma, vega, theta, short_strike_moneyness, days_to_expiry = view[:6]
     unrealised_pnl, contracts, counter_contracts, is_open = view[6:10]
     net_delta, net_gamma, net_vega, net_theta, margin_requirement, equity = view[10:]
-    layer_scale, book_scale, capital, clip = scales
+    index, market, layer_scale, book_scale, constants = observing
+    capital, clip = constants[0], np.float32(constants[1])
     n_layers = delta.shape[1]
     n_book = book_scale.shape[0]
     split = layer_scale.shape[0]
@@ -343,6 +345,7 @@ def step(
     book_arguments,
     actions,
     bars,
+    horizon,
     bars_per_day,
     outputs,
     aggregates,
@@ -363,6 +366,7 @@ def step(
         state,
         actions,
         bars,
+        horizon,
         bars_per_day,
         outputs,
         aggregates,
@@ -381,6 +385,7 @@ def step_parallel(
     book_arguments,
     actions,
     bars,
+    horizon,
     bars_per_day,
     outputs,
     aggregates,
@@ -391,12 +396,8 @@ def step_parallel(
     observation,
     n_chunks,
 ):
-    """:func:`step` on numba's threads, envs split into ``n_chunks`` contiguous chunks. The tuples
-    that mix arrays and numbers are taken apart outside the parallel loop (numba passes only
-    arrays, numbers and tuples of arrays into it)."""
+    """:func:`step` on numba's threads, envs split into ``n_chunks`` contiguous chunks."""
     book, market, state = book_kernels.unpack(*book_arguments)
-    values, count_values, margin_called, horizon, parameters = episode
-    index, table, (layer_scale, book_scale, capital, clip) = observing
     n = bars.shape[0]
     ended = 0
     for chunk in numba.prange(n_chunks):
@@ -406,11 +407,12 @@ def step_parallel(
             state,
             actions,
             bars,
+            horizon,
             bars_per_day,
             outputs,
             aggregates,
-            (values, count_values, margin_called, horizon, parameters),
-            (index, table, (layer_scale, book_scale, capital, clip)),
+            episode,
+            observing,
             latest,
             results,
             observation,
@@ -427,6 +429,7 @@ def step_envs(
     state,
     actions,
     bars,
+    horizon,
     bars_per_day,
     outputs,
     aggregates,
@@ -443,16 +446,15 @@ def step_envs(
     ``book``, ``market``, ``state``, ``actions``, ``bars`` and the book's step ``outputs`` are those
     of :func:`thetagym.book.compiled.step.step_envs`; ``aggregates`` those of
     :func:`~thetagym.book.compiled.step.aggregate_env` (at the next bar, ``bars_per_day``);
-    ``episode`` is (tracker ``values``, ``count_values``, ``margin_called``, ``horizon``,
-    ``parameters``) as :func:`measure_env` reads them; ``observing`` is (``index``, ``market``
-    table, ``scales``) as :func:`observe_env` reads them; ``latest`` (``margin_use``, ``gross``,
-    ``blocked``) keeps what a reset's info reads; ``results`` (``rewards``, ``terminated``,
-    ``truncated``, ``info``) and ``observation`` are the step's outputs.
+    ``horizon`` and ``episode`` (tracker ``values``, ``count_values``, ``margin_called``,
+    ``parameters``) are what :func:`measure_env` reads, ``observing`` what :func:`observe_env`
+    reads; ``latest`` (``margin_use``, ``gross``, ``blocked``) keeps what a reset's info reads;
+    ``results`` (``rewards``, ``terminated``, ``truncated``, ``info``) and ``observation`` are the
+    step's outputs. Every tuple holds arrays only (numba passes nothing else into a parallel loop).
     """
     book_kernels.step_envs(book, market, state, actions, bars, first, last, outputs)
     totals, _, _, _, counts = outputs
-    values, count_values, margin_called, horizon, parameters = episode
-    index, table, scales = observing
+    values, count_values, margin_called, parameters = episode
     margin_use, gross, blocked = latest
     rewards, terminated, truncated, info = results
     view = _view_fields(aggregates)
@@ -486,5 +488,5 @@ def step_envs(
         ):
             ended += 1
         book_kernels.aggregate_env(book, state, env, bars_per_day, *aggregates)
-        observe_env(env, view, values[_DRAWDOWN], index, table, bars, scales, observation)
+        observe_env(env, view, values[_DRAWDOWN], observing, bars, observation)
     return ended

@@ -172,9 +172,9 @@ class ObservationBuilder:
         self._book_scale = np.array(
             [1.0 / caps.sum(), gamma_scale, 100.0 / capital, 1000.0 / capital, 1.0, 10.0, 10.0 / capital]
         )
-        self.scales = (self._layer_scale.reshape(-1), self._book_scale, self.capital, np.float32(self.clip))
+        self.scales = (self._layer_scale.reshape(-1), self._book_scale, np.array([self.capital, self.clip]))
         """What :func:`~thetagym.env.kernels.observe_env` reads of the builder: the flat layer scale
-        ``(n_layers * 10,)``, the book scale ``(7,)``, capital (USD) and the clip (float32)."""
+        ``(n_layers * 10,)``, the book scale ``(7,)`` and the constants (capital in USD, clip)."""
 
     def build(
         self, view: BookView, drawdown: np.ndarray, index: np.ndarray, market_row: np.ndarray
@@ -193,5 +193,5 @@ class ObservationBuilder:
         table), in one compiled call."""
         observation = np.empty((bars.shape[0], self.size), dtype=np.float32)
         fields = tuple(getattr(view, name) for name in kernels.VIEW_FIELDS)
-        kernels.observe(fields, drawdown, index, market, bars, self.scales, observation)
+        kernels.observe(fields, drawdown, (index, market, *self.scales), bars, observation)
         return observation
