@@ -192,6 +192,8 @@ class ObservationBuilder:
         ``index`` (``(num_envs, n_bars + 1)`` points) and ``market`` (the :func:`market_features`
         table), in one compiled call."""
         observation = np.empty((bars.shape[0], self.size), dtype=np.float32)
-        fields = tuple(getattr(view, name) for name in kernels.VIEW_FIELDS)
+        # Owned copies: a view's fields are read-only slices, C-ordered or not with the number of
+        # envs, and the cached kernel takes one signature.
+        fields = tuple(np.array(getattr(view, name)) for name in kernels.VIEW_FIELDS)
         kernels.observe(fields, drawdown, (index, market, *self.scales), bars, observation)
         return observation
