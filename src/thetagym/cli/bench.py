@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 
+from thetagym.cli.kernels import compile_if_cold
+
 _json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 """The ``--json`` flag every benchmark takes."""
 
@@ -69,5 +71,6 @@ def bench_env(as_json: bool, seconds: float) -> None:
     """Env-steps per second of the single and vector env beside the pricing and margin kernel floor."""
     from thetagym.env.benchmark import benchmark_env, format_benchmark
 
+    compile_if_cold()
     results = benchmark_env(seconds=seconds)
     click.echo(json.dumps(results, indent=2) if as_json else format_benchmark(results))

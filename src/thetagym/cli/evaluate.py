@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from thetagym.cli.kernels import compile_if_cold
 from thetagym.config import ConfigError
 
 DEFAULT_COMPARISON = Path("configs/evaluate/default.yaml")
@@ -42,6 +43,7 @@ def _run(
         or fresh_folder(REPORTS_FOLDER / ("compare" if compare else f"evaluate-{config_path.stem}"))
     )
     prepare_output(folder, force)
+    compile_if_cold()
     started = time.perf_counter()
     result = run_evaluation(config, workers=workers, progress=True)
     elapsed = time.perf_counter() - started

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from thetagym.cli.kernels import compile_if_cold
 from thetagym.seeds import EVALUATION_SEED_BASE
 
 
@@ -136,6 +137,7 @@ def export_thresholds(
     policy = TrainedPolicy.load(
         agent_dir, observation_names(env_config), action_nvec(len(env_config.book.layers))
     )
+    compile_if_cold()
     fit_seeds = tuple(range(seed, seed + fit_episodes))
     heldout_seeds = tuple(range(seed + fit_episodes, seed + fit_episodes + heldout_episodes))
     settings = FitSettings(sweeps=sweeps, vix_bands=_bands(vix_bands))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from thetagym.cli.kernels import compile_if_cold
 from thetagym.env.config import default_config_path
 from thetagym.evaluate.agents import load_policy
 from thetagym.evaluate.config import AgentSpec, ScenarioSpec, check_replay_name, check_scenario_name
@@ -75,6 +76,7 @@ def simulate(
     label = spec.label.replace(":", "_to_")
     folder = out or fresh_folder(REPORTS_FOLDER / f"simulate-{agent.name}-{label}-{seed}")
     prepare_output(folder, force)
+    compile_if_cold()
     result = rollout(load_policy(agent, config.book), config, (seed,), trace=True)
     assert result.trace is not None
     trace_path = write_table(result.trace, folder / TRACE_FILE)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from thetagym.cli.kernels import compile_if_cold
+
 
 @click.command()
 @click.argument("config", required=False, type=click.Path(dir_okay=False, path_type=Path))
@@ -42,6 +44,7 @@ def train(
     if resume_dir is not None:
         if config is not None or out is not None:
             raise click.UsageError("--resume takes the run folder's own config; give no CONFIG or --out")
+        compile_if_cold()
         result = run.resume(resume_dir, overrides, progress=not no_progress)
     else:
         if config is None:
@@ -49,6 +52,7 @@ def train(
         train_config = run.load_train_config(config, overrides)
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         run_dir = out or Path("runs") / f"{config.stem}-{stamp}"
+        compile_if_cold()
         result = run.train(train_config, run_dir, progress=not no_progress)
     state = "interrupted; resume with --resume" if result.interrupted else "done"
     click.echo(

@@ -1,0 +1,41 @@
+"""A first run's kernel compilation, said out loud.
+
+The compiled kernels are cached on disk after their first compilation, which takes about two
+minutes on two cores. The commands that run the env call :func:`compile_if_cold` first, so that a
+first run after installing or upgrading says what it is doing instead of sitting silent.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import click
+
+ENV_KERNEL_CACHE = Path(__file__).parents[1] / "env" / "__pycache__"
+"""Where numba caches the env's compiled step (beside :mod:`thetagym.env.kernels`)."""
+
+
+def cache_is_cold(cache: Path = ENV_KERNEL_CACHE) -> bool:
+    """Whether the env's compiled step is missing from a cache beside the sources. False when the
+    package folder is read-only: numba then caches elsewhere, and this cannot tell."""
+    if not os.access(cache.parent, os.W_OK):
+        return False
+    return not any(cache.glob("kernels.step-*.nbi"))
+
+
+def compile_if_cold() -> None:
+    """Compile every cached kernel now, with a note on standard error, if the cache is cold."""
+    if not cache_is_cold():
+        return
+    click.echo(
+        "thetagym: compiling the simulation kernels, once after installing or upgrading "
+        "(about 2 minutes on 2 cores)...",
+        err=True,
+    )
+    start = time.perf_counter()
+    from thetagym.env.warm_up import compile_kernels
+
+    compile_kernels()
+    click.echo(f"thetagym: kernels compiled and cached in {time.perf_counter() - start:.0f} s", err=True)
