@@ -85,17 +85,11 @@ def step_measures(
             rolls[i],
             assignments[i],
             counter_trades[i],
-            values,
-            count_values,
-            margin_called,
+            (values, count_values, margin_called, parameters),
             bars,
             horizon,
-            parameters,
             margin_use,
-            rewards,
-            terminated,
-            truncated,
-            info,
+            (rewards, terminated, truncated, info),
         )
     return ended
 

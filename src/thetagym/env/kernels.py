@@ -182,27 +182,24 @@ def measure_env(
     rolls: int,
     assignments: int,
     counter_trades: int,
-    values: np.ndarray,
-    count_values: np.ndarray,
-    margin_called: np.ndarray,
+    episode: tuple[np.ndarray, ...],
     bars: np.ndarray,
     horizon: int,
-    parameters: np.ndarray,
     margin_use: np.ndarray,
-    rewards: np.ndarray,
-    terminated: np.ndarray,
-    truncated: np.ndarray,
-    info: np.ndarray,
+    results: tuple[np.ndarray, ...],
 ) -> bool:
     """One step of env ``i`` after its book stepped; returns whether its episode ended.
 
     Reads the book's step result for the env (``equity`` ... ``counter_trades``) and advances
-    ``bars[i]``; updates the tracker state (``values``, ``count_values``, ``margin_called``:
-    :class:`EpisodeTracker`'s arrays); writes ``margin_use`` (requirement over equity floored at
-    1 USD), ``rewards``, ``terminated`` (margin call, or equity at or below the ruin equity),
+    ``bars[i]``; updates the tracker state of ``episode`` (``values``, ``count_values``,
+    ``margin_called``: :class:`EpisodeTracker`'s arrays, then the ``parameters`` of
+    :func:`step_parameters`); writes ``margin_use`` (requirement over equity floored at 1 USD) and
+    the ``results`` ``rewards``, ``terminated`` (margin call, or equity at or below the ruin equity),
     ``truncated`` (``horizon`` bars reached and not terminated) and the float ``info``
-    (:data:`INFO_ROWS` x envs) at ``i``. ``parameters`` come from :func:`step_parameters`.
+    (:data:`INFO_ROWS` x envs) at ``i``.
     """
+    values, count_values, margin_called, parameters = episode
+    rewards, terminated, truncated, info = results
     capital, ruin_equity, scale = parameters[0], parameters[1], parameters[2]
     drawdown_penalty, theta_bonus, blocked_penalty = parameters[3], parameters[4], parameters[5]
     minimum_theta = parameters[6]
@@ -454,9 +451,8 @@ def step_envs(
     """
     book_kernels.step_envs(book, market, state, actions, bars, first, last, outputs)
     totals, _, _, _, counts = outputs
-    values, count_values, margin_called, parameters = episode
     margin_use, gross, blocked = latest
-    rewards, terminated, truncated, info = results
+    drawdown = episode[0][_DRAWDOWN]
     view = _view_fields(aggregates)
     ended = 0
     for env in range(first, last):
@@ -474,19 +470,13 @@ def step_envs(
             counts[env, book_kernels.ROLLS],
             counts[env, book_kernels.ASSIGNMENTS],
             counts[env, book_kernels.COUNTER_TRADES],
-            values,
-            count_values,
-            margin_called,
+            episode,
             bars,
             horizon,
-            parameters,
             margin_use,
-            rewards,
-            terminated,
-            truncated,
-            info,
+            results,
         ):
             ended += 1
         book_kernels.aggregate_env(book, state, env, bars_per_day, *aggregates)
-        observe_env(env, view, values[_DRAWDOWN], observing, bars, observation)
+        observe_env(env, view, drawdown, observing, bars, observation)
     return ended
