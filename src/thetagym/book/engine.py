@@ -107,6 +107,7 @@ class Book:
         self._static_legs = static_legs(self.layout, self.legs.quantity.shape)
         self._live_legs = live_legs(self.legs)
         self._market: MarketArrays | None = None
+        self._arguments: tuple[np.ndarray, ...] = ()
         self._bars_per_day = 1
 
     # ----------------------------------------------------------------------------- state access
@@ -189,18 +190,18 @@ class Book:
         if self._market is None or not self._market.matches(market):
             if market.n_paths < self.num_envs:
                 raise ValueError(f"the market has {market.n_paths} paths for {self.num_envs} envs")
-            self._market = MarketArrays(market)
-        self._bars_per_day = market.bars_per_day
-        arrays = self._market
-        return (
-            self._static,
-            arrays.per_bar,
-            arrays.expiries,
-            arrays.constants,
-            self._values,
-            self._indices,
-            self._shape,
-        )
+            self._market = arrays = MarketArrays(market)
+            self._bars_per_day = market.bars_per_day
+            self._arguments = (
+                self._static,
+                arrays.per_bar,
+                arrays.expiries,
+                arrays.constants,
+                self._values,
+                self._indices,
+                self._shape,
+            )
+        return self._arguments
 
     def parallel_chunks(self) -> int:
         """Parallel chunks of envs for a kernel call: 1 below ``2 * PARALLEL_MIN_ENVS`` envs."""
