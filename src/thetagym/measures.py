@@ -160,7 +160,7 @@ class EpisodeTracker:
     Arrays are ``(num_envs,)``. :meth:`reset` starts new episodes in the rows of a mask (or index
     array); :meth:`update` adds one step; :meth:`summary` gives the measures so far. The arrays are
     rows of two state arrays, :attr:`values` (floats) and :attr:`count_values` (integers), which the
-    env's compiled step updates in place (:func:`thetagym.env.kernels.step_measures`, tested equal
+    env's compiled step updates in place (:func:`thetagym.env.kernels.measure_env`, tested equal
     to :meth:`update`).
 
     >>> tracker = EpisodeTracker(num_envs=1, capital=100.0, bars_per_day=1)

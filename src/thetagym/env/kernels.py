@@ -14,10 +14,10 @@ operations, the numpy references they replace, so the results are bit-identical
 Compiled as the book's kernels (:mod:`thetagym.book.compiled.jit`): ``error_model="numpy"``,
 no fastmath (division by zero gives inf or NaN, NaN propagates through maxima and clipping as in
 numpy); the entry points are cached on disk and called by the env with one signature each, the
-kernels they call compile with them. The cache is dropped when this file or a book kernel changes
-(:func:`~thetagym.book.compiled.jit.drop_stale_cache`).
-Constants come in as arguments (``parameters``), not as module globals, because numba's disk cache
-does not notice when a global of another module changes.
+kernels they call compile with them. Numba's disk cache checks only this file, so the cache is
+also dropped when a kernel source compiled into it changes (the book's, whose column constants it
+reads, the pricing and market kernels: :func:`~thetagym.book.compiled.jit.drop_stale_cache`).
+Settings of other modules (the reward, the ruin equity) come in as arguments (``parameters``).
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ INFO_ROWS = (
     "margin_use",
     "gross_contracts",
 )
-"""Rows of the float info block :func:`step_measures` and :func:`fill_info` write (``blocked``, an
+"""Rows of the float info block :func:`measure_env` and :func:`fill_info` write (``blocked``, an
 integer count, is copied apart)."""
 OBSERVED_LAYER_FEATURES = (
     "delta",
@@ -119,7 +119,7 @@ drop_stale_cache(Path(__file__).parent / "__pycache__", (*KERNEL_SOURCES, Path(_
 
 
 def step_parameters(reward: RewardConfig, capital: float, ruin_equity: float) -> np.ndarray:
-    """The float constants :func:`step_measures` reads: capital, ruin equity (USD), the reward
+    """The float constants :func:`measure_env` reads: capital, ruin equity (USD), the reward
     settings and :data:`~thetagym.measures.MIN_THETA_ACCRUED`."""
     return np.array(
         [
