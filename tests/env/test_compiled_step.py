@@ -108,3 +108,24 @@ def test_last_result_and_view_before_reset_are_snapshots() -> None:
     for before, record in zip(kept, (result, view), strict=True):
         for name, value in _fields(record).items():
             np.testing.assert_array_equal(value, before[name], name)
+
+
+@pytest.mark.parametrize(("part", "value"), [(0, 8), (2, -1), (-1, 4)])
+def test_an_action_out_of_range_is_refused_and_nothing_steps(part: int, value: int) -> None:
+    envs = ShortPremiumVectorEnv(2, DEFAULT_CONFIG)
+    envs.reset(seed=1)
+    core = envs.core
+    nvec = core.action_nvec
+    actions = np.zeros((2, len(nvec)), dtype=np.int64)
+    actions[1, part] = value
+    bars, equity, marks = core.bars.copy(), core.book.equity(), core.book.marks.price.copy()
+    expected = rf"action part {part % len(nvec)} of env 1 is {value}, outside 0\.\.{nvec[part] - 1}"
+    with pytest.raises(ValueError, match=expected):
+        envs.step(actions)
+    np.testing.assert_array_equal(core.bars, bars)
+    np.testing.assert_array_equal(core.book.equity(), equity)
+    np.testing.assert_array_equal(core.book.marks.price, marks)
+    with pytest.raises(ValueError, match=expected):
+        core.book.step(actions, core.market, core.bars)  # the book alone refuses it too
+    envs.step(np.zeros_like(actions))
+    np.testing.assert_array_equal(core.bars, bars + 1)

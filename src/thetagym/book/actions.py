@@ -51,6 +51,16 @@ N_LAYER_ACTIONS = len(LayerAction)
 N_BALANCER_ACTIONS = len(BalancerAction)
 
 
+def out_of_range(actions: np.ndarray, nvec: np.ndarray) -> ValueError:
+    """The error for ``actions`` (``(n_envs, len(nvec))``) holding a choice outside its part's
+    range ``0 .. nvec - 1``, naming the first such choice."""
+    env, part = np.argwhere((actions < 0) | (actions >= nvec))[0]
+    return ValueError(
+        f"action part {part} of env {env} is {actions[env, part]}, outside 0..{nvec[part] - 1} "
+        f"(the action space is MultiDiscrete({np.asarray(nvec).tolist()}))"
+    )
+
+
 @dataclass
 class Orders:
     """Targets of one round of trades, ``(n_envs, n_slots)``.

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from thetagym.book.actions import N_BALANCER_ACTIONS, N_LAYER_ACTIONS
+from thetagym.book.actions import N_BALANCER_ACTIONS, N_LAYER_ACTIONS, out_of_range
 from thetagym.book.attribution import ATTRIBUTION
 from thetagym.book.compiled import step as kernels
 from thetagym.book.compiled.buffers import pack_static, state_sizes, state_views
@@ -248,9 +248,11 @@ class Book:
         outputs = self.new_step_outputs()
         chunks = self.parallel_chunks()
         if chunks > 1:
-            kernels.step_parallel(*self.kernel_arguments(market), actions, bars, *outputs, chunks)
+            stepped = kernels.step_parallel(*self.kernel_arguments(market), actions, bars, *outputs, chunks)
         else:
-            kernels.step(*self.kernel_arguments(market), actions, bars, *outputs)
+            stepped = kernels.step(*self.kernel_arguments(market), actions, bars, *outputs)
+        if not stepped:
+            raise out_of_range(actions, self.action_nvec)
         return step_result(outputs)
 
     def new_step_outputs(self) -> tuple[np.ndarray, ...]:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from gymnasium.utils import seeding
 
+from thetagym.book.actions import out_of_range
 from thetagym.book.engine import step_result
 from thetagym.env import kernels
 from thetagym.env.observation import ObservationBuilder, market_features
@@ -313,6 +314,8 @@ class BatchedCore:
             ended = kernels.step_parallel(*arguments, chunks)
         else:
             ended = kernels.step(*arguments)
+        if ended < 0:
+            raise out_of_range(actions, self.action_nvec)
         self._stepped = True
         self._last_result = self._view_before_reset = self._detached_legs = None
         blocked = self._blocked.copy()

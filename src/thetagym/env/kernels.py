@@ -354,8 +354,11 @@ def step(
 ):
     """One step of every env: the book trades ``actions`` at ``bars`` and marks the next bar, then
     the measures, reward and episode end, the book's aggregates and the observation (see
-    :func:`step_envs`); returns the number of envs whose episode ended."""
+    :func:`step_envs`); returns the number of envs whose episode ended, or -1, stepping nothing,
+    if a choice lies outside its part's range."""
     book, market, state = book_kernels.unpack(*book_arguments)
+    if not book_kernels.actions_in_range(actions, book[1].shape[0]):
+        return -1
     n = bars.shape[0]
     return step_envs(
         book,
@@ -395,6 +398,8 @@ def step_parallel(
 ):
     """:func:`step` on numba's threads, envs split into ``n_chunks`` contiguous chunks."""
     book, market, state = book_kernels.unpack(*book_arguments)
+    if not book_kernels.actions_in_range(actions, book[1].shape[0]):
+        return -1
     n = bars.shape[0]
     ended = 0
     for chunk in numba.prange(n_chunks):

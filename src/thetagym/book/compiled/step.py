@@ -13,7 +13,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from thetagym.book.actions import N_LAYER_ACTIONS
+from thetagym.book.actions import N_BALANCER_ACTIONS, N_LAYER_ACTIONS
 from thetagym.book.attribution import COSTS as A_COSTS
 from thetagym.book.attribution import DELTA as A_DELTA
 from thetagym.book.attribution import GAMMA as A_GAMMA
@@ -292,14 +292,18 @@ def step(
     executed,
     counts,
 ):
-    """Apply ``actions`` (``(n_envs, n_layers + 1)``) at ``bars`` and advance every env one bar.
+    """Apply ``actions`` (``(n_envs, n_layers + 1)``) at ``bars`` and advance every env one bar;
+    returns False, stepping nothing, if a choice lies outside its part's range.
 
     Writes per-env ``totals`` ``(n_envs, 6)`` (:data:`EQUITY` ...), the P&L ``attribution``
     ``(n_envs, n_layers, 7)``, the gross ``layer_contracts`` ``(n_envs, n_layers)``, the actions
     done (``executed``, like ``actions``) and ``counts`` ``(n_envs, 6)`` (:data:`BLOCKED` ...)."""
+    if not actions_in_range(actions, shape[2]):
+        return False
     book, market, state = unpack(static, per_bar, expiries, constants, values, indices, shape)
     outputs = (totals, attribution, layer_contracts, executed, counts)
     step_envs(book, market, state, actions, bars, 0, bars.shape[0], outputs)
+    return True
 
 
 @parallel_entry_kernel
@@ -323,6 +327,8 @@ def step_parallel(
     """:func:`step` on numba's threads, envs split into ``n_chunks`` contiguous chunks (envs are
     independent: each writes only its own rows). A separate function from :func:`step`, because
     numba's disk cache does not tell a parallel compilation of a function from a serial one."""
+    if not actions_in_range(actions, shape[2]):
+        return False
     book, market, state = unpack(static, per_bar, expiries, constants, values, indices, shape)
     outputs = (totals, attribution, layer_contracts, executed, counts)
     n = bars.shape[0]
@@ -330,6 +336,21 @@ def step_parallel(
         step_envs(
             book, market, state, actions, bars, chunk * n // n_chunks, (chunk + 1) * n // n_chunks, outputs
         )
+    return True
+
+
+@kernel
+def actions_in_range(actions, n_layers):
+    """Whether every choice of ``actions`` (``(n_envs, n_layers + 1)``) lies in its part's range:
+    a :class:`~thetagym.book.LayerAction` for each layer, then a
+    :class:`~thetagym.book.BalancerAction` (numba does not check indices: a choice out of range
+    would read past the guard's table)."""
+    for env in range(actions.shape[0]):
+        for part in range(actions.shape[1]):
+            limit = N_LAYER_ACTIONS if part < n_layers else N_BALANCER_ACTIONS
+            if actions[env, part] < 0 or actions[env, part] >= limit:
+                return False
+    return True
 
 
 @kernel
