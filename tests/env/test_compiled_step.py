@@ -1,5 +1,5 @@
 """The env's compiled step (book, measures, aggregates and observation in one call) gives what the
-book's own step and view give, splits over threads without changing a bit, and the step's
+book's own step and view give, and the observation the builder makes of that view, splits over threads without changing a bit, and the step's
 ``last_result`` and ``view_before_reset`` are snapshots that later steps and resets leave alone."""
 
 from __future__ import annotations
@@ -40,9 +40,11 @@ def test_env_step_equals_the_book_alone(config: object) -> None:
         np.testing.assert_array_equal(alone.action_masks(core.market, core.bars), envs.action_masks())
         expected = alone.step(actions, core.market, core.bars)
         expected_view = alone.view()
-        _, _, terminated, truncated, info = envs.step(actions)
+        observation, _, terminated, truncated, info = envs.step(actions)
         if (terminated | truncated).any():  # the env started new paths: stop comparing
             break
+        # The compiled step reads the view's fields as the observation builder does by name.
+        np.testing.assert_array_equal(observation, core._observe(expected_view), f"step {step}")
         for name, value in _fields(expected).items():
             np.testing.assert_array_equal(getattr(core.last_result, name), value, f"step {step}: {name}")
         for name, value in _fields(expected_view).items():
