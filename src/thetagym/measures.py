@@ -10,15 +10,125 @@ capital. Every function broadcasts over leading axes, so a batch of episodes is 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from thetagym.pricing.instruments import IS_OPTION, MULTIPLIER
 
 TRADING_DAYS_PER_YEAR = 252
 MIN_THETA_ACCRUED = 1.0
 """USD: below this much theta accrued, theta capture is reported as 0 (nothing was earned)."""
 MIN_DRAWDOWN = 0.01
 """Floor (fraction of capital) on the drawdown in the Calmar-like ratio, so calm paths stay finite."""
+MIN_CALMAR_DAYS = TRADING_DAYS_PER_YEAR
+"""Trading days: Calmar is reported only for episodes at least this long (NaN below)."""
+MIN_VOLATILITY = 1e-4
+"""Annualised volatility (fraction of capital) below which a book took no measurable risk: its
+Sharpe, Sortino and risk-matched return are 0 rather than a ratio of two rounding errors."""
+TARGET_VOLATILITY = 0.10
+"""Annualised volatility that :func:`risk_matched_return` scales every book to by default."""
+
+MOMENT_FIELDS = (
+    "trading_days",
+    "return_sum",
+    "return_sum2",
+    "return_sum3",
+    "return_sum4",
+    "downside_sum2",
+    "worst_day",
+)
+"""Keys of :func:`return_moments`: an episode's daily excess returns summed to the powers 1 to 4,
+the squared losses summed, and the worst day. They are what the track record of many episodes
+laid end to end needs (:func:`pooled_sharpe` and friends), so a summary can be recomputed, and
+bootstrapped, from the episodes table alone."""
+RISK_MATCHED_MOMENTS = (
+    "trading_days",
+    "return_sum",
+    "return_sum2",
+    "return_sum3",
+    "return_sum4",
+    "worst_day",
+)
+"""The moments :func:`pooled_risk_matched_return` reads, in its argument order."""
+DAILY_FIELDS = (
+    "sharpe",
+    "sortino",
+    "volatility",
+    "risk_matched_return",
+    "matched_max_drawdown",
+    *MOMENT_FIELDS,
+)
+"""Keys of :func:`daily_measures`: the per-episode measures read from the daily equity curve."""
+HEADLINE_MEASURES = ("sharpe", "sortino", "risk_matched_return", "cvar_5")
+"""The scale-free money-and-risk measures a comparison is decided on (DESIGN §5); higher is better."""
+
+
+@dataclass(frozen=True)
+class MeasureLabel:
+    """How a person reads a measure: its ``name``, its ``unit``, and whether it is a fraction shown
+    in percent."""
+
+    name: str
+    unit: str = ""
+    percent: bool = False
+
+    def format(self, value: float) -> str:
+        """``value`` in this measure's display unit, compactly: ``12.3%``, ``$12,345``, ``1.23``.
+
+        >>> MEASURE_LABELS["pnl"].format(-12345.6), MEASURE_LABELS["cvar_5"].format(-0.0312)
+        ('-$12,346', '-3.1%')
+        """
+        if not np.isfinite(value):
+            return "–"
+        if self.percent:
+            return f"{100 * value:.1f}%"
+        if self.unit == "USD":
+            return f"{'-' if value < 0 else ''}${abs(value):,.0f}"
+        if abs(value) >= 100:
+            return f"{value:,.0f}"
+        return f"{value:.2f}"
+
+    @property
+    def heading(self) -> str:
+        """``name (unit)``, or the name alone when it has no unit."""
+        return f"{self.name} ({self.unit})" if self.unit else self.name
+
+
+MEASURE_LABELS: dict[str, MeasureLabel] = {
+    "sharpe": MeasureLabel("Sharpe ratio", "annualised"),
+    "sortino": MeasureLabel("Sortino ratio", "annualised"),
+    "risk_matched_return": MeasureLabel("Return at matched risk", "%/yr at 10% vol", percent=True),
+    "cvar_5": MeasureLabel("CVaR 5%", "% of capital per episode", percent=True),
+    "volatility": MeasureLabel("Volatility", "%/yr", percent=True),
+    "matched_max_drawdown": MeasureLabel("Max drawdown at matched risk", "% at 10% vol", percent=True),
+    "max_drawdown": MeasureLabel("Max drawdown", "% of capital", percent=True),
+    "pnl": MeasureLabel("P&L", "USD"),
+    "premium_sold": MeasureLabel("Premium sold", "USD"),
+    "theta_accrued": MeasureLabel("Theta accrued", "USD"),
+    "theta_capture": MeasureLabel("Theta capture", "P&L / theta"),
+    "total_return": MeasureLabel("Return", "% of capital", percent=True),
+    "annualised_return": MeasureLabel("Annualised return", "%/yr", percent=True),
+    "calmar": MeasureLabel("Calmar ratio", "episodes of a year or more"),
+    "spiral_index": MeasureLabel("Spiral index", "peak / start gross"),
+    "margin_peak": MeasureLabel("Peak margin use", "% of equity", percent=True),
+    "margin_call": MeasureLabel("Margin calls", "% of episodes", percent=True),
+    "blocked": MeasureLabel("Blocked actions", "per episode"),
+    "adds_blocked": MeasureLabel("Blocked opposite-wing adds", "per episode"),
+    "rolls": MeasureLabel("Rolls", "per episode"),
+    "assignments": MeasureLabel("Assignments", "per episode"),
+    "counter_trades": MeasureLabel("Counter-trades", "per episode"),
+    "steps": MeasureLabel("Steps", "bars"),
+    "reward": MeasureLabel("Reward", "sum per episode"),
+}
+"""Display name and unit of every measure a report or a terminal table shows."""
+
+
+def measure_label(measure: str) -> MeasureLabel:
+    """The label of ``measure``; an unknown one is shown under its own name."""
+    return MEASURE_LABELS.get(measure, MeasureLabel(measure))
+
 
 SUMMARY_FIELDS = (
     "steps",
@@ -118,13 +228,24 @@ def annualised_return(total_return: np.ndarray, days: np.ndarray | float) -> np.
     return np.where(days > 0, np.minimum(rate, 1e6), 0.0)
 
 
-def calmar(annual_return: np.ndarray, max_dd: np.ndarray) -> np.ndarray:
-    """Calmar-like ratio: annualised return over max drawdown (floored at :data:`MIN_DRAWDOWN`).
+def calmar(
+    annual_return: np.ndarray, max_dd: np.ndarray, days: np.ndarray | float | None = None
+) -> np.ndarray:
+    """Calmar ratio: annualised return over max drawdown (floored at :data:`MIN_DRAWDOWN`).
 
-    >>> calmar(np.array([0.2, 0.2]), np.array([0.1, 0.0])).tolist()
-    [2.0, 20.0]
+    Given the episodes' ``days``, NaN for those shorter than :data:`MIN_CALMAR_DAYS` trading days,
+    where an annualised return over a quarter says little and the ratio ranks luck: reports pass
+    ``days``; the env's running summary does not, as its info holds no NaN.
+
+    >>> calmar(np.array([0.2, 0.2, 0.2]), np.array([0.1, 0.0, 0.1])).tolist()
+    [2.0, 20.0, 2.0]
+    >>> calmar(np.array([0.2, 0.2]), np.array([0.1, 0.1]), np.array([252, 63])).tolist()
+    [2.0, nan]
     """
-    return np.asarray(np.asarray(annual_return) / np.maximum(max_dd, MIN_DRAWDOWN))
+    ratio = np.asarray(np.asarray(annual_return) / np.maximum(max_dd, MIN_DRAWDOWN))
+    if days is None:
+        return ratio
+    return np.asarray(np.where(np.asarray(days) >= MIN_CALMAR_DAYS, ratio, np.nan))
 
 
 def cvar(returns: np.ndarray, level: float = 0.05) -> np.ndarray:
@@ -143,6 +264,300 @@ def cvar(returns: np.ndarray, level: float = 0.05) -> np.ndarray:
         raise ValueError(f"cvar level must be in (0, 1], got {level}")
     tail = max(int(np.ceil(level * returns.shape[-1] - 1e-9)), 1)
     return np.asarray(returns[..., :tail].mean(axis=-1))
+
+
+def excess_returns(
+    daily_equity: np.ndarray, capital: np.ndarray | float, cash_rate: np.ndarray | float = 0.0
+) -> np.ndarray:
+    """Daily returns on capital in excess of the cash rate: equity curves ``(..., days + 1)`` (USD,
+    day 0 first) give ``(..., days)`` returns ``(E[t] - E[t-1]) / capital - cash_rate / 252``.
+
+    ``cash_rate`` (annual fraction, scalar or per day) is what the book's cash is credited with:
+    the excess is over the money a flat account would have earned. Returns are on the fixed
+    starting capital, as the book's size is fixed in contracts, so a book twice the size has
+    returns twice the size and the same Sharpe ratio.
+
+    >>> excess_returns(np.array([100.0, 101.0, 100.0]), 100.0).tolist()
+    [0.01, -0.01]
+    """
+    equity = np.asarray(daily_equity, dtype=float)
+    capital = np.asarray(capital, dtype=float)[..., None]
+    return np.asarray(np.diff(equity, axis=-1) / capital - np.asarray(cash_rate) / TRADING_DAYS_PER_YEAR)
+
+
+def volatility(returns: np.ndarray) -> np.ndarray:
+    """Annualised volatility of daily returns (last axis): sample standard deviation times sqrt(252).
+
+    Fewer than two returns give 0.
+
+    >>> round(float(volatility(np.array([0.01, -0.01, 0.01, -0.01]))), 4)
+    0.1833
+    """
+    returns = np.asarray(returns, dtype=float)
+    if returns.shape[-1] < 2:
+        return np.zeros(returns.shape[:-1])
+    return np.asarray(np.std(returns, axis=-1, ddof=1) * np.sqrt(TRADING_DAYS_PER_YEAR))
+
+
+def _took_risk(vol: np.ndarray) -> np.ndarray:
+    return np.asarray(vol >= MIN_VOLATILITY)
+
+
+def sharpe(returns: np.ndarray) -> np.ndarray:
+    """Annualised Sharpe ratio of daily excess returns (last axis): mean over standard deviation,
+    times sqrt(252); 0 where the volatility is below :data:`MIN_VOLATILITY`.
+
+    >>> round(float(sharpe(np.array([0.002, -0.001, 0.003, 0.0]))), 3)
+    8.695
+    >>> float(sharpe(np.zeros(10)))
+    0.0
+    """
+    returns = np.asarray(returns, dtype=float)
+    vol = volatility(returns)
+    mean = returns.mean(axis=-1) * TRADING_DAYS_PER_YEAR if returns.shape[-1] else np.zeros(vol.shape)
+    took_risk = _took_risk(vol)
+    return np.asarray(np.where(took_risk, mean / np.where(took_risk, vol, 1.0), 0.0))
+
+
+def sortino(returns: np.ndarray) -> np.ndarray:
+    """Annualised Sortino ratio of daily excess returns (last axis): annualised mean over the
+    annualised downside deviation ``sqrt(mean(min(r, 0)^2) * 252)``.
+
+    0 where the book took no measurable risk (:data:`MIN_VOLATILITY`); NaN where it took risk
+    but never lost on a day (no downside to divide by; summaries drop NaN).
+
+    >>> round(float(sortino(np.array([0.002, -0.001, 0.003, 0.0]))), 3)
+    31.749
+    """
+    returns = np.asarray(returns, dtype=float)
+    vol = volatility(returns)
+    if returns.shape[-1] == 0:
+        return np.zeros(vol.shape)
+    mean = returns.mean(axis=-1) * TRADING_DAYS_PER_YEAR
+    downside = np.sqrt(np.mean(np.minimum(returns, 0.0) ** 2, axis=-1) * TRADING_DAYS_PER_YEAR)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(downside > 0, mean / np.where(downside > 0, downside, 1.0), np.nan)
+    return np.asarray(np.where(_took_risk(vol), ratio, 0.0))
+
+
+def risk_matched_return(returns: np.ndarray, target_volatility: float = TARGET_VOLATILITY) -> np.ndarray:
+    """Annualised compound return of daily returns (last axis) scaled to ``target_volatility``.
+
+    Each day's return is multiplied by ``target_volatility / volatility(returns)`` and the scaled
+    returns are compounded: what the book would have earned at the same risk as every other book.
+    Compounding charges the volatility drag, and a day whose scaled loss is 100% or more ruins the
+    account (-1): levering a book that looks calm until its tail day shows that tail. 0 where the
+    book took no measurable risk.
+
+    >>> r = np.array([0.002, -0.001, 0.003, 0.0])
+    >>> round(float(risk_matched_return(r)), 4)  # exp(252 x mean log growth) - 1
+    1.3733
+    """
+    returns = np.asarray(returns, dtype=float)
+    vol = volatility(returns)
+    took_risk = _took_risk(vol)
+    scale = np.where(took_risk, target_volatility / np.where(took_risk, vol, 1.0), 0.0)
+    growth = 1.0 + returns * scale[..., None]
+    ruined = np.any(growth <= 0.0, axis=-1)
+    log_growth = np.sum(np.log(np.where(growth > 0.0, growth, 1.0)), axis=-1)
+    days = max(returns.shape[-1], 1)
+    with np.errstate(over="ignore"):
+        annual = np.expm1(np.minimum(log_growth * TRADING_DAYS_PER_YEAR / days, 700.0))
+    return np.asarray(np.where(ruined, -1.0, annual))
+
+
+def matched_max_drawdown(returns: np.ndarray, target_volatility: float = TARGET_VOLATILITY) -> np.ndarray:
+    """Max drawdown (fraction of capital) of daily returns (last axis) scaled to ``target_volatility``
+    as in :func:`risk_matched_return`, summed as P&L on fixed capital: drawdowns compared at
+    matched risk, which a book cannot win by being small.
+
+    >>> round(float(matched_max_drawdown(np.array([0.01, -0.02, 0.01, 0.0]), 0.10)), 4)
+    0.0089
+    """
+    returns = np.asarray(returns, dtype=float)
+    vol = volatility(returns)
+    took_risk = _took_risk(vol)
+    scale = np.where(took_risk, target_volatility / np.where(took_risk, vol, 1.0), 0.0)
+    scaled = np.cumsum(returns * scale[..., None], axis=-1)
+    curve = np.concatenate([np.zeros((*scaled.shape[:-1], 1)), scaled], axis=-1)
+    return np.asarray(np.max(np.maximum.accumulate(curve, axis=-1) - curve, axis=-1))
+
+
+def daily_measures(
+    daily_equity: np.ndarray,
+    capital: np.ndarray | float,
+    cash_rate: np.ndarray | float = 0.0,
+    target_volatility: float = TARGET_VOLATILITY,
+) -> dict[str, np.ndarray]:
+    """The measures of :data:`DAILY_FIELDS` for equity curves ``(..., days + 1)`` (USD, a close
+    a day, day 0 the starting equity) on ``capital`` (USD), with cash credited at ``cash_rate``."""
+    returns = excess_returns(daily_equity, capital, cash_rate)
+    return {
+        "sharpe": sharpe(returns),
+        "sortino": sortino(returns),
+        "volatility": volatility(returns),
+        "risk_matched_return": risk_matched_return(returns, target_volatility),
+        "matched_max_drawdown": matched_max_drawdown(returns, target_volatility),
+        **return_moments(returns),
+    }
+
+
+def return_moments(returns: np.ndarray) -> dict[str, np.ndarray]:
+    """The sums of :data:`MOMENT_FIELDS` over daily returns (last axis).
+
+    >>> {k: float(f"{float(v):.3g}") for k, v in return_moments(np.array([0.01, -0.02])).items()}
+    {'trading_days': 2.0, 'return_sum': -0.01, 'return_sum2': 0.0005, 'return_sum3': -7e-06, 'return_sum4': 1.7e-07, 'downside_sum2': 0.0004, 'worst_day': -0.02}
+    """
+    returns = np.asarray(returns, dtype=float)
+    worst = returns.min(axis=-1) if returns.shape[-1] else np.zeros(returns.shape[:-1])
+    return {
+        "trading_days": np.full(returns.shape[:-1], float(returns.shape[-1])),
+        "return_sum": returns.sum(axis=-1),
+        "return_sum2": (returns**2).sum(axis=-1),
+        "return_sum3": (returns**3).sum(axis=-1),
+        "return_sum4": (returns**4).sum(axis=-1),
+        "downside_sum2": (np.minimum(returns, 0.0) ** 2).sum(axis=-1),
+        "worst_day": np.asarray(worst),
+    }
+
+
+def _pooled_mean_volatility(
+    days: np.ndarray, sum1: np.ndarray, sum2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean daily return and annualised volatility of the days of several episodes (last axis)."""
+    n = np.sum(days, axis=-1)
+    mean = np.sum(sum1, axis=-1) / np.maximum(n, 1.0)
+    variance = (np.sum(sum2, axis=-1) - n * mean**2) / np.maximum(n - 1.0, 1.0)
+    return mean, np.sqrt(np.maximum(variance, 0.0) * TRADING_DAYS_PER_YEAR)
+
+
+def pooled_volatility(days: np.ndarray, sum1: np.ndarray, sum2: np.ndarray) -> np.ndarray:
+    """Annualised volatility of every day of a set of episodes, from their :func:`return_moments`
+    (arrays over episodes, last axis): the episodes' track record laid end to end.
+
+    >>> r = np.array([[0.01, -0.01], [0.01, -0.01]])
+    >>> m = return_moments(r)
+    >>> bool(np.isclose(pooled_volatility(m["trading_days"], m["return_sum"], m["return_sum2"]),
+    ...                 volatility(r.ravel())))
+    True
+    """
+    return np.asarray(_pooled_mean_volatility(days, sum1, sum2)[1])
+
+
+def pooled_sharpe(days: np.ndarray, sum1: np.ndarray, sum2: np.ndarray) -> np.ndarray:
+    """Annualised Sharpe ratio of every day of a set of episodes (last axis) from their
+    :func:`return_moments`: equal to :func:`sharpe` of their daily returns concatenated. Unlike a
+    mean of per-episode ratios, a few losing quarters weigh by their losses, not as one ratio each.
+
+    >>> r = np.array([[0.002, -0.001], [0.003, 0.0]])
+    >>> m = return_moments(r)
+    >>> round(float(pooled_sharpe(m["trading_days"], m["return_sum"], m["return_sum2"])), 3)
+    8.695
+    """
+    mean, vol = _pooled_mean_volatility(days, sum1, sum2)
+    took_risk = _took_risk(vol)
+    return np.asarray(np.where(took_risk, mean * TRADING_DAYS_PER_YEAR / np.where(took_risk, vol, 1.0), 0.0))
+
+
+def pooled_sortino(days: np.ndarray, sum1: np.ndarray, sum2: np.ndarray, downside2: np.ndarray) -> np.ndarray:
+    """Annualised Sortino ratio of every day of a set of episodes (last axis), as :func:`sortino`
+    of their daily returns concatenated.
+
+    >>> r = np.array([[0.002, -0.001], [0.003, 0.0]])
+    >>> m = return_moments(r)
+    >>> args = [m[k] for k in ("trading_days", "return_sum", "return_sum2", "downside_sum2")]
+    >>> round(float(pooled_sortino(*args)), 3)
+    31.749
+    """
+    n = np.sum(days, axis=-1)
+    mean, vol = _pooled_mean_volatility(days, sum1, sum2)
+    downside = np.sqrt(np.sum(downside2, axis=-1) / np.maximum(n, 1.0) * TRADING_DAYS_PER_YEAR)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(
+            downside > 0, mean * TRADING_DAYS_PER_YEAR / np.where(downside > 0, downside, 1.0), np.nan
+        )
+    return np.asarray(np.where(_took_risk(vol), ratio, 0.0))
+
+
+def pooled_risk_matched_return(
+    days: np.ndarray,
+    sum1: np.ndarray,
+    sum2: np.ndarray,
+    sum3: np.ndarray,
+    sum4: np.ndarray,
+    worst_day: np.ndarray,
+    target_volatility: float = TARGET_VOLATILITY,
+) -> np.ndarray:
+    """:func:`risk_matched_return` of every day of a set of episodes (last axis): the whole track
+    record scaled by one factor to ``target_volatility`` and compounded.
+
+    The log growth ``sum log(1 + k r)`` is taken from the moments as ``k S1 - k^2 S2/2 + k^3 S3/3
+    - k^4 S4/4``: the next term is ``(k r)^5 / 5`` a day, under 1e-4 of a day's log growth for scaled
+    daily moves within ±15%. A worst day that the scaled book could not survive ruins it (-1).
+
+    >>> r = np.array([[0.002, -0.001], [0.003, 0.0]])
+    >>> m = return_moments(r)
+    >>> args = [m[k] for k in RISK_MATCHED_MOMENTS]
+    >>> round(float(pooled_risk_matched_return(*args)), 3), round(float(risk_matched_return(r.ravel())), 3)
+    (1.373, 1.373)
+    """
+    n = np.sum(days, axis=-1)
+    _, vol = _pooled_mean_volatility(days, sum1, sum2)
+    took_risk = _took_risk(vol)
+    k = np.where(took_risk, target_volatility / np.where(took_risk, vol, 1.0), 0.0)
+    s1, s2, s3, s4 = (np.sum(x, axis=-1) for x in (sum1, sum2, sum3, sum4))
+    log_growth = k * s1 - k**2 * s2 / 2 + k**3 * s3 / 3 - k**4 * s4 / 4
+    ruined = k * np.min(worst_day, axis=-1) <= -1.0
+    with np.errstate(over="ignore"):
+        annual = np.expm1(np.minimum(log_growth * TRADING_DAYS_PER_YEAR / np.maximum(n, 1.0), 700.0))
+    return np.asarray(np.where(ruined, -1.0, annual))
+
+
+def pooled_theta_capture(pnl: np.ndarray, accrued: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Theta capture of a set of episodes: total P&L over total theta accrued along ``axis`` (a
+    ratio of sums, which a nearly empty book cannot blow up as it does a mean of ratios); NaN
+    where less than :data:`MIN_THETA_ACCRUED` USD was accrued in all.
+
+    >>> round(float(pooled_theta_capture(np.array([600.0, 5.0]), np.array([1000.0, 0.01]))), 4)
+    0.605
+    """
+    total_pnl = np.sum(np.asarray(pnl, dtype=float), axis=axis)
+    total = np.sum(np.asarray(accrued, dtype=float), axis=axis)
+    earned = np.abs(total) >= MIN_THETA_ACCRUED
+    return np.asarray(np.where(earned, total_pnl / np.where(earned, total, 1.0), np.nan))
+
+
+def premium_sold(
+    before: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    after: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    kind: np.ndarray,
+) -> np.ndarray:
+    """USD of option premium sold in one step, per env: from the leg arrays ``(quantity, strike,
+    expiry_bar, entry_price)``, each ``(num_envs, max_legs)``, before and after the step, and the
+    legs' instrument ``kind`` (-1 for unused slots).
+
+    A short option leg that is new after the step (it was not short, or its strike, expiry or
+    entry price changed without it growing: a roll or a re-open) sold all of its contracts at its
+    entry price; a short leg that grew sold the difference of ``contracts x entry price`` (the
+    entry is a quantity-weighted average). Premium is in points times the contract multiplier.
+
+    >>> kind = np.array([[1, 1, 2]])  # two ES puts and an ES future
+    >>> legs = lambda q, k, p: (np.array([q]), np.array([k]), np.zeros((1, 3)), np.array([p]))
+    >>> premium_sold(legs([-2.0, 0.0, 1.0], [4000.0, 0, 0], [10.0, 0, 5]),
+    ...              legs([-3.0, -1.0, 2.0], [4000.0, 3900, 0], [12.0, 8.0, 5]), kind).tolist()
+    [1200.0]
+    """
+    q0, k0, e0, p0 = (np.asarray(a, dtype=float) for a in before)
+    q1, k1, e1, p1 = (np.asarray(a, dtype=float) for a in after)
+    kind = np.asarray(kind)
+    used = kind >= 0
+    option = used & IS_OPTION[np.where(used, kind, 0)]
+    multiplier = MULTIPLIER[np.where(used, kind, 0)]
+    short = option & (q1 < 0)
+    grew = -q1 > np.maximum(-q0, 0.0)
+    same_leg = (q0 < 0) & (k0 == k1) & (e0 == e1) & ((p0 == p1) | grew)
+    points = np.where(same_leg, np.maximum(-q1 * p1 - np.maximum(-q0, 0.0) * p0, 0.0), -q1 * p1)
+    return np.asarray(np.sum(np.where(short, points * multiplier, 0.0), axis=-1))
 
 
 def spiral_index(peak_gross: np.ndarray, start_gross: np.ndarray) -> np.ndarray:

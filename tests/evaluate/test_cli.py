@@ -65,10 +65,17 @@ def test_evaluate_smoke_writes_every_output_and_a_report_with_every_figure(runs)
     assert code == 0, stderr
     printed = json.loads(stdout)
     assert Path(printed["report"]) == out / "report.html"
-    assert set(printed["summary"]) == {"dynamic_exposure", "naive_rebalancer"}
-    assert {"mean", "low", "high", "n"} <= set(
-        printed["summary"]["dynamic_exposure"]["calm"]["theta_capture"]
-    )
+    summary = printed["summary"]
+    assert set(summary) == {"dynamic_exposure", "naive_rebalancer", "paired", "leaderboard"}
+    for measure in ("theta_capture", "sharpe", "sortino", "volatility", "risk_matched_return", "cvar_5"):
+        assert {"mean", "low", "high", "n"} <= set(summary["dynamic_exposure"]["calm"][measure]), measure
+    paired = summary["paired"]
+    assert paired["headline"] == "sharpe" and paired["baseline"] in {"dynamic_exposure", "naive_rebalancer"}
+    other = ({"dynamic_exposure", "naive_rebalancer"} - {paired["baseline"]}).pop()
+    assert {"mean", "low", "high", "n"} <= set(paired["differences"][other]["calm"]["sharpe"])
+    board = summary["leaderboard"]["calm"]
+    assert [row["rank"] for row in board["rows"]] == [1, 2]
+    assert json.loads((out / "summary.json").read_text()) == summary
     for name in OUTPUT_FILES:
         assert (out / name).is_file(), name
     parser = _Ids()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -27,9 +28,15 @@ def _run(
     config_path: Path, out: Path | None, workers: int | None, as_json: bool, force: bool, compare: bool
 ) -> None:
     from thetagym.evaluate.agents import with_builtin_agents
-    from thetagym.evaluate.bootstrap import nest_summary
     from thetagym.evaluate.config import load_evaluation_config
-    from thetagym.evaluate.outputs import REPORTS_FOLDER, fresh_folder, prepare_output, write_evaluation
+    from thetagym.evaluate.leaderboard import leaderboard_text
+    from thetagym.evaluate.outputs import (
+        REPORTS_FOLDER,
+        fresh_folder,
+        prepare_output,
+        summary_json,
+        write_evaluation,
+    )
     from thetagym.evaluate.runner import evaluate as run_evaluation
 
     config = load_evaluation_config(config_path)
@@ -51,9 +58,31 @@ def _run(
     metadata = {"config": str(config_path), "run time": f"{elapsed:.0f} s"}
     report = write_evaluation(result, config, folder, title, metadata)
     if as_json:
-        click.echo(json.dumps({"report": str(report), "summary": nest_summary(result.summary)}, indent=2))
-    else:
-        click.echo(f"{len(result.episodes)} episodes in {elapsed:.1f} s; report: {report}")
+        click.echo(
+            json.dumps({"report": str(report), "summary": summary_json(result)}, indent=2, allow_nan=False)
+        )
+        return
+    boards = list(result.leaderboards.values())
+    for board in boards[:1]:
+        click.echo(leaderboard_text(board))
+    if len(boards) > 1:
+        click.echo("\nPer scenario:")
+        for board in boards[1:]:
+            click.echo(_scenario_line(board))
+    click.echo(f"\n{len(result.episodes)} episodes in {elapsed:.1f} s; report: {report}")
+
+
+def _scenario_line(board: Any) -> str:
+    """One line per scenario: who leads, and whether the paired interval makes it a win."""
+    from thetagym.evaluate.leaderboard import BEHIND
+    from thetagym.measures import measure_label
+
+    label = measure_label(board.headline)
+    leader = board.table.iloc[0]
+    tied = [str(a) for a in board.table.loc[board.table["standing"] != BEHIND, "agent"].iloc[1:]]
+    verdict = "wins" if board.winner is not None else f"ties with {', '.join(tied)}"
+    value = label.format(leader[f"{board.headline}_mean"])
+    return f"  {board.scenario:<18} {leader['agent']} {verdict} ({label.name} {value})"
 
 
 _out = click.option("--out", type=click.Path(path_type=Path), help="Output folder (refused if not empty).")

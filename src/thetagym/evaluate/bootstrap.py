@@ -89,6 +89,76 @@ def bootstrap_interval(
     return Interval(estimate, float(low), float(high))
 
 
+def bootstrap_replicates(
+    columns: Sequence[Any],
+    statistic: Statistic,
+    n_resamples: int,
+    *,
+    rng: np.random.Generator,
+) -> tuple[float, np.ndarray]:
+    """The estimate and ``n_resamples`` bootstrap replicates of ``statistic(*columns)``.
+
+    ``columns`` are aligned arrays over the same ``n`` episodes (rows with a non-finite value in
+    any column are dropped); each resample draws ``n`` rows with replacement and passes every
+    column's ``(n_resamples, n)`` matrix to ``statistic``, which reduces along ``axis=-1``. A
+    statistic of two columns on the same rows is a paired comparison. No rows: NaN and NaNs.
+
+    >>> estimate, replicates = bootstrap_replicates([np.array([1.0, 2.0, 3.0])],
+    ...     lambda x: x.mean(axis=-1), 5, rng=np.random.default_rng(0))
+    >>> estimate, replicates.shape
+    (2.0, (5,))
+    """
+    return stratified_replicates([columns], statistic, n_resamples, rng=rng)
+
+
+def stratified_replicates(
+    strata: Sequence[Sequence[Any]],
+    statistic: Statistic,
+    n_resamples: int,
+    *,
+    rng: np.random.Generator,
+) -> tuple[float, np.ndarray]:
+    """:func:`bootstrap_replicates` of several strata (each a list of aligned columns) pooled into
+    one sample: each resample draws every stratum's rows from that stratum alone, so each keeps its
+    size and weight, and ``statistic`` sees the strata side by side along the last axis.
+
+    >>> strata = [[np.array([1.0, 1.0])], [np.array([3.0, 3.0, 3.0, 3.0])]]
+    >>> estimate, replicates = stratified_replicates(strata, lambda x: x.mean(axis=-1), 3,
+    ...                                               rng=np.random.default_rng(0))
+    >>> round(estimate, 4), replicates.round(4).tolist()
+    (2.3333, [2.3333, 2.3333, 2.3333])
+    """
+    matrices = []
+    for columns in strata:
+        matrix = np.column_stack([np.asarray(column, dtype=float).ravel() for column in columns])
+        matrices.append(matrix[np.all(np.isfinite(matrix), axis=1)])
+    matrices = [m for m in matrices if m.shape[0]]
+    if not matrices:
+        return math.nan, np.full(n_resamples, math.nan)
+    whole = np.concatenate(matrices)
+    estimate = float(statistic(*whole.T))
+    resampled = np.concatenate(
+        [m[rng.integers(0, m.shape[0], size=(n_resamples, m.shape[0]))] for m in matrices], axis=1
+    )
+    replicates = np.asarray(statistic(*np.moveaxis(resampled, -1, 0)), dtype=float)
+    return estimate, replicates
+
+
+def percentile_interval(estimate: float, replicates: np.ndarray, confidence: float = 0.95) -> Interval:
+    """The percentile interval of ``replicates`` around ``estimate`` (NaN replicates: NaN bounds).
+
+    >>> [round(x, 6) for x in percentile_interval(1.0, np.arange(101.0), 0.9)]
+    [1.0, 5.0, 95.0]
+    """
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must lie strictly between 0 and 1, got {confidence}")
+    if not np.all(np.isfinite(replicates)):
+        return Interval(estimate, math.nan, math.nan)
+    tail = (1.0 - confidence) / 2.0
+    low, high = np.quantile(replicates, [tail, 1.0 - tail])
+    return Interval(estimate, float(low), float(high))
+
+
 def _apply_rowwise(statistic: Statistic, resamples: np.ndarray) -> np.ndarray:
     """``statistic`` of each row, vectorised when the callable takes ``axis``."""
     try:
@@ -158,7 +228,7 @@ def nest_summary(table: pd.DataFrame, by: Sequence[str] = ("agent", "scenario"))
             node = node.setdefault(str(record[column]), {})
         for measure in measures:
             node[measure] = {
-                field: _json_number(record.get(f"{measure}_{field}", math.nan)) for field in STATISTIC_FIELDS
+                field: json_number(record.get(f"{measure}_{field}", math.nan)) for field in STATISTIC_FIELDS
             }
     return nested
 
@@ -191,7 +261,7 @@ def summary_measures(table: pd.DataFrame) -> list[str]:
     return [name for name in names if {f"{name}_low", f"{name}_high"} <= columns]
 
 
-def _json_number(value: Any) -> float | int | None:
+def json_number(value: Any) -> float | int | None:
     """A plain Python number, or ``None`` for NaN and infinities."""
     number = float(value)
     if not math.isfinite(number):

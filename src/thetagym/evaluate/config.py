@@ -22,8 +22,11 @@ import numpy as np
 from thetagym.config import ConfigError, build, read_yaml, setting, suggest
 from thetagym.market.replay import HISTORICAL_EPISODES
 from thetagym.market.scenarios import DEFAULT_MIX, ScenarioBook
+from thetagym.measures import HEADLINE_MEASURES, TARGET_VOLATILITY
 from thetagym.seeds import EVALUATION_SEED_BASE, check_evaluation_seeds
 
+RESERVED_NAMES = ("paired", "leaderboard")
+"""Top-level keys of ``summary.json`` beside the agents' names, so no agent may take them."""
 AGENT_KINDS = ("rules", "model")
 """Ways to give an agent: a rule config file, or a trained agent's folder."""
 DEFAULT_ENV_CONFIG = Path("configs/env/default.yaml")
@@ -108,6 +111,18 @@ class EvaluationConfig:
     out: Path | None = setting(None, doc="output folder (default: reports/evaluate-<config name>)")
     workers: int | None = setting(None, ge=1, doc="worker processes (default: the machine's cores)")
     bootstrap_resamples: int = setting(2000, ge=100, doc="resamples per bootstrap interval")
+    headline: str = setting(
+        "sharpe", doc="the measure agents are ranked on: sharpe, sortino, risk_matched_return or cvar_5"
+    )
+    baseline: str | None = setting(
+        None, doc="agent every other is compared with path by path; empty: the best-ranked rule agent"
+    )
+    target_volatility: float = setting(
+        TARGET_VOLATILITY,
+        gt=0.0,
+        le=2.0,
+        doc="annualised volatility risk-matched measures scale every book to",
+    )
 
     @property
     def scenario_specs(self) -> tuple[ScenarioSpec, ...]:
@@ -133,6 +148,20 @@ def check_evaluation_config(
     for i, name in enumerate(names):
         if name in names[:i]:
             raise ConfigError(f"{where}key 'agents[{i}].name': agent name {name!r} is used twice")
+        if name in RESERVED_NAMES:
+            raise ConfigError(
+                f"{where}key 'agents[{i}].name': {name!r} is reserved for summary.json; choose another name"
+            )
+    if config.headline not in HEADLINE_MEASURES:
+        raise ConfigError(
+            f"{where}key 'headline': {config.headline!r} is not a headline measure"
+            f"{suggest(config.headline, HEADLINE_MEASURES)}; choose one of {', '.join(HEADLINE_MEASURES)}"
+        )
+    if config.baseline is not None and config.baseline not in names:
+        raise ConfigError(
+            f"{where}key 'baseline': {config.baseline!r} is not one of the agents"
+            f"{suggest(config.baseline, names)}; agents: {', '.join(names)}"
+        )
     agents = tuple(
         _check_agent(agent, base, f"{where}key 'agents[{i}]") for i, agent in enumerate(config.agents)
     )

@@ -16,19 +16,21 @@ import pandas as pd
 from thetagym.config import ConfigError, dump
 from thetagym.evaluate.bootstrap import nest_summary
 from thetagym.evaluate.config import EvaluationConfig
+from thetagym.evaluate.leaderboard import leaderboard_json
 from thetagym.evaluate.runner import EvaluationResult
-from thetagym.evaluate.summary import without_attribution
+from thetagym.evaluate.summary import CONFIDENCE, nest_paired, without_attribution
 from thetagym.report import render_report
 
 EPISODES_FILE = "episodes.csv"
 SUMMARY_CSV = "summary.csv"
 SUMMARY_JSON = "summary.json"
+PAIRED_CSV = "paired.csv"
 TRACES_FILE = "traces.csv"
 REPORT_FILE = "report.html"
 CONFIG_FILE = "config.yaml"
 REPORTS_FOLDER = Path("reports")
 """Where outputs go when no folder is given (relative to the working directory)."""
-OUTPUT_FILES = (EPISODES_FILE, SUMMARY_CSV, SUMMARY_JSON, TRACES_FILE, REPORT_FILE, CONFIG_FILE)
+OUTPUT_FILES = (EPISODES_FILE, SUMMARY_CSV, SUMMARY_JSON, PAIRED_CSV, TRACES_FILE, REPORT_FILE, CONFIG_FILE)
 
 
 def prepare_output(path: Path, force: bool) -> Path:
@@ -73,6 +75,16 @@ def write_json(data: Any, path: Path) -> Path:
     return path
 
 
+def summary_json(result: EvaluationResult, confidence: float = CONFIDENCE) -> dict[str, Any]:
+    """``summary.json``: agent -> scenario (``pooled`` included) -> measure -> ``{mean, low, high,
+    n}``, plus the ``paired`` differences against the baseline and the ``leaderboard`` of every
+    scenario."""
+    nested = nest_summary(result.summary)
+    nested["paired"] = nest_paired(result.paired, result.baseline, result.headline, confidence)
+    nested["leaderboard"] = leaderboard_json(result.leaderboards)
+    return nested
+
+
 def write_evaluation(
     result: EvaluationResult,
     config: EvaluationConfig,
@@ -85,7 +97,8 @@ def write_evaluation(
 
     write_table(result.episodes, out / EPISODES_FILE)
     write_table(result.summary, out / SUMMARY_CSV)
-    write_json(nest_summary(result.summary), out / SUMMARY_JSON)
+    write_table(result.paired, out / PAIRED_CSV)
+    write_json(summary_json(result), out / SUMMARY_JSON)
     traces = [trace.assign(agent=agent) for agent, trace in result.traces.items()]
     if traces:
         write_table(pd.concat(traces, ignore_index=True), out / TRACES_FILE)

@@ -2,8 +2,11 @@
 
 Env ``i`` of the vector env is seeded with ``seeds[i]`` and runs exactly one episode; steps
 after an env's episode ended (the env resets itself) are ignored. Per episode the result holds
-the measures of :data:`thetagym.measures.SUMMARY_FIELDS` (from the env's episode summary) and
-the per-layer P&L attribution totals ``attr_<layer>_<component>``; optionally, the per-bar trace
+the measures of :data:`thetagym.measures.SUMMARY_FIELDS` (from the env's episode summary), those
+of :data:`thetagym.measures.DAILY_FIELDS` (from the episode's equity at each day's close; an
+episode that ended early, by a margin call, stays flat in cash to the horizon), ``premium_sold``
+(USD of option premium sold) and the per-layer P&L attribution totals
+``attr_<layer>_<component>``; optionally, the per-bar trace
 of env 0: a row per bar (bar 0, the previous close, carries day 0's date) with the market
 (``index``, ``vix``), the book after the step (equity, drawdown, gross contracts, margin use,
 net Greeks, per-layer contracts, counter contracts, days to expiry and short-strike moneyness),
@@ -29,7 +32,7 @@ from thetagym.env.config import EnvConfig, ReplayConfig, resolve_config
 from thetagym.env.vector import ShortPremiumVectorEnv
 from thetagym.evaluate.config import ScenarioSpec
 from thetagym.market.replay import HISTORICAL_EPISODES, load_history, shared_data_dir
-from thetagym.measures import SUMMARY_FIELDS
+from thetagym.measures import SUMMARY_FIELDS, TARGET_VOLATILITY, calmar, daily_measures, premium_sold
 from thetagym.policies import Policy, PolicyContext
 
 BALANCER = "balancer"
@@ -84,8 +87,15 @@ def _replay_files(scenario: ScenarioSpec) -> tuple[str, str]:
     )
 
 
-def rollout(policy: Policy, config: EnvConfig, seeds: tuple[int, ...], trace: bool = False) -> Rollout:
-    """Run ``policy`` for one episode in each of ``len(seeds)`` envs of ``config`` seeded with ``seeds``."""
+def rollout(
+    policy: Policy,
+    config: EnvConfig,
+    seeds: tuple[int, ...],
+    trace: bool = False,
+    target_volatility: float = TARGET_VOLATILITY,
+) -> Rollout:
+    """Run ``policy`` for one episode in each of ``len(seeds)`` envs of ``config`` seeded with
+    ``seeds``; risk-matched measures scale to ``target_volatility`` (annual fraction)."""
     envs = ShortPremiumVectorEnv(len(seeds), config)
     core = envs.core
     layers = [layer.name for layer in config.book.layers]
@@ -106,14 +116,26 @@ def rollout(policy: Policy, config: EnvConfig, seeds: tuple[int, ...], trace: bo
     summary: dict[str, np.ndarray] = {}
     rows = [_trace_row(0, info, core.book.view(), None, None, layers)]
     previous_info: dict[str, Any] = {}
+    equity = np.full((len(seeds), config.horizon + 1), np.nan)
+    opened = core.book.view()
+    equity[:, 0] = opened.equity
+    quantity, strike, expiry, entry = _legs(opened)
+    nothing = (np.zeros_like(quantity), strike, expiry, entry)
+    sold = premium_sold(nothing, _legs(opened), opened.kind)  # what the reset opened
+    step = 0
     while active.any():
-        context = PolicyContext(core.book.view(), envs.observation_names, layers, kinds, previous_info)
+        view = core.book.view()
+        legs_before = _legs(view)
+        context = PolicyContext(view, envs.observation_names, layers, kinds, previous_info)
         actions = np.asarray(policy.act(observation, envs.action_masks(), context))
         observation, _, terminated, truncated, info = envs.step(actions)
         # The core keeps the step's book result and the book before it reset the ended envs.
         result, view_after = core.last_result, core.view_before_reset
         assert result is not None and view_after is not None
+        step += 1
         attribution[active] += np.asarray(result.attribution)[active]
+        equity[active, step] = np.asarray(result.equity)[active]
+        sold[active] += premium_sold(legs_before, _legs(view_after), view_after.kind)[active]
         ended = terminated | truncated
         if trace and active[0]:
             step_info = info["final_info"] if ended[0] else info
@@ -129,11 +151,34 @@ def rollout(policy: Policy, config: EnvConfig, seeds: tuple[int, ...], trace: bo
             if active.any():  # the envs that ended go on with new episodes, which are not recorded
                 policy.reset(np.flatnonzero(ended))
         previous_info = info
+    daily = daily_measures(
+        _daily_closes(equity, config.bars_per_day), core.book.config.capital, 0.0, target_volatility
+    )
+    days = summary["steps"] / config.bars_per_day
+    summary["calmar"] = calmar(summary["annualised_return"], summary["max_drawdown"], days)
+    summary.update(daily, premium_sold=sold)
     episodes = _episode_table(seeds, index_paths, summary, attribution, layers)
     trace_table = (
         pd.DataFrame(rows).assign(**{k: v[: len(rows)] for k, v in first_path.items()}) if trace else None
     )
     return Rollout(episodes, _ordered(trace_table), index_paths)
+
+
+def _legs(view: BookView) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Copies of the view's leg arrays that :func:`thetagym.measures.premium_sold` compares."""
+    return (
+        view.quantity.copy(),
+        view.strike.copy(),
+        view.expiry_bar.copy(),
+        view.entry_price.copy(),
+    )
+
+
+def _daily_closes(equity: np.ndarray, bars_per_day: int) -> np.ndarray:
+    """Equity at each day's close ``(episodes, days + 1)`` from equity at every bar ``(episodes,
+    bars + 1)``; bars after an episode ended early (NaN) hold its last equity, flat in cash."""
+    filled = pd.DataFrame(equity.T).ffill().to_numpy().T
+    return np.asarray(filled[:, ::bars_per_day])
 
 
 def _bar_dates(market: Any, bars: int) -> np.ndarray:

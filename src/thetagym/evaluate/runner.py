@@ -24,7 +24,9 @@ from tqdm import tqdm
 
 from thetagym.env.warm_up import compile_kernels
 from thetagym.evaluate.config import AgentSpec, EvaluationConfig, ScenarioSpec
-from thetagym.evaluate.summary import summarise_episodes
+from thetagym.evaluate.leaderboard import Leaderboard, build_leaderboards, default_baseline
+from thetagym.evaluate.summary import paired_differences, summarise_episodes
+from thetagym.measures import TARGET_VOLATILITY
 from thetagym.seeds import episode_seed
 
 THREAD_VARIABLES = (
@@ -47,6 +49,8 @@ class Task:
     days: int
     trace: bool = False
     """Record the per-bar trace of the first episode."""
+    target_volatility: float = TARGET_VOLATILITY
+    """Annualised volatility of the risk-matched measures."""
 
 
 @dataclass
@@ -61,13 +65,19 @@ class TaskResult:
 
 @dataclass
 class EvaluationResult:
-    """Everything an evaluation produced, ready to write."""
+    """Everything an evaluation produced, ready to write: episodes, their summary (pooled rows
+    included), paired differences against ``baseline``, and a leaderboard per scenario ranked on
+    ``headline``."""
 
     episodes: pd.DataFrame
     summary: pd.DataFrame
     traces: dict[str, pd.DataFrame]
     representative_path: str
     index_paths: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    paired: pd.DataFrame = field(default_factory=pd.DataFrame)
+    leaderboards: dict[str, Leaderboard] = field(default_factory=dict)
+    baseline: str = ""
+    headline: str = "sharpe"
 
 
 def plan(config: EvaluationConfig) -> list[Task]:
@@ -78,7 +88,8 @@ def plan(config: EvaluationConfig) -> list[Task]:
     for agent in config.agents:
         for k, scenario in enumerate(config.scenario_specs):
             seeds = tuple(episode_seed(config.seed, k, e) for e in range(config.episodes))
-            tasks.append(Task(agent, scenario, agent.env or config.env, seeds, config.days, trace=k == 0))
+            env = agent.env or config.env
+            tasks.append(Task(agent, scenario, env, seeds, config.days, k == 0, config.target_volatility))
     return tasks
 
 
@@ -89,7 +100,8 @@ def run_task(task: Task) -> TaskResult:
 
     _limit_torch_threads()
     config = env_config(task.env, task.scenario, task.days)
-    result = rollout(load_policy(task.agent, config.book), config, task.seeds, trace=task.trace)
+    policy = load_policy(task.agent, config.book)
+    result = rollout(policy, config, task.seeds, task.trace, task.target_volatility)
     episodes = result.episodes
     episodes.insert(0, "agent", task.agent.name)
     episodes.insert(1, "scenario", task.scenario.label)
@@ -155,9 +167,22 @@ def evaluate(config: EvaluationConfig, workers: int | None = None, progress: boo
     episodes = pd.concat([r.episodes for r in results], ignore_index=True)
     traces = {t.agent.name: r.trace for t, r in zip(tasks, results, strict=True) if r.trace is not None}
     first = config.scenario_specs[0]
+    resamples = config.bootstrap_resamples
+    target = config.target_volatility
+    summary = summarise_episodes(episodes, n_resamples=resamples, target_volatility=target)
+    headline = config.headline
+    own_book = [a.name for a in config.agents if a.kind == "rules" and a.env in (None, config.env)]
+    baseline = config.baseline or default_baseline(summary, headline, own_book)
+    paired = paired_differences(episodes, baseline, n_resamples=resamples, target_volatility=target)
     return EvaluationResult(
         episodes=episodes,
-        summary=summarise_episodes(episodes, n_resamples=config.bootstrap_resamples),
+        summary=summary,
+        paired=paired,
+        leaderboards=build_leaderboards(
+            episodes, summary, paired, baseline, headline, n_resamples=resamples, target_volatility=target
+        ),
+        baseline=baseline,
+        headline=headline,
         traces=traces,
         representative_path=f"the first path of {first.label} (seed {config.seed})",
         index_paths={

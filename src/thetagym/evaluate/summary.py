@@ -1,59 +1,270 @@
-"""The evaluation summary: every per-episode measure, and the CVaR of returns, with bootstrap intervals.
+"""The evaluation summary: every measure per agent and scenario, pooled over scenarios, and paired
+differences against a baseline, each with a bootstrap interval.
 
-Built on :mod:`thetagym.evaluate.bootstrap`; the one addition is ``cvar_5``, a statistic of a
-set of episodes rather than of one, bootstrapped over the same episodes.
+Most measures are a mean over episodes. Two are statistics of a set of episodes instead
+(:data:`CELL_STATISTICS`): ``theta_capture`` (total P&L over total theta accrued, a ratio of
+sums) and ``cvar_5`` (the mean of the worst 5% of episode returns). Both are bootstrapped over the
+same episodes as the means.
+
+*Pooled* rows (scenario :data:`POOLED`) take the episodes of every scenario together, each scenario
+with as many episodes as the others (equal weight): a mean is the mean of the scenario means, a
+Sharpe ratio that of the whole track record. Their bootstrap resamples each scenario's episodes
+on their own (a stratified bootstrap).
+
+*Paired* differences use the common random numbers every evaluation runs on: episode ``e`` of a
+scenario has the same market path for every agent, so ``agent - baseline`` is taken per path and
+the paths are resampled together. That interval is far tighter than two separate intervals, and
+it is the one that says whether an agent is better.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from thetagym.evaluate.bootstrap import STATISTIC_FIELDS, bootstrap_interval, finite_values, summary_table
-from thetagym.measures import SUMMARY_FIELDS, cvar
+from thetagym.evaluate.bootstrap import (
+    STATISTIC_FIELDS,
+    Interval,
+    json_number,
+    percentile_interval,
+    stratified_replicates,
+)
+from thetagym.measures import (
+    DAILY_FIELDS,
+    HEADLINE_MEASURES,
+    MOMENT_FIELDS,
+    RISK_MATCHED_MOMENTS,
+    SUMMARY_FIELDS,
+    TARGET_VOLATILITY,
+    cvar,
+    pooled_risk_matched_return,
+    pooled_sharpe,
+    pooled_sortino,
+    pooled_theta_capture,
+    pooled_volatility,
+)
 
 CVAR_LEVEL = 0.05
 CVAR_MEASURE = "cvar_5"
 """Summary name of the CVaR (5%) of episode total returns."""
 BY = ("agent", "scenario")
+POOLED = "pooled"
+"""Scenario label of the rows pooled over every scenario with equal weight."""
 SUMMARY_SEED = 20_240_601
 """Seed of the bootstrap generator, so a summary is a pure function of its episodes."""
+CONFIDENCE = 0.95
+PAIRED_MEASURES = (*HEADLINE_MEASURES, "matched_max_drawdown", "theta_capture", "pnl")
+"""Measures compared path by path against the baseline: the headline ones and, for context, drawdown
+at matched risk, theta capture and P&L."""
+PAIRED_COLUMNS = ("agent", "baseline", "scenario", "measure", *STATISTIC_FIELDS)
+"""Columns of :func:`paired_differences`' table."""
+EPISODE_KEY = ("scenario", "seed")
+"""What identifies a market path across agents."""
+
+
+def _mean(values: np.ndarray) -> np.ndarray:
+    return np.asarray(np.mean(values, axis=-1))
+
+
+def _cvar(returns: np.ndarray) -> np.ndarray:
+    return cvar(returns, CVAR_LEVEL)
+
+
+CellStatistics = dict[str, tuple[tuple[str, ...], Callable[..., np.ndarray]]]
+
+
+def cell_statistics(target_volatility: float = TARGET_VOLATILITY) -> CellStatistics:
+    """Measures that are a statistic of a cell's episodes, not a mean over them: the columns each
+    reads and the statistic (reducing along the last axis). The daily measures are those of the
+    episodes' track record laid end to end (:func:`thetagym.measures.pooled_sharpe`); theta capture
+    is a ratio of sums; CVaR is a tail mean over episodes."""
+    moments = ("trading_days", "return_sum", "return_sum2")
+    return {
+        "sharpe": (moments, pooled_sharpe),
+        "sortino": ((*moments, "downside_sum2"), pooled_sortino),
+        "volatility": (moments, pooled_volatility),
+        "risk_matched_return": (
+            RISK_MATCHED_MOMENTS,
+            functools.partial(pooled_risk_matched_return, target_volatility=target_volatility),
+        ),
+        "theta_capture": (("pnl", "theta_accrued"), pooled_theta_capture),
+        CVAR_MEASURE: (("total_return",), _cvar),
+    }
+
+
+CELL_STATISTICS = cell_statistics()
+"""The cell statistics at the default target volatility."""
 
 
 def episode_measures(episodes: pd.DataFrame) -> list[str]:
-    """The measure columns of an episodes table: DESIGN §5 measures, then ``attr_*`` totals."""
-    attribution = [c for c in episodes.columns if str(c).startswith("attr_")]
-    return [m for m in SUMMARY_FIELDS if m in episodes.columns] + attribution
+    """The measures of an episodes table, in order: DESIGN §5 measures, the daily ones, premium
+    sold, the cell statistics, then ``attr_*`` totals."""
+    columns = set(episodes.columns)
+    known = [*SUMMARY_FIELDS, *(f for f in DAILY_FIELDS if f not in MOMENT_FIELDS), "premium_sold"]
+    measures = [m for m in known if m in columns]
+    measures += [
+        m for m, (needed, _) in CELL_STATISTICS.items() if set(needed) <= columns and m not in measures
+    ]
+    return measures + [c for c in episodes.columns if str(c).startswith("attr_")]
+
+
+def _statistic(
+    measure: str, statistics: CellStatistics = CELL_STATISTICS
+) -> tuple[tuple[str, ...], Callable[..., np.ndarray]]:
+    return statistics.get(measure, ((measure,), _mean))
+
+
+def _replicates(
+    cells: Sequence[pd.DataFrame],
+    measure: str,
+    n_resamples: int,
+    rng: np.random.Generator,
+    statistics: CellStatistics,
+) -> tuple[float, np.ndarray]:
+    """Estimate and replicates of ``measure`` over the episodes of ``cells`` together, each cell
+    resampled on its own."""
+    columns, statistic = _statistic(measure, statistics)
+    strata = [[cell[c] for c in columns] for cell in cells]
+    return stratified_replicates(strata, statistic, n_resamples, rng=rng)
+
+
+def _fields(interval: Interval, n: int) -> dict[str, float]:
+    return dict(zip(STATISTIC_FIELDS, (*interval, n), strict=True))
 
 
 def summarise_episodes(
     episodes: pd.DataFrame,
-    by: Sequence[str] = BY,
-    confidence: float = 0.95,
+    confidence: float = CONFIDENCE,
     n_resamples: int = 2000,
     seed: int = SUMMARY_SEED,
+    target_volatility: float = TARGET_VOLATILITY,
 ) -> pd.DataFrame:
-    """One row per ``by`` group: ``<measure>_mean/_low/_high/_n`` for every measure and ``cvar_5``."""
+    """One row per agent and scenario, then one per agent pooled over scenarios (scenario
+    :data:`POOLED`, attribution left out): ``<measure>_mean/_low/_high/_n`` for every measure of
+    :func:`episode_measures`. ``_mean`` is the mean over episodes, or for the measures of
+    :func:`cell_statistics` the cell's statistic; ``_n`` counts the episodes with a finite value."""
     rng = np.random.default_rng(seed)
-    table = summary_table(
-        episodes, episode_measures(episodes), by, rng=rng, confidence=confidence, n_resamples=n_resamples
-    )
+    statistics = cell_statistics(target_volatility)
+    measures = episode_measures(episodes)
     rows: list[dict[str, Any]] = []
-    for _, group in episodes.groupby(list(by), sort=True):
-        values = group["total_return"]
-        interval = bootstrap_interval(values, _cvar, confidence, n_resamples, rng=rng)
-        rows.append(dict(zip(STATISTIC_FIELDS, (*interval, finite_values(values).size), strict=True)))
-    for field in STATISTIC_FIELDS:
-        table[f"{CVAR_MEASURE}_{field}"] = [row[field] for row in rows]
-    return table
+    for (agent, scenario), cell in episodes.groupby(list(BY), sort=True):
+        row: dict[str, Any] = {"agent": agent, "scenario": scenario}
+        for measure in measures:
+            interval = percentile_interval(
+                *_replicates([cell], measure, n_resamples, rng, statistics), confidence
+            )
+            row.update(_prefixed(measure, _fields(interval, _finite_rows(cell, measure))))
+        rows.append(row)
+    pooled_measures = [m for m in measures if not m.startswith("attr_")]
+    for agent, group in episodes.groupby("agent", sort=True):
+        cells = [cell for _, cell in group.groupby("scenario", sort=True)]
+        if len(cells) < 2:
+            continue
+        row = {"agent": agent, "scenario": POOLED}
+        for measure in pooled_measures:
+            interval = percentile_interval(
+                *_replicates(cells, measure, n_resamples, rng, statistics), confidence
+            )
+            row.update(_prefixed(measure, _fields(interval, sum(_finite_rows(c, measure) for c in cells))))
+        rows.append(row)
+    columns = [*BY, *(f"{m}_{field}" for m in measures for field in STATISTIC_FIELDS)]
+    return pd.DataFrame(rows, columns=columns)
 
 
-def _cvar(returns: np.ndarray, axis: int = -1) -> np.ndarray:
-    """CVaR at :data:`CVAR_LEVEL` along ``axis`` (bootstrap passes ``axis=1``)."""
-    return cvar(np.moveaxis(np.asarray(returns), axis, -1), CVAR_LEVEL)
+def _prefixed(measure: str, fields: dict[str, float]) -> dict[str, float]:
+    return {f"{measure}_{field}": value for field, value in fields.items()}
+
+
+def _finite_rows(cell: pd.DataFrame, measure: str) -> int:
+    columns, _ = _statistic(measure)
+    values = cell[list(columns)].to_numpy(dtype=float)
+    return int(np.all(np.isfinite(values), axis=1).sum())
+
+
+def paired_differences(
+    episodes: pd.DataFrame,
+    baseline: str,
+    measures: Sequence[str] = PAIRED_MEASURES,
+    confidence: float = CONFIDENCE,
+    n_resamples: int = 2000,
+    seed: int = SUMMARY_SEED,
+    target_volatility: float = TARGET_VOLATILITY,
+) -> pd.DataFrame:
+    """``agent - baseline`` of every measure for every other agent, per scenario and pooled over
+    scenarios with equal weight (:data:`POOLED`), with the bootstrap interval over paths.
+
+    Episodes are matched on :data:`EPISODE_KEY`; ``n`` is the number of matched paths. Columns
+    are :data:`PAIRED_COLUMNS`, a row per agent, scenario and measure.
+    """
+    agents = list(dict.fromkeys(episodes["agent"]))
+    if baseline not in agents:
+        raise ValueError(f"baseline {baseline!r} is not among the agents {agents}")
+    statistics = cell_statistics(target_volatility)
+    measures = [m for m in measures if set(_statistic(m, statistics)[0]) <= set(episodes.columns)]
+    rng = np.random.default_rng(seed)
+    reference = episodes[episodes["agent"] == baseline]
+    rows: list[dict[str, Any]] = []
+    for agent in sorted(a for a in agents if a != baseline):
+        matched = episodes[episodes["agent"] == agent].merge(
+            reference, on=list(EPISODE_KEY), suffixes=("", "_baseline")
+        )
+        cells = [cell for _, cell in matched.groupby("scenario", sort=True)]
+        labels = [str(label) for label, _ in matched.groupby("scenario", sort=True)]
+        for measure in measures:
+            for label, cell in zip(labels, cells, strict=True):
+                draw = _paired_replicates([cell], measure, n_resamples, rng, statistics)
+                rows.append(_paired_row(agent, baseline, label, measure, draw, len(cell), confidence))
+            if len(cells) > 1:
+                pooled = _paired_replicates(cells, measure, n_resamples, rng, statistics)
+                rows.append(_paired_row(agent, baseline, POOLED, measure, pooled, len(matched), confidence))
+    return pd.DataFrame(rows, columns=list(PAIRED_COLUMNS))
+
+
+def _paired_replicates(
+    cells: Sequence[pd.DataFrame],
+    measure: str,
+    n_resamples: int,
+    rng: np.random.Generator,
+    statistics: CellStatistics,
+) -> tuple[float, np.ndarray]:
+    """Estimate and replicates of ``statistic(agent) - statistic(baseline)`` on the same paths of
+    ``cells`` (matched episodes, baseline columns suffixed ``_baseline``) taken together."""
+    columns, statistic = _statistic(measure, statistics)
+    width = len(columns)
+
+    def difference(*values: np.ndarray) -> np.ndarray:
+        return np.asarray(statistic(*values[:width]) - statistic(*values[width:]))
+
+    strata = [[cell[c] for c in columns] + [cell[f"{c}_baseline"] for c in columns] for cell in cells]
+    return stratified_replicates(strata, difference, n_resamples, rng=rng)
+
+
+def _paired_row(
+    agent: str,
+    baseline: str,
+    scenario: str,
+    measure: str,
+    draw: tuple[float, np.ndarray],
+    n: int,
+    confidence: float,
+) -> dict[str, Any]:
+    interval = percentile_interval(*draw, confidence)
+    values = (agent, baseline, scenario, measure, *interval, n)
+    return dict(zip(PAIRED_COLUMNS, values, strict=True))
+
+
+def nest_paired(paired: pd.DataFrame, baseline: str, headline: str, confidence: float) -> dict[str, Any]:
+    """The ``paired`` section of ``summary.json``: the baseline, the headline measure, the
+    confidence, and ``differences[agent][scenario][measure] = {mean, low, high, n}`` (strict JSON)."""
+    differences: dict[str, Any] = {}
+    for record in paired.to_dict("records"):
+        node = differences.setdefault(str(record["agent"]), {}).setdefault(str(record["scenario"]), {})
+        node[str(record["measure"])] = {field: json_number(record[field]) for field in STATISTIC_FIELDS}
+    return {"baseline": baseline, "headline": headline, "confidence": confidence, "differences": differences}
 
 
 def without_attribution(table: pd.DataFrame) -> pd.DataFrame:
