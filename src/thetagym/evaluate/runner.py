@@ -78,6 +78,12 @@ class EvaluationResult:
     leaderboards: dict[str, Leaderboard] = field(default_factory=dict)
     baseline: str = ""
     headline: str = "sharpe"
+    guard_off: tuple[str, ...] = ()
+    """Agents that ran with the guard switched off (to show the spiral)."""
+    spiral_traces: dict[str, pd.DataFrame] = field(default_factory=dict)
+    """Every agent's trace on the path where a guard-off agent's spiral index was highest."""
+    spiral_path: str = ""
+    """Which path that is, for captions."""
 
 
 def plan(config: EvaluationConfig) -> list[Task]:
@@ -160,6 +166,31 @@ def single_threaded() -> Iterator[None]:
                 os.environ[name] = value
 
 
+def guard_off_agents(config: EvaluationConfig) -> tuple[str, ...]:
+    """Names of the agents whose book has the guard switched off."""
+    from thetagym.env.config import resolve_config
+
+    return tuple(
+        agent.name
+        for agent in config.agents
+        if not resolve_config(agent.env or config.env, {}).book.guard.enabled
+    )
+
+
+def spiral_episode(episodes: pd.DataFrame, agents: Sequence[str]) -> tuple[str, int, float] | None:
+    """Scenario, seed and spiral index of the episode where one of ``agents`` grew its book most
+    (the first such episode on ties); None without such agents or episodes."""
+    rows = episodes[episodes["agent"].isin(list(agents))]
+    if rows.empty or "spiral_index" not in rows.columns:
+        return None
+    worst = int(np.argmax(rows["spiral_index"].to_numpy()))
+    return (
+        str(rows["scenario"].iloc[worst]),
+        int(rows["seed"].iloc[worst]),
+        float(rows["spiral_index"].iloc[worst]),
+    )
+
+
 def evaluate(config: EvaluationConfig, workers: int | None = None, progress: bool = True) -> EvaluationResult:
     """Run ``config`` (``workers`` overrides ``config.workers``) and summarise it."""
     tasks = plan(config)
@@ -174,7 +205,26 @@ def evaluate(config: EvaluationConfig, workers: int | None = None, progress: boo
     own_book = [a.name for a in config.agents if a.kind == "rules" and a.env in (None, config.env)]
     baseline = config.baseline or default_baseline(summary, headline, own_book)
     paired = paired_differences(episodes, baseline, n_resamples=resamples, target_volatility=target)
+    guard_off = guard_off_agents(config)
+    spiral = spiral_episode(episodes, guard_off)
+    spiral_traces: dict[str, pd.DataFrame] = {}
+    spiral_path = ""
+    if spiral is not None:
+        label, seed, index = spiral
+        scenario = next(s for s in config.scenario_specs if s.label == label)
+        spiral_tasks = [
+            Task(a, scenario, a.env or config.env, (seed,), config.days, True, target) for a in config.agents
+        ]
+        for task, result in zip(spiral_tasks, run_tasks(spiral_tasks, 1, progress=False), strict=True):
+            if result.trace is not None:
+                spiral_traces[task.agent.name] = result.trace
+        spiral_path = (
+            f"the {label} path (seed {seed}) where the guard-off agents' spiral index peaked at {index:.1f}"
+        )
     return EvaluationResult(
+        guard_off=guard_off,
+        spiral_traces=spiral_traces,
+        spiral_path=spiral_path,
         episodes=episodes,
         summary=summary,
         paired=paired,
