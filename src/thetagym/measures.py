@@ -24,9 +24,11 @@ MIN_DRAWDOWN = 0.01
 """Floor (fraction of capital) on the drawdown in the Calmar-like ratio, so calm paths stay finite."""
 MIN_CALMAR_DAYS = TRADING_DAYS_PER_YEAR
 """Trading days: Calmar is reported only for episodes at least this long (NaN below)."""
-MIN_VOLATILITY = 1e-4
-"""Annualised volatility (fraction of capital) below which a book took no measurable risk: its
-Sharpe, Sortino and risk-matched return are 0 rather than a ratio of two rounding errors."""
+MIN_VOLATILITY = 1e-6
+"""Annualised volatility (fraction of capital) below which a book took no risk at all (six cents a
+day on $1M): its Sharpe, Sortino and risk-matched return are 0 rather than a ratio of two rounding
+errors. Set far below any real position, so that the measures stay scale-free: a threshold near a
+small book's volatility would zero its calm episodes and keep its loud ones."""
 TARGET_VOLATILITY = 0.10
 """Annualised volatility that :func:`risk_matched_return` scales every book to by default."""
 

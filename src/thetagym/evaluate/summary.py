@@ -20,7 +20,7 @@ it is the one that says whether an agent is better.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -113,9 +113,14 @@ def episode_measures(episodes: pd.DataFrame) -> list[str]:
 
 
 def _statistic(
-    measure: str, statistics: CellStatistics = CELL_STATISTICS
+    measure: str, statistics: CellStatistics = CELL_STATISTICS, columns: Collection[str] | None = None
 ) -> tuple[tuple[str, ...], Callable[..., np.ndarray]]:
-    return statistics.get(measure, ((measure,), _mean))
+    """The columns and statistic of ``measure``: its cell statistic when ``columns`` (all, when
+    None) hold what that reads, else the mean of its own column."""
+    needed, statistic = statistics.get(measure, ((measure,), _mean))
+    if columns is not None and not set(needed) <= set(columns):
+        return (measure,), _mean
+    return needed, statistic
 
 
 def _replicates(
@@ -127,7 +132,7 @@ def _replicates(
 ) -> tuple[float, np.ndarray]:
     """Estimate and replicates of ``measure`` over the episodes of ``cells`` together, each cell
     resampled on its own."""
-    columns, statistic = _statistic(measure, statistics)
+    columns, statistic = _statistic(measure, statistics, cells[0].columns)
     strata = [[cell[c] for c in columns] for cell in cells]
     return stratified_replicates(strata, statistic, n_resamples, rng=rng)
 
@@ -180,7 +185,7 @@ def _prefixed(measure: str, fields: dict[str, float]) -> dict[str, float]:
 
 
 def _finite_rows(cell: pd.DataFrame, measure: str) -> int:
-    columns, _ = _statistic(measure)
+    columns, _ = _statistic(measure, CELL_STATISTICS, cell.columns)
     values = cell[list(columns)].to_numpy(dtype=float)
     return int(np.all(np.isfinite(values), axis=1).sum())
 
@@ -204,7 +209,9 @@ def paired_differences(
     if baseline not in agents:
         raise ValueError(f"baseline {baseline!r} is not among the agents {agents}")
     statistics = cell_statistics(target_volatility)
-    measures = [m for m in measures if set(_statistic(m, statistics)[0]) <= set(episodes.columns)]
+    measures = [
+        m for m in measures if set(_statistic(m, statistics, episodes.columns)[0]) <= set(episodes.columns)
+    ]
     rng = np.random.default_rng(seed)
     reference = episodes[episodes["agent"] == baseline]
     rows: list[dict[str, Any]] = []
@@ -233,7 +240,7 @@ def _paired_replicates(
 ) -> tuple[float, np.ndarray]:
     """Estimate and replicates of ``statistic(agent) - statistic(baseline)`` on the same paths of
     ``cells`` (matched episodes, baseline columns suffixed ``_baseline``) taken together."""
-    columns, statistic = _statistic(measure, statistics)
+    columns, statistic = _statistic(measure, statistics, cells[0].columns)
     width = len(columns)
 
     def difference(*values: np.ndarray) -> np.ndarray:
