@@ -25,6 +25,8 @@ WINGS = ("call_wing", "put_wing")
 DEFAULT_BIAS = {"call_wing": -1, "put_wing": 1, "condor": 0, "futures": 1, "vix_etp": 1, "hedge": 0}
 """Index-delta bias of each layer kind when no book config says otherwise (short VXX is long index)."""
 TRADING_DAYS_PER_YEAR = 252.0
+MAX_RELATIVE_SPREAD = 1e6
+"""Cap on a relative spread: an option worth next to nothing has a spread many times its value."""
 
 
 @dataclass(frozen=True)
@@ -155,4 +157,6 @@ def short_option_spread(view: Any, volatility: np.ndarray, model: SpreadModel) -
     mid = black76_price(forward, strike, years, vol, is_call)
     half = half_spread(model, mid, z, years, vol)
     valid = (held > 0) & (mid > 0)
-    return np.where(valid, 2.0 * half / np.where(valid, mid, 1.0), 0.0)
+    with np.errstate(over="ignore"):  # a premium of 1e-300 points has a spread of "infinitely" many
+        relative = 2.0 * half / np.where(valid, mid, 1.0)
+    return np.where(valid, np.minimum(relative, MAX_RELATIVE_SPREAD), 0.0)
