@@ -129,12 +129,20 @@ def _replicates(
     n_resamples: int,
     rng: np.random.Generator,
     statistics: CellStatistics,
+    paired: bool = False,
 ) -> tuple[float, np.ndarray]:
     """Estimate and replicates of ``measure`` over the episodes of ``cells`` together, each cell
-    resampled on its own."""
+    resampled on its own; ``paired``: of ``statistic(agent) - statistic(baseline)`` on the same
+    paths (matched episodes, the baseline's columns suffixed ``_baseline``)."""
     columns, statistic = _statistic(measure, statistics, cells[0].columns)
-    strata = [[cell[c] for c in columns] for cell in cells]
-    return stratified_replicates(strata, statistic, n_resamples, rng=rng)
+    width = len(columns)
+
+    def difference(*values: np.ndarray) -> np.ndarray:
+        return np.asarray(statistic(*values[:width]) - statistic(*values[width:]))
+
+    suffixes = ("", "_baseline") if paired else ("",)
+    strata = [[cell[c + suffix] for suffix in suffixes for c in columns] for cell in cells]
+    return stratified_replicates(strata, difference if paired else statistic, n_resamples, rng=rng)
 
 
 def _fields(interval: Interval, n: int) -> dict[str, float]:
@@ -223,31 +231,12 @@ def paired_differences(
         labels = [str(label) for label, _ in matched.groupby("scenario", sort=True)]
         for measure in measures:
             for label, cell in zip(labels, cells, strict=True):
-                draw = _paired_replicates([cell], measure, n_resamples, rng, statistics)
+                draw = _replicates([cell], measure, n_resamples, rng, statistics, paired=True)
                 rows.append(_paired_row(agent, baseline, label, measure, draw, len(cell), confidence))
             if len(cells) > 1:
-                pooled = _paired_replicates(cells, measure, n_resamples, rng, statistics)
+                pooled = _replicates(cells, measure, n_resamples, rng, statistics, paired=True)
                 rows.append(_paired_row(agent, baseline, POOLED, measure, pooled, len(matched), confidence))
     return pd.DataFrame(rows, columns=list(PAIRED_COLUMNS))
-
-
-def _paired_replicates(
-    cells: Sequence[pd.DataFrame],
-    measure: str,
-    n_resamples: int,
-    rng: np.random.Generator,
-    statistics: CellStatistics,
-) -> tuple[float, np.ndarray]:
-    """Estimate and replicates of ``statistic(agent) - statistic(baseline)`` on the same paths of
-    ``cells`` (matched episodes, baseline columns suffixed ``_baseline``) taken together."""
-    columns, statistic = _statistic(measure, statistics, cells[0].columns)
-    width = len(columns)
-
-    def difference(*values: np.ndarray) -> np.ndarray:
-        return np.asarray(statistic(*values[:width]) - statistic(*values[width:]))
-
-    strata = [[cell[c] for c in columns] + [cell[f"{c}_baseline"] for c in columns] for cell in cells]
-    return stratified_replicates(strata, difference, n_resamples, rng=rng)
 
 
 def _paired_row(
