@@ -18,7 +18,7 @@ from thetagym.evaluate.bootstrap import nest_summary
 from thetagym.evaluate.config import EvaluationConfig
 from thetagym.evaluate.leaderboard import leaderboard_json
 from thetagym.evaluate.runner import EvaluationResult
-from thetagym.evaluate.summary import CONFIDENCE, nest_paired, without_attribution
+from thetagym.evaluate.summary import CONFIDENCE, nest_paired
 from thetagym.report import render_report
 
 EPISODES_FILE = "episodes.csv"
@@ -108,16 +108,7 @@ def write_evaluation(
         "scenarios": ", ".join(result.episodes["scenario"].unique()),
         "episodes": len(result.episodes),
         "representative_path": result.representative_path,
-        "confidence": 0.95,
+        "confidence": CONFIDENCE,
         **(metadata or {}),
     }
-    return Path(
-        render_report(
-            without_attribution(result.summary),
-            result.episodes,
-            result.traces,
-            out / REPORT_FILE,
-            title,
-            info,
-        )
-    )
+    return Path(render_report(result, out / REPORT_FILE, title, info))
