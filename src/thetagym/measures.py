@@ -15,8 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from thetagym.pricing.instruments import IS_OPTION, MULTIPLIER
-
 TRADING_DAYS_PER_YEAR = 252
 MIN_THETA_ACCRUED = 1.0
 """USD: below this much theta accrued, theta capture is reported as 0 (nothing was earned)."""
@@ -532,30 +530,27 @@ def pooled_theta_capture(pnl: np.ndarray, accrued: np.ndarray, axis: int = -1) -
 def premium_sold(
     before: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     after: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
-    kind: np.ndarray,
+    option_multiplier: np.ndarray,
 ) -> np.ndarray:
     """USD of option premium sold in one step, per env: from the leg arrays ``(quantity, strike,
-    expiry_bar, entry_price)``, each ``(num_envs, max_legs)``, before and after the step, and the
-    legs' instrument ``kind`` (-1 for unused slots).
+    expiry_bar, entry_price)``, each ``(num_envs, max_legs)``, before and after the step, and each
+    leg's ``option_multiplier`` (USD per point of premium; 0 for legs that are not options).
 
     A short option leg that is new after the step (it was not short, or its strike, expiry or
     entry price changed without it growing: a roll or a re-open) sold all of its contracts at its
     entry price; a short leg that grew sold the difference of ``contracts x entry price`` (the
-    entry is a quantity-weighted average). Premium is in points times the contract multiplier.
+    entry is a quantity-weighted average).
 
-    >>> kind = np.array([[1, 1, 2]])  # two ES puts and an ES future
+    >>> multiplier = np.array([[50.0, 50.0, 0.0]])  # two ES puts and an ES future
     >>> legs = lambda q, k, p: (np.array([q]), np.array([k]), np.zeros((1, 3)), np.array([p]))
     >>> premium_sold(legs([-2.0, 0.0, 1.0], [4000.0, 0, 0], [10.0, 0, 5]),
-    ...              legs([-3.0, -1.0, 2.0], [4000.0, 3900, 0], [12.0, 8.0, 5]), kind).tolist()
+    ...              legs([-3.0, -1.0, 2.0], [4000.0, 3900, 0], [12.0, 8.0, 5]), multiplier).tolist()
     [1200.0]
     """
     q0, k0, e0, p0 = (np.asarray(a, dtype=float) for a in before)
     q1, k1, e1, p1 = (np.asarray(a, dtype=float) for a in after)
-    kind = np.asarray(kind)
-    used = kind >= 0
-    option = used & IS_OPTION[np.where(used, kind, 0)]
-    multiplier = MULTIPLIER[np.where(used, kind, 0)]
-    short = option & (q1 < 0)
+    multiplier = np.asarray(option_multiplier, dtype=float)
+    short = (multiplier > 0) & (q1 < 0)
     grew = -q1 > np.maximum(-q0, 0.0)
     same_leg = (q0 < 0) & (k0 == k1) & (e0 == e1) & ((p0 == p1) | grew)
     points = np.where(same_leg, np.maximum(-q1 * p1 - np.maximum(-q0, 0.0) * p0, 0.0), -q1 * p1)

@@ -170,9 +170,7 @@ def test_calmar_is_reported_only_for_episodes_of_a_year_or_more() -> None:
 
 
 def test_premium_sold_counts_new_rolled_and_added_short_options_once() -> None:
-    from thetagym.pricing.instruments import InstrumentKind as K
-
-    kind = np.array([[K.ES_PUT, K.ES_CALL, K.ES_PUT, K.ES_FUTURE, -1]])
+    multiplier = np.array([[50.0, 50.0, 50.0, 0.0, 0.0]])  # put, call, put, an ES future, an empty slot
 
     def legs(quantity, strike, expiry, entry):
         return tuple(np.array([x], dtype=float) for x in (quantity, strike, expiry, entry))
@@ -187,6 +185,6 @@ def test_premium_sold_counts_new_rolled_and_added_short_options_once() -> None:
         [30.0, 18.0, 21.0, 5000, 0],
     )
     # call: 2 x 18 new; put: 3 x 21 - 1 x 20 = 43 points of new premium; futures never count.
-    assert measures.premium_sold(before, after, kind)[0] == pytest.approx((2 * 18 + 43) * 50)
+    assert measures.premium_sold(before, after, multiplier)[0] == pytest.approx((2 * 18 + 43) * 50)
     nothing = legs([0] * 5, [0] * 5, [0] * 5, [0] * 5)
-    assert measures.premium_sold(after, nothing, kind)[0] == 0.0  # closing sells no premium
+    assert measures.premium_sold(after, nothing, multiplier)[0] == 0.0  # closing sells no premium

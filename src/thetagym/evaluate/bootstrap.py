@@ -117,10 +117,16 @@ def stratified_replicates(
     n_resamples: int,
     *,
     rng: np.random.Generator,
+    draws: Sequence[np.ndarray] | None = None,
 ) -> tuple[float, np.ndarray]:
     """:func:`bootstrap_replicates` of several strata (each a list of aligned columns) pooled into
     one sample: each resample draws every stratum's rows from that stratum alone, so each keeps its
     size and weight, and ``statistic`` sees the strata side by side along the last axis.
+
+    ``draws`` (one ``(n_resamples, rows)`` index matrix per stratum, from :func:`resample_rows`)
+    lets many statistics of the same episodes share one set of resamples: a summary draws once
+    per cell, not once per measure. A stratum whose columns hold a non-finite value drops those
+    rows and is redrawn from ``rng``.
 
     >>> strata = [[np.array([1.0, 1.0])], [np.array([3.0, 3.0, 3.0, 3.0])]]
     >>> estimate, replicates = stratified_replicates(strata, lambda x: x.mean(axis=-1), 3,
@@ -128,20 +134,31 @@ def stratified_replicates(
     >>> round(estimate, 4), replicates.round(4).tolist()
     (2.3333, [2.3333, 2.3333, 2.3333])
     """
-    matrices = []
-    for columns in strata:
+    matrices, indices = [], []
+    for k, columns in enumerate(strata):
         matrix = np.column_stack([np.asarray(column, dtype=float).ravel() for column in columns])
-        matrices.append(matrix[np.all(np.isfinite(matrix), axis=1)])
-    matrices = [m for m in matrices if m.shape[0]]
+        finite = np.all(np.isfinite(matrix), axis=1)
+        if not finite.any():
+            continue
+        if draws is not None and finite.all():
+            rows = draws[k]
+        else:
+            matrix = matrix[finite]
+            rows = resample_rows(matrix.shape[0], n_resamples, rng)
+        matrices.append(matrix)
+        indices.append(rows)
     if not matrices:
         return math.nan, np.full(n_resamples, math.nan)
     whole = np.concatenate(matrices)
     estimate = float(statistic(*whole.T))
-    resampled = np.concatenate(
-        [m[rng.integers(0, m.shape[0], size=(n_resamples, m.shape[0]))] for m in matrices], axis=1
-    )
+    resampled = np.concatenate([m[rows] for m, rows in zip(matrices, indices, strict=True)], axis=1)
     replicates = np.asarray(statistic(*np.moveaxis(resampled, -1, 0)), dtype=float)
     return estimate, replicates
+
+
+def resample_rows(n_rows: int, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """``(n_resamples, n_rows)`` row indices drawn with replacement: one bootstrap resample a row."""
+    return rng.integers(0, n_rows, size=(n_resamples, n_rows))
 
 
 def percentile_interval(estimate: float, replicates: np.ndarray, confidence: float = 0.95) -> Interval:

@@ -34,6 +34,7 @@ from thetagym.evaluate.config import ScenarioSpec
 from thetagym.market.replay import HISTORICAL_EPISODES, load_history, shared_data_dir
 from thetagym.measures import SUMMARY_FIELDS, TARGET_VOLATILITY, calmar, daily_measures, premium_sold
 from thetagym.policies import Policy, PolicyContext
+from thetagym.pricing.instruments import IS_OPTION, MULTIPLIER
 
 BALANCER = "balancer"
 """Name of the action part after the layers' in traces."""
@@ -121,7 +122,8 @@ def rollout(
     equity[:, 0] = opened.equity
     quantity, strike, expiry, entry = _legs(opened)
     nothing = (np.zeros_like(quantity), strike, expiry, entry)
-    sold = premium_sold(nothing, _legs(opened), opened.kind)  # what the reset opened
+    option_multiplier = _option_multiplier(opened.kind)
+    sold = premium_sold(nothing, _legs(opened), option_multiplier)  # what the reset opened
     step = 0
     while active.any():
         view = core.book.view()
@@ -135,7 +137,7 @@ def rollout(
         step += 1
         attribution[active] += np.asarray(result.attribution)[active]
         equity[active, step] = np.asarray(result.equity)[active]
-        sold[active] += premium_sold(legs_before, _legs(view_after), view_after.kind)[active]
+        sold[active] += premium_sold(legs_before, _legs(view_after), option_multiplier)[active]
         ended = terminated | truncated
         if trace and active[0]:
             step_info = info["final_info"] if ended[0] else info
@@ -172,6 +174,13 @@ def _legs(view: BookView) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
         view.expiry_bar.copy(),
         view.entry_price.copy(),
     )
+
+
+def _option_multiplier(kind: np.ndarray) -> np.ndarray:
+    """USD per point of each leg slot of kind ``kind`` (-1: unused) that holds options, else 0."""
+    used = kind >= 0
+    known = np.where(used, kind, 0)
+    return np.where(used & IS_OPTION[known], MULTIPLIER[known], 0.0)
 
 
 def _daily_closes(equity: np.ndarray, bars_per_day: int) -> np.ndarray:

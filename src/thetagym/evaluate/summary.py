@@ -31,6 +31,7 @@ from thetagym.evaluate.bootstrap import (
     Interval,
     json_number,
     percentile_interval,
+    resample_rows,
     stratified_replicates,
 )
 from thetagym.measures import (
@@ -130,6 +131,7 @@ def _replicates(
     rng: np.random.Generator,
     statistics: CellStatistics,
     paired: bool = False,
+    draws: Sequence[np.ndarray] | None = None,
 ) -> tuple[float, np.ndarray]:
     """Estimate and replicates of ``measure`` over the episodes of ``cells`` together, each cell
     resampled on its own; ``paired``: of ``statistic(agent) - statistic(baseline)`` on the same
@@ -142,7 +144,8 @@ def _replicates(
 
     suffixes = ("", "_baseline") if paired else ("",)
     strata = [[cell[c + suffix] for suffix in suffixes for c in columns] for cell in cells]
-    return stratified_replicates(strata, difference if paired else statistic, n_resamples, rng=rng)
+    chosen = difference if paired else statistic
+    return stratified_replicates(strata, chosen, n_resamples, rng=rng, draws=draws)
 
 
 def _fields(interval: Interval, n: int) -> dict[str, float]:
@@ -164,26 +167,31 @@ def summarise_episodes(
     statistics = cell_statistics(target_volatility)
     measures = episode_measures(episodes)
     rows: list[dict[str, Any]] = []
-    for (agent, scenario), cell in episodes.groupby(list(BY), sort=True):
-        row: dict[str, Any] = {"agent": agent, "scenario": scenario}
-        for measure in measures:
-            interval = percentile_interval(
-                *_replicates([cell], measure, n_resamples, rng, statistics), confidence
-            )
-            row.update(_prefixed(measure, _fields(interval, _finite_rows(cell, measure))))
-        rows.append(row)
+    pooled_rows: list[dict[str, Any]] = []
     pooled_measures = [m for m in measures if not m.startswith("attr_")]
     for agent, group in episodes.groupby("agent", sort=True):
-        cells = [cell for _, cell in group.groupby("scenario", sort=True)]
+        labels, cells = zip(*group.groupby("scenario", sort=True), strict=True)
+        draws = [resample_rows(len(cell), n_resamples, rng) for cell in cells]
+        for scenario, cell, draw in zip(labels, cells, draws, strict=True):
+            row: dict[str, Any] = {"agent": agent, "scenario": scenario}
+            for measure in measures:
+                estimate = _replicates([cell], measure, n_resamples, rng, statistics, draws=[draw])
+                row.update(
+                    _prefixed(
+                        measure,
+                        _fields(percentile_interval(*estimate, confidence), _finite_rows(cell, measure)),
+                    )
+                )
+            rows.append(row)
         if len(cells) < 2:
             continue
         row = {"agent": agent, "scenario": POOLED}
         for measure in pooled_measures:
-            interval = percentile_interval(
-                *_replicates(cells, measure, n_resamples, rng, statistics), confidence
-            )
-            row.update(_prefixed(measure, _fields(interval, sum(_finite_rows(c, measure) for c in cells))))
-        rows.append(row)
+            estimate = _replicates(list(cells), measure, n_resamples, rng, statistics, draws=draws)
+            finite = sum(_finite_rows(c, measure) for c in cells)
+            row.update(_prefixed(measure, _fields(percentile_interval(*estimate, confidence), finite)))
+        pooled_rows.append(row)
+    rows += pooled_rows
     columns = [*BY, *(f"{m}_{field}" for m in measures for field in STATISTIC_FIELDS)]
     return pd.DataFrame(rows, columns=columns)
 
@@ -229,12 +237,13 @@ def paired_differences(
         )
         cells = [cell for _, cell in matched.groupby("scenario", sort=True)]
         labels = [str(label) for label, _ in matched.groupby("scenario", sort=True)]
+        draws = [resample_rows(len(cell), n_resamples, rng) for cell in cells]
         for measure in measures:
-            for label, cell in zip(labels, cells, strict=True):
-                draw = _replicates([cell], measure, n_resamples, rng, statistics, paired=True)
-                rows.append(_paired_row(agent, baseline, label, measure, draw, len(cell), confidence))
+            for label, cell, draw in zip(labels, cells, draws, strict=True):
+                estimate = _replicates([cell], measure, n_resamples, rng, statistics, True, [draw])
+                rows.append(_paired_row(agent, baseline, label, measure, estimate, len(cell), confidence))
             if len(cells) > 1:
-                pooled = _replicates(cells, measure, n_resamples, rng, statistics, paired=True)
+                pooled = _replicates(cells, measure, n_resamples, rng, statistics, True, draws)
                 rows.append(_paired_row(agent, baseline, POOLED, measure, pooled, len(matched), confidence))
     return pd.DataFrame(rows, columns=list(PAIRED_COLUMNS))
 
