@@ -203,7 +203,7 @@ def summary_table(
 
     ``episodes`` has one row per episode. Groups are visited in sorted order and measures in the
     order given, all drawing from ``rng``, so the table is a pure function of its inputs. This is
-    the flat table written to ``summary.csv`` and read by :func:`thetagym.report.render_report`.
+    the flat table of per-episode means; :func:`thetagym.evaluate.summary.summarise_episodes` builds the evaluation's summary.
     """
     by = list(by)
     missing = [name for name in [*by, *measures] if name not in episodes.columns]
