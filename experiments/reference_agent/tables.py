@@ -1,67 +1,70 @@
-"""Print the reference agent's comparison tables from an evaluation report folder.
+"""Print an evaluation's leaderboards as markdown tables, from its report folder's summary.json.
 
-    python experiments/reference_agent/tables.py reports/reference_agent [--yaml]
+    python experiments/reference_agent/tables.py reports/reference_agent
 
-Per scenario: mean and 95% percentile-bootstrap interval of theta_capture, max_drawdown, calmar and
-pnl (from the report's summary.csv). ``all scenarios`` pools the episodes of every scenario (equal
-weight per scenario, same resampling as thetagym.evaluate.summary) from episodes.csv.
+One table per scenario (pooled first), agents by rank on the headline measure: the headline with
+its 95% interval, the paired difference against the baseline with its interval and verdict, the
+standing against the leader, then money and risk (means; intervals in summary.json).
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
+from typing import Any
 
-import numpy as np
-import pandas as pd
-import yaml
+from thetagym.measures import measure_label
 
-from thetagym.evaluate.bootstrap import summary_table
-from thetagym.evaluate.summary import SUMMARY_SEED
-
-MEASURES = ("theta_capture", "max_drawdown", "calmar", "pnl")
-POOLED = "all scenarios"
+CONTEXT = ("risk_matched_return", "cvar_5", "matched_max_drawdown", "max_drawdown", "pnl", "premium_sold")
 
 
-def tables(report: Path) -> pd.DataFrame:
-    """Summary rows per (agent, scenario) plus one pooled row per agent."""
-    summary = pd.read_csv(report / "summary.csv")
-    episodes = pd.read_csv(report / "episodes.csv")
-    pooled = summary_table(
-        episodes.assign(scenario=POOLED), MEASURES, rng=np.random.default_rng(SUMMARY_SEED)
-    )
-    columns = ["agent", "scenario"] + [f"{m}_{f}" for m in MEASURES for f in ("mean", "low", "high", "n")]
-    return pd.concat([summary[columns], pooled[columns]], ignore_index=True)
+def interval(
+    label: Any, mean: float | None, low: float | None, high: float | None, signed: bool = False
+) -> str:
+    if mean is None:
+        return "–"
+    text = label.format(mean)
+    if signed and mean >= 0:
+        text = "+" + text
+    return f"{text} [{label.format(low)}, {label.format(high)}]"
 
 
-def cell(row: pd.Series, measure: str) -> str:
-    digits = 0 if measure == "pnl" else 3
-    mean, low, high = (row[f"{measure}_{f}"] for f in ("mean", "low", "high"))
-    return f"{mean:,.{digits}f} [{low:,.{digits}f}, {high:,.{digits}f}]"
-
-
-def markdown(table: pd.DataFrame) -> str:
+def markdown(summary: dict[str, Any]) -> str:
     lines = []
-    for scenario, group in table.groupby("scenario", sort=False):
-        n = int(group["pnl_n"].min())
-        lines += [f"**{scenario}** ({n} episodes per agent)", ""]
-        lines += ["| agent | " + " | ".join(MEASURES) + " |", "|---" * (len(MEASURES) + 1) + "|"]
-        for _, row in group.iterrows():
-            lines.append(f"| {row['agent']} | " + " | ".join(cell(row, m) for m in MEASURES) + " |")
+    for scenario, board in summary["leaderboard"].items():
+        headline = board["headline"]
+        label = measure_label(headline)
+        winner = board["winner"] or "no winner (tie)"
+        lines += [f"**{scenario}**: {winner}", ""]
+        header = [
+            "#",
+            "agent",
+            label.name,
+            f"vs {summary['paired']['baseline']} (paired)",
+            "standing",
+            *(measure_label(m).name for m in CONTEXT),
+        ]
+        lines += ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
+        for row in board["rows"]:
+            versus = (
+                "baseline"
+                if row["vs_baseline"] == "baseline"
+                else interval(label, *(row[f"vs_baseline_{f}"] for f in ("mean", "low", "high")), signed=True)
+                + f" {row['vs_baseline']}"
+            )
+            cells = summary[row["agent"]][scenario]
+            context = [measure_label(m).format(cells[m]["mean"]) if m in cells else "–" for m in CONTEXT]
+            headline_cell = interval(label, *(row[f"{headline}_{f}"] for f in ("mean", "low", "high")))
+            lines.append(
+                f"| {row['rank']} | {row['agent']} | {headline_cell} | {versus} | {row['standing']} | "
+                + " | ".join(context)
+                + " |"
+            )
         lines.append("")
     return "\n".join(lines)
 
 
-def as_yaml(table: pd.DataFrame) -> str:
-    nested: dict = {}
-    for _, row in table.iterrows():
-        node = nested.setdefault(str(row["scenario"]), {}).setdefault(str(row["agent"]), {})
-        for m in MEASURES:
-            node[m] = [round(float(row[f"{m}_{f}"]), 4 if m != "pnl" else 0) for f in ("mean", "low", "high")]
-    return yaml.safe_dump({"evaluation_summary": nested}, sort_keys=False, width=120, default_flow_style=None)
-
-
 if __name__ == "__main__":
     folder = Path(sys.argv[1])
-    result = tables(folder)
-    print(as_yaml(result) if "--yaml" in sys.argv else markdown(result))
+    print(markdown(json.loads((folder / "summary.json").read_text())))
