@@ -83,9 +83,9 @@ def test_attribution_bars_are_drawn_in_component_colours_only(episodes: pd.DataF
     faces = {mpl.colors.to_hex(p.get_facecolor()) for axes in figure.axes for p in axes.patches}
     assert faces and faces <= set(COMPONENT_COLOURS.values())
     assert not faces & set(colours.values())
-    titles = [axes.get_title(loc="left") for axes in figure.axes]
-    assert not [t for t in titles if "hedge" in t], "a layer without P&L gets no panel"
-    assert any("all layers" in t for t in titles)
+    layers = [axes.get_ylabel() for axes in figure.axes if axes.get_ylabel()]
+    assert not [t for t in layers if "hedge" in t], "a layer without P&L gets no panel"
+    assert any("all layers" in t for t in layers)
 
 
 def test_robust_limits_leave_out_a_far_outlier_and_keep_the_rest() -> None:

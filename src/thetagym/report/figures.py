@@ -418,7 +418,10 @@ def attribution(
             axes.set_yticks(y, [_wrap_label(labels.get(a, a)) for a in agents], fontsize=8.5)
             if i == 0 and j == 0:
                 axes.invert_yaxis()  # shared: best-ranked agent on top in every panel
-            axes.set_title(f"{scenario} · {layer.replace('_', ' ')}", fontsize=9.5)
+            if i == 0:  # scenarios head the columns, layers label the rows: narrow panels keep short titles
+                axes.set_title(scenario.replace("-to-", "-to-\n"), fontsize=8.5)
+            if j == 0:
+                axes.set_ylabel(layer.replace("_", " "), fontsize=9.5, fontweight="bold")
             _usd_ticks(axes.xaxis)
             axes.xaxis.set_major_locator(mpl.ticker.MaxNLocator(4))
             if i == len(rows) - 1:
