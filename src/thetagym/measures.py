@@ -285,6 +285,64 @@ def excess_returns(
     return np.asarray(np.diff(equity, axis=-1) / capital - np.asarray(cash_rate) / TRADING_DAYS_PER_YEAR)
 
 
+def compounding_returns(daily_equity: np.ndarray, cash_rate: np.ndarray | float = 0.0) -> np.ndarray:
+    """Daily returns on the previous close's equity, in excess of the cash rate (annual, scalar or
+    per day): what a backtest over years uses, where the book's size follows its equity, unlike
+    :func:`excess_returns` on fixed starting capital for a fixed-size book's episodes.
+
+    >>> compounding_returns(np.array([100.0, 110.0, 99.0])).round(4).tolist()
+    [0.1, -0.1]
+    """
+    equity = np.asarray(daily_equity, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        growth = equity[..., 1:] / equity[..., :-1]
+    returns = np.where(equity[..., :-1] > 0, growth - 1.0, -1.0)
+    return np.asarray(returns - np.asarray(cash_rate) / TRADING_DAYS_PER_YEAR)
+
+
+def peak_drawdown(daily_equity: np.ndarray) -> np.ndarray:
+    """Largest fall of an equity curve (last axis) from its running peak, as a fraction of that peak.
+
+    >>> float(peak_drawdown(np.array([100.0, 200.0, 150.0, 210.0])))
+    0.25
+    """
+    equity = np.asarray(daily_equity, dtype=float)
+    peak = np.maximum.accumulate(equity, axis=-1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fall = np.where(peak > 0, 1.0 - equity / peak, 0.0)
+    return np.asarray(np.max(fall, axis=-1))
+
+
+TRACK_FIGURES = ("annualised_return", "volatility", "max_drawdown", "sharpe", "sortino", "calmar")
+"""Keys of :func:`track_figures`: a long track record's figures, fractions, annualised."""
+
+
+def track_figures(daily_equity: np.ndarray, cash_rate: np.ndarray | float = 0.0) -> dict[str, float]:
+    """The figures of one long equity curve (a close a day, the start first): compound annualised
+    return, annualised volatility, max drawdown from peak, Sharpe and Sortino of daily returns on
+    equity in excess of ``cash_rate`` (annual, scalar or per day), and Calmar (annualised return
+    over max drawdown, floored at :data:`MIN_DRAWDOWN`).
+
+    >>> figures = track_figures(np.array([100.0, 101.0, 100.5, 102.0]))
+    >>> round(figures["annualised_return"], 2), round(figures["max_drawdown"], 4)
+    (4.28, 0.005)
+    """
+    equity = np.asarray(daily_equity, dtype=float)
+    days = equity.shape[-1] - 1
+    total = equity[-1] / equity[0] - 1.0 if equity[0] > 0 else -1.0
+    annual = float(annualised_return(np.array(total), days))
+    drawdown = float(peak_drawdown(equity))
+    excess = compounding_returns(equity, cash_rate)
+    return {
+        "annualised_return": annual,
+        "volatility": float(volatility(excess)),
+        "max_drawdown": drawdown,
+        "sharpe": float(sharpe(excess)),
+        "sortino": float(sortino(excess)),
+        "calmar": float(annual / max(drawdown, MIN_DRAWDOWN)),
+    }
+
+
 def volatility(returns: np.ndarray) -> np.ndarray:
     """Annualised volatility of daily returns (last axis): sample standard deviation times sqrt(252).
 

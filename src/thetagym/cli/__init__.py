@@ -37,6 +37,11 @@ COMMANDS = {
         "compare",
         "The default comparison of the built-in agents (the main job).",
     ),
+    "backtest": (
+        "thetagym.cli.backtest",
+        "backtest",
+        "Replay one continuous stretch of real history for one agent, with a report.",
+    ),
     "train": ("thetagym.cli.train", "train", "Train a PPO agent from a YAML config."),
     "export-thresholds": (
         "thetagym.cli.export",

@@ -26,6 +26,9 @@ from thetagym.env.reward import RewardConfig
 from thetagym.market.params import MarketConfig
 from thetagym.market.scenarios import DEFAULT_MIX, MIXES, SCENARIOS
 
+MAX_EPISODE_DAYS = 10_080
+"""Longest episode, trading days: 40 years, so 1990-2023 replays as one path."""
+
 
 @dataclass(frozen=True)
 class ReplayConfig:
@@ -49,7 +52,9 @@ class EnvConfig:
     market: MarketConfig = nested(MarketConfig, doc="the market (a path or inline); sets bars_per_day")
     scenario: str = setting(DEFAULT_MIX, doc="scenario or scenario mix of simulated paths")
     replay: ReplayConfig | None = setting(None, doc="replay historical windows instead of simulating")
-    episode_days: int = setting(63, ge=1, le=2520, doc="episode length, trading days (truncation)")
+    episode_days: int = setting(
+        63, ge=1, le=MAX_EPISODE_DAYS, doc="episode length, trading days (truncation)"
+    )
     path_extra_days: int = setting(
         0, ge=0, doc="trading days simulated past the horizon so expiries exist; 0: derived from the book"
     )

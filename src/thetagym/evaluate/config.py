@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from thetagym.config import ConfigError, build, read_yaml, setting, suggest
+from thetagym.env.config import MAX_EPISODE_DAYS
 from thetagym.market.replay import HISTORICAL_EPISODES
 from thetagym.market.scenarios import DEFAULT_MIX, ScenarioBook
 from thetagym.measures import HEADLINE_MEASURES, TARGET_VOLATILITY
@@ -107,7 +108,9 @@ class EvaluationConfig:
     )
     seed: int = setting(EVALUATION_SEED_BASE, ge=0, doc="base env seed; must not overlap training seeds")
     episodes: int = setting(16, ge=1, le=100_000, doc="episodes per scenario (one vector env of this many)")
-    days: int = setting(63, ge=1, le=2520, doc="trading days per episode (replays: at most their window)")
+    days: int = setting(
+        63, ge=1, le=MAX_EPISODE_DAYS, doc="trading days per episode (replays: at most their window)"
+    )
     out: Path | None = setting(None, doc="output folder (default: reports/evaluate-<config name>)")
     workers: int | None = setting(None, ge=1, doc="worker processes (default: the machine's cores)")
     bootstrap_resamples: int = setting(2000, ge=100, doc="resamples per bootstrap interval")

@@ -44,11 +44,15 @@ NO_ACTION = -1
 
 @dataclass
 class Rollout:
-    """Episodes (a row each), the trace of env 0 (or None), index paths ``(episodes, bars + 1)``."""
+    """Episodes (a row each), the trace of env 0 (or None), index paths ``(episodes, bars + 1)``,
+    equity at the start and at every day's close ``(episodes, days + 1)`` (an episode that ended
+    early stays flat), and the ISO date of each of those closes on path 0 ``(days,)``."""
 
     episodes: pd.DataFrame
     trace: pd.DataFrame | None
     index_paths: np.ndarray
+    daily_equity: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 1)))
+    close_dates: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, dtype=str))
 
 
 def env_config(path: Path, scenario: ScenarioSpec, days: int | None = None) -> EnvConfig:
@@ -153,9 +157,8 @@ def rollout(
             if active.any():  # the envs that ended go on with new episodes, which are not recorded
                 policy.reset(np.flatnonzero(ended))
         previous_info = info
-    daily = daily_measures(
-        _daily_closes(equity, config.bars_per_day), core.book.config.capital, 0.0, target_volatility
-    )
+    closes = _daily_closes(equity, config.bars_per_day)
+    daily = daily_measures(closes, core.book.config.capital, 0.0, target_volatility)
     days = summary["steps"] / config.bars_per_day
     summary["calmar"] = calmar(summary["annualised_return"], summary["max_drawdown"], days)
     summary.update(daily, premium_sold=sold)
@@ -163,7 +166,8 @@ def rollout(
     trace_table = (
         pd.DataFrame(rows).assign(**{k: v[: len(rows)] for k, v in first_path.items()}) if trace else None
     )
-    return Rollout(episodes, _ordered(trace_table), index_paths)
+    close_dates = first_path["date"][:: config.bars_per_day][1:]
+    return Rollout(episodes, _ordered(trace_table), index_paths, closes, close_dates)
 
 
 def _legs(view: BookView) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

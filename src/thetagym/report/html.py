@@ -182,7 +182,7 @@ def render_report(
     )
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    out_path.write_text(_document(title, body), encoding="utf-8")
+    out_path.write_text(html_document(title, body), encoding="utf-8")
     return out_path
 
 
@@ -724,7 +724,8 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "all"
 
 
-def _document(title: str, body: str) -> str:
+def html_document(title: str, body: str) -> str:
+    """A whole page: ``body`` under ``title``, with the report's inline style sheet."""
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8"/>\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1"/>\n'
