@@ -239,6 +239,39 @@ def test_es_future_carries_the_index_at_the_cost_of_carry() -> None:
     assert future[0, 1] == pytest.approx(path.index[0, 4] * np.exp(CONFIG.carry * 0.25))
 
 
+def test_the_dividend_yield_lowers_the_forward_by_the_carry_formula() -> None:
+    from dataclasses import replace
+
+    no_yield = replace(CONFIG, rate=0.05, dividend_yield=0.0)
+    with_yield = replace(CONFIG, rate=0.05, dividend_yield=0.03)
+    for config in (no_yield, with_yield):
+        path = simulate(config, "calm", 10, [1])
+        assert path.rate == 0.05
+        assert path.carry == pytest.approx(0.05 - config.dividend_yield)  # constant: one number
+        np.testing.assert_array_equal(path.daily_rate(), np.full((1, 10), 0.05))
+        future = path.es_future(np.array([0]), np.array([4]), np.array([[0.5]]))
+        # F = S exp((r - q) T): 3% of yield takes exp(-0.03 * 0.5) off a half-year forward.
+        assert future[0, 0] / path.index[0, 4] == pytest.approx(np.exp((0.05 - config.dividend_yield) * 0.5))
+    assert np.exp(0.05 * 0.5) * np.exp(-0.03 * 0.5) == pytest.approx(np.exp(0.02 * 0.5))
+
+
+def test_a_per_day_rate_and_carry_drive_the_forward_of_their_day() -> None:
+    path = simulate(CONFIG, "calm", 10, [1, 2])
+    path.carry = np.tile(np.linspace(0.0, 0.09, 10), (2, 1))
+    path.rate = path.carry + 0.015
+    path.validate()
+    future = path.es_future(np.array([1]), np.array([4 * 3 + 2]), np.array([[0.25]]))  # a bar of day 3
+    assert future[0, 0] == pytest.approx(path.index[1, 14] * np.exp(0.03 * 0.25))
+    taken = path.take(np.array([1]))
+    assert taken.daily_carry().shape == (1, 10) and taken.daily_carry()[0, 3] == pytest.approx(0.03)
+    constant = simulate(CONFIG, "calm", 10, [3])
+    constant.assign(np.array([0]), taken)  # a per-day series replaces a constant
+    np.testing.assert_array_equal(constant.daily_rate(), taken.daily_rate())
+    path.rate = np.zeros(3)
+    with pytest.raises(ValueError, match=r"MarketPath\.rate must be one number or per day"):
+        path.validate()
+
+
 def test_one_bar_a_day_works() -> None:
     from dataclasses import replace
 

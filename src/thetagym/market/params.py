@@ -12,6 +12,15 @@ Bakshi-Cao-Chen (1997) and Gatheral fits, P jump rate about one every other year
 Q jumps as in the Duffie-Pan-Singleton / Gatheral fits (mean log-jump -0.10 to -0.12), and the
 Q-over-P variance ratio and Q long-run level tuned so that VIX, its percentiles, VIX/VIX3M and the
 variance risk premium (VIX minus next-month realised volatility) match the 1990-2023 figures.
+
+Rate and dividend yield are constant in a simulation. ``rate`` (continuously compounded, per year)
+discounts option prices and is what the book's cash earns (``rate / 252`` a trading day);
+``dividend_yield`` lowers the ES forward, ``F = S exp((rate - dividend_yield) T)``, and the index's
+price drift. The default yield, 1.5%, is the S&P 500's dividend yield of the 2020s, the decade the
+default market starts in: 1.4-1.5% from 2020 on, after averages of 1.90% over 1991-2007 and 1.97%
+over 2009-2019 (Investopedia, "A History of the S&P 500 Dividend Yield", from A. Damodaran's
+yearly S&P 500 dividend yields, NYU Stern, pages.stern.nyu.edu/~adamodar, datafile spearn). The
+default rate, 4%, is below the 3-month T-bill rate of 2023-2024 (FRED TB3MS monthly: 4.3-5.3%).
 """
 
 from __future__ import annotations
@@ -101,8 +110,12 @@ class MarketConfig:
     initial_vix_dispersion: float = setting(
         0.3, ge=0.0, doc="log standard deviation of the initial VIX across paths (0: all equal)"
     )
-    rate: float = setting(0.04, ge=-0.1, le=0.5, doc="risk-free rate, per year")
-    dividend_yield: float = setting(0.015, ge=0.0, le=0.5, doc="index dividend yield, per year")
+    rate: float = setting(
+        0.04, ge=-0.1, le=0.5, doc="risk-free rate, per year: discounts option prices, credited on cash"
+    )
+    dividend_yield: float = setting(
+        0.015, ge=0.0, le=0.5, doc="index dividend yield, per year: lowers the ES forward (2020s S&P 500)"
+    )
     equity_premium: float = setting(0.05, ge=-2.0, le=2.0, doc="expected excess return under P, per year")
     variance: VarianceConfig = nested(VarianceConfig, doc="P variance")
     jumps: JumpConfig = nested(JumpConfig, doc="P jumps")

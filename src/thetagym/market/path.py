@@ -58,7 +58,7 @@ class MarketPath:
 
     Per-day arrays (``(n_paths, n_days)``): ``dates`` (datetime64[D]) and, for each expiry
     schedule, ``next_expiry[schedule]``: the day index of the first expiry on or after each day,
-    or -1 when the path ends first.
+    or -1 when the path ends first. ``rate`` and ``carry`` are one number or per day.
     """
 
     bars_per_day: int
@@ -83,8 +83,14 @@ class MarketPath:
     scenario: np.ndarray
     scenario_names: tuple[str, ...]
     next_expiry: dict[str, np.ndarray]
-    rate: float = 0.04
-    carry: float = 0.025
+    rate: float | np.ndarray = 0.04
+    """Risk-free rate, continuously compounded per year: one number (a simulation) or a per-day
+    series ``(n_paths, n_days)`` (replay: the T-bill rate of each day). Day ``d``'s rate discounts
+    option prices on that day and is the rate the book's cash earns over that day
+    (:meth:`daily_rate`)."""
+    carry: float | np.ndarray = 0.025
+    """Cost of carry of the index, the rate minus the dividend yield (per year), the ES forward's
+    growth ``F = S exp(carry T)``; one number or per day like ``rate`` (:meth:`daily_carry`)."""
     vol_of_implied_variance: float = 0.45
     """Vol-of-variance of ``implied_variance`` under the pricing measure (per sqrt(year)); sets the
     convexity of VIX futures and the volatility of VIX options (``thetagym.market.vix``)."""
@@ -129,15 +135,29 @@ class MarketPath:
             curvature=self.curvature[rows][:, None],
         )
 
+    def daily_rate(self) -> np.ndarray:
+        """The rate of every day, ``(n_paths, n_days)`` (per year; a read-only broadcast view)."""
+        return np.broadcast_to(np.asarray(self.rate, dtype=np.float64), self.dates.shape)
+
+    def daily_carry(self) -> np.ndarray:
+        """The cost of carry of every day, ``(n_paths, n_days)`` (per year; a read-only view)."""
+        return np.broadcast_to(np.asarray(self.carry, dtype=np.float64), self.dates.shape)
+
     def es_future(self, rows: np.ndarray, bars: np.ndarray, time_to_expiry: np.ndarray) -> np.ndarray:
-        """ES future price (points) for maturities ``time_to_expiry`` (years, ``(len(rows), k)``)."""
-        return self.index[rows, bars][:, None] * np.exp(self.carry * time_to_expiry)
+        """ES future price (points) for maturities ``time_to_expiry`` (years, ``(len(rows), k)``),
+        carried at the cost of carry of the day of ``bars``."""
+        rows = np.asarray(rows)
+        carry = self.daily_carry()[rows, self.day_of_bar(bars)]
+        return self.index[rows, bars][:, None] * np.exp(np.reshape(carry, (-1, 1)) * time_to_expiry)
 
     def take(self, rows: np.ndarray) -> MarketPath:
         """A new batch holding copies of paths ``rows``."""
         rows = np.asarray(rows)
         changes = {name: getattr(self, name)[rows].copy() for name in _ROW_FIELDS}
         changes["next_expiry"] = {k: v[rows].copy() for k, v in self.next_expiry.items()}
+        for name in _DAILY_FIELDS:
+            if np.ndim(getattr(self, name)) == 2:
+                changes[name] = getattr(self, name)[rows].copy()
         return dataclasses.replace(self, **changes)
 
     def assign(self, rows: np.ndarray, other: MarketPath) -> None:
@@ -153,6 +173,14 @@ class MarketPath:
             getattr(self, name)[rows] = getattr(other, name)
         for key, value in other.next_expiry.items():
             self.next_expiry[key][rows] = value
+        for name in _DAILY_FIELDS:  # a number stays a number while the paths agree on it
+            mine, theirs = getattr(self, name), getattr(other, name)
+            if np.ndim(mine) == 0 and np.ndim(theirs) == 0 and float(mine) == float(theirs):
+                continue
+            if np.ndim(mine) == 0:
+                mine = np.full(self.dates.shape, float(mine))
+                setattr(self, name, mine)
+            mine[rows] = np.broadcast_to(np.asarray(theirs, dtype=np.float64), other.dates.shape)
 
     def validate(self) -> None:
         """Check shapes and that prices are finite and positive; raise ValueError otherwise."""
@@ -169,9 +197,19 @@ class MarketPath:
         for name in (*PER_PATH_FIELDS, "scenario"):
             if getattr(self, name).shape != (self.n_paths,):
                 raise ValueError(f"MarketPath.{name} must have shape ({self.n_paths},)")
+        for name in _DAILY_FIELDS:
+            value = np.asarray(getattr(self, name))
+            if value.ndim not in (0, 2) or (value.ndim == 2 and value.shape != self.dates.shape):
+                raise ValueError(
+                    f"MarketPath.{name} must be one number or per day {self.dates.shape}, got {value.shape}"
+                )
+            if not np.all(np.isfinite(value)):
+                raise ValueError(f"MarketPath.{name} holds NaN or inf")
 
 
 _ROW_FIELDS = ("dates", *PER_BAR_FIELDS, *PER_PATH_FIELDS, "scenario")
+_DAILY_FIELDS = ("rate", "carry")
+"""Fields that are one number or a per-day ``(n_paths, n_days)`` series."""
 
 
 def next_expiry_table(dates: np.ndarray) -> dict[str, np.ndarray]:

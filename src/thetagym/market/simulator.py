@@ -11,6 +11,10 @@ day, the others share the rest), with ``v+ = max(v, 0)`` (full-truncation Euler)
 shock replaces its bar's move: the index opens ``index_gap`` away from the previous close and the
 variance jumps to the level at which VIX is ``vix_multiplier`` times the previous close's VIX.
 
+Rates are constant: the path's ``rate`` is ``config.rate`` (the discount rate of option prices
+and the rate the book's cash earns) and its ``carry`` ``r - q`` (``config.carry``, the ES
+forward's growth), every day.
+
 Under Q the spot variance is ``implied_variance = variance_multiplier * v+``; the surface constants
 (long-run level, mean reversion, jump variance, curvature) are shared by all paths. VIX, VIX3M,
 futures and ETPs follow from it (:mod:`thetagym.market.vix`).
