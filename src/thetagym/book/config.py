@@ -20,6 +20,11 @@ from thetagym.pricing.spreads import SpreadModel
 LayerKind = Literal["call_wing", "put_wing", "condor", "futures", "vix_etp", "hedge"]
 ExpirySchedule = Literal["weekly", "monthly", "quarterly"]
 LAYER_KINDS: tuple[str, ...] = ("call_wing", "put_wing", "condor", "futures", "vix_etp", "hedge")
+Sizing = Literal["contracts", "notional"]
+NOTIONAL_KINDS: tuple[str, ...] = ("put_wing", "call_wing", "futures")
+"""Layer kinds that may size by notional: one leg per rung, whose notional is plain."""
+MAX_NOTIONAL_FRACTION = 10.0
+"""Largest ``notional_fraction``: 1.0 is cash-secured, above it the book is leveraged."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,16 @@ class LayerConfig:
     - ``futures``: ES futures of the front quarter, long for bias +1, short for bias -1;
     - ``vix_etp``: short VXX-like shares (``etp: vxx``) or long inverse-VIX shares;
     - ``hedge``: long VIX calls at ``target_delta``; the balancer adds ES futures to it.
+
+    Sizing: with ``sizing: contracts`` every OPEN sells ``contracts`` per leg. With ``sizing:
+    notional`` (put and call wings, futures) each OPEN of a flat layer sells, per leg,
+    ``floor(equity x notional_fraction / rungs / (strike x multiplier))`` contracts at the strike
+    it picks (futures: the future's price), from the book's equity at mid just before the sale;
+    ``notional_fraction: 1.0`` is a cash-secured put-write. Rolls keep their size. With the guard
+    on, the sale is cut so the layer stays within ``max_contracts`` and the book within
+    ``book_max_contracts`` (the caps are a backstop, not the size); OPEN is legal while one contract
+    per leg fits. ``contracts`` is then unused; guard rule 6's ``leg_cap`` (when 0) is
+    ``max_contracts`` instead of ``contracts``.
     """
 
     name: str = setting(doc="unique layer name")
@@ -55,13 +70,32 @@ class LayerConfig:
     )
     counter_size: int = setting(1, ge=1, doc="contracts (ETP: lots) per counter-trade")
     counter_max: int = setting(2, ge=0, doc="cap on the layer's counter-trade contracts")
-    leg_cap: int = setting(0, ge=0, doc="guard rule 6: size at which a losing leg blocks OPEN (0: contracts)")
+    leg_cap: int = setting(
+        0,
+        ge=0,
+        doc="guard rule 6: size at which a losing leg blocks OPEN (0: contracts; sizing notional: max_contracts)",
+    )
     etp: Literal["vxx", "inverse_vix"] = setting("vxx", doc="vix_etp: which ETP the layer trades")
     balancer_step: int = setting(1, ge=1, doc="hedge: ES futures bought or sold per balancer step")
     balancer_max: int = setting(4, ge=0, doc="hedge: cap on the balancer's net ES futures")
     open_at_reset: bool = setting(True, doc="open the standard structure when an episode starts")
+    sizing: Sizing = setting(
+        "contracts",
+        doc="how OPEN sizes a sale: 'contracts' (the fixed `contracts`) or 'notional' (a share of equity)",
+    )
+    notional_fraction: float = setting(
+        1.0,
+        gt=0.0,
+        le=MAX_NOTIONAL_FRACTION,
+        doc="sizing notional: each OPEN sells floor(equity x fraction / (strike x multiplier)) contracts",
+    )
 
     def __post_init__(self) -> None:
+        if self.sizing == "notional" and self.kind not in NOTIONAL_KINDS:
+            raise ValueError(
+                f"layer {self.name!r}: sizing 'notional' is for {', '.join(NOTIONAL_KINDS)} layers, "
+                f"not {self.kind!r}"
+            )
         if self.min_days > self.max_days:
             raise ValueError(
                 f"layer {self.name!r}: min_days {self.min_days} exceeds max_days {self.max_days}"

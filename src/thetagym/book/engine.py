@@ -2,7 +2,10 @@
 
 Accounting: every leg is held at its price, futures at notional (buying one ES future pays its
 price times $50 in cash), so ``equity = cash + sum(quantity * multiplier * mid)`` holds for every
-instrument. Trades pay the bid or ask (:mod:`thetagym.pricing.spreads`) plus fees; the distance
+instrument. Interest: at each day's close the cash balance, with futures marked to market (the
+cash a real account holds: premium received in, variation margin in or out), earns the day's rate
+over 1/252 of a year, ``balance * rate / 252``, as the T-bills a cash-secured put-writer holds as
+collateral would; a negative balance pays the same rate. Equity includes the interest. Trades pay the bid or ask (:mod:`thetagym.pricing.spreads`) plus fees; the distance
 from mid plus fees is the step's ``costs``. The work is done by the compiled kernels of
 :mod:`thetagym.book.compiled`, one loop over envs per call; this class owns the arrays.
 """
@@ -36,10 +39,15 @@ PARALLEL_MIN_ENVS = 16
 class StepResult:
     """What one step did, arrays over ``num_envs`` (and layers). USD unless stated.
 
-    ``attribution`` is ``(num_envs, n_layers, 7)`` with columns :data:`ATTRIBUTION`; summed over
+    ``attribution`` is ``(num_envs, n_layers, 8)`` with columns :data:`ATTRIBUTION`; summed over
     layers and columns it equals ``pnl``. ``executed`` holds the actions actually done (illegal
     choices replaced by HOLD, counted in ``blocked``; ``adds_blocked`` counts blocked OPENs of the
     opposite wing while the book was out of delta balance).
+
+    ``interest`` is the interest credited in the step (USD; nonzero only on a step that ends at a
+    day's close) and ``cash_rate`` the rate the cash earns on the day the step ends in (per year,
+    a fraction: the market path's rate of that day). Measures subtract ``cash_rate / 252`` from a
+    day's return on capital for the excess return (:func:`thetagym.measures.excess_returns`).
     """
 
     equity: np.ndarray
@@ -57,6 +65,8 @@ class StepResult:
     assignments: np.ndarray
     counter_trades: np.ndarray
     adds_blocked: np.ndarray
+    interest: np.ndarray
+    cash_rate: np.ndarray
 
 
 class Book:
@@ -239,7 +249,8 @@ class Book:
         deep in-the-money short options into futures; the other actions trade at bar ``bars``
         (bid/ask plus fees); the book is marked at ``bars + 1`` and the step is attributed; legs
         expiring at that bar settle (in-the-money ES options into the future, the rest at their
-        mark); ES futures near expiry roll to the next quarter at bid/ask; SPAN margin is
+        mark); ES futures near expiry roll to the next quarter at bid/ask; at a day's close the
+        cash earns the day's interest (see the module docstring); SPAN margin is
         computed, and equity below it liquidates the env at bid/ask (``margin_call``).
         """
         n = self.num_envs
@@ -256,8 +267,8 @@ class Book:
         return step_result(outputs)
 
     def new_step_outputs(self) -> tuple[np.ndarray, ...]:
-        """Empty outputs of the step kernels: ``totals`` ``(num_envs, 6)``, ``attribution``
-        ``(num_envs, n_layers, 7)``, ``layer_contracts`` ``(num_envs, n_layers)``, ``executed``
+        """Empty outputs of the step kernels: ``totals`` ``(num_envs, 8)``, ``attribution``
+        ``(num_envs, n_layers, 8)``, ``layer_contracts`` ``(num_envs, n_layers)``, ``executed``
         ``(num_envs, n_layers + 1)`` and ``counts`` ``(num_envs, 6)`` (for :func:`step_result`)."""
         n, layers = self.num_envs, self.n_layers
         return (
@@ -291,5 +302,7 @@ def step_result(outputs: tuple[np.ndarray, ...]) -> StepResult:
             "assignments": counts[:, kernels.ASSIGNMENTS],
             "counter_trades": counts[:, kernels.COUNTER_TRADES],
             "adds_blocked": counts[:, kernels.ADDS_BLOCKED],
+            "interest": totals[:, kernels.INTEREST],
+            "cash_rate": totals[:, kernels.CASH_RATE],
         },
     )

@@ -3,7 +3,9 @@ standard contract a slot opens into (expiry, underlying bar, strike at the targe
 bid/ask cost of trading it.
 
 Marks are ``(8, n_slots)`` per env in the order of :data:`MARK_FIELDS`. ES options are Black-76
-on the ES future of the quarterly expiry they exercise into, at the surface's implied volatility;
+on the ES future of the quarterly expiry they exercise into, at the surface's implied volatility,
+discounted at the rate of the day of the bar; the ES future is the index carried at that day's
+cost of carry (rate minus dividend yield), ``F = S exp(carry T)``;
 ES futures are that future; VIX calls are Black-76 on the VIX future of their expiry; ETP shares
 are ``vxx`` or ``inverse_vix``. Non-options get delta 1 and no gamma, vega or theta. Greeks are
 per point of the leg's own underlying, vega per 1.00 of volatility, theta per year.
@@ -100,7 +102,7 @@ def underlying_price(
             years_between(scalars, bar, expiry_bar),
         )
     tau = years_between(scalars, bar, underlying_bar)
-    return per_bar[t.INDEX, path, bar] * math.exp(scalars[t.CARRY] * tau)
+    return per_bar[t.INDEX, path, bar] * math.exp(per_bar[t.CARRY, path, bar] * tau)
 
 
 @kernel
@@ -187,7 +189,7 @@ def mark_slot_at(
         slots, per_bar, per_path, scalars, slot, path, bar, math.log(safe_strike / forward), tau
     )
     price, delta, gamma, vega, theta = pricing_kernels.black76_greeks_scalar(
-        forward, strike, tau, volatility, slots[slot, t.IS_CALL] > 0.0, scalars[t.RATE]
+        forward, strike, tau, volatility, slots[slot, t.IS_CALL] > 0.0, per_bar[t.RATE, path, bar]
     )
     marks[VOLATILITY, slot] = volatility
     marks[PRICE, slot] = price
@@ -243,7 +245,7 @@ def strike_for_delta(
     Solves ``K = F exp(-d1 sigma sqrt(T) + sigma^2 T / 2)`` with ``d1 = N^-1(|delta| e^{rT})``
     (negated for puts), re-reading the smile at the new strike a few times."""
     tau = max(time_to_expiry, 1e-6)
-    probability = abs(slots[slot, t.DELTA_TARGET]) * math.exp(scalars[t.RATE] * tau)
+    probability = abs(slots[slot, t.DELTA_TARGET]) * math.exp(per_bar[t.RATE, path, bar] * tau)
     probability = min(max(probability, 1e-4), 1 - 1e-4)
     d1 = pricing_kernels.ndtri(probability)
     if not slots[slot, t.IS_CALL]:

@@ -4,14 +4,17 @@ Physical feasibility applies always (nothing to close, no deep in-the-money opti
 no expiry left on the path). With ``guard.enabled`` the six spiral-prevention rules apply too:
 
 1. gross contracts per layer and for the book stay within ``max_contracts`` and
-   ``guard.book_max_contracts`` (OPEN, OPEN_COUNTER, balancer steps that grow the hedge);
+   ``guard.book_max_contracts`` (OPEN, OPEN_COUNTER, balancer steps that grow the hedge); a layer
+   sized by notional may OPEN while one contract per leg fits, and its sale is cut to the room
+   left (:func:`~thetagym.book.compiled.trading.notional_contracts`);
 2. rolls are size-preserving by construction (they restrike the contracts they hold);
 3. while ``|net delta| > delta_band * delta_budget``, OPEN is illegal on every layer that would
    sell options of the opposite wing (calls when the book is long delta, puts when short);
 4. a counter-trade goes against the layer's bias, needs the underlying to have moved
    ``counter_trigger`` against the layer since it opened, and stays within ``counter_max``;
 5. risk-adding actions need ``requirement + estimate <= margin_cap * equity``, where the
-   estimate is linear (contracts x multiplier x price x scan range x |target delta|); closes,
+   estimate is linear (contracts x multiplier x price x scan range x |target delta|; a layer sized
+   by notional counts ``equity x fraction / (price x multiplier)`` contracts); closes,
    accepted assignments and rolls of threatened legs (beyond the target delta) are exempt;
 6. OPEN is illegal in a layer holding a losing leg whose size is at ``leg_cap``; and OPEN on a
    layer that is already open is illegal (with the guard off it adds size: the spiral).
@@ -145,7 +148,10 @@ def legal_choices(
                 risk *= abs(slots[slot, t.DELTA_TARGET])
             unit_risk[slot] = risk
             if slots[slot, t.IS_STRUCTURE]:
-                open_estimate[layer] += risk * slots[slot, t.STANDARD_SIZE]
+                size = slots[slot, t.STANDARD_SIZE]
+                if slots[slot, t.NOTIONAL_FRACTION] > 0.0:  # about what notional sizing will sell
+                    size = equity * slots[slot, t.NOTIONAL_FRACTION] / (price * slots[slot, t.MULTIPLIER])
+                open_estimate[layer] += risk * size
             leg_cap = layers[layer, t.LEG_CAP]
             if held * (marks[PRICE, slot] - entry_price[slot]) < 0.0 and gross >= leg_cap:
                 capped_loser[layer] = True

@@ -17,6 +17,7 @@ from thetagym.book.actions import N_BALANCER_ACTIONS, N_LAYER_ACTIONS
 from thetagym.book.attribution import COSTS as A_COSTS
 from thetagym.book.attribution import DELTA as A_DELTA
 from thetagym.book.attribution import GAMMA as A_GAMMA
+from thetagym.book.attribution import INTEREST as A_INTEREST
 from thetagym.book.attribution import RESIDUAL as A_RESIDUAL
 from thetagym.book.attribution import THETA as A_THETA
 from thetagym.book.attribution import VEGA as A_VEGA
@@ -49,8 +50,8 @@ from thetagym.book.compiled.trading import action_orders, assign, due_futures, e
 from thetagym.market.calendar import TRADING_DAYS_PER_YEAR
 
 # Columns of the per-env outputs of :func:`step`.
-EQUITY, PNL, THETA_ACCRUED, MARGIN_REQUIREMENT, GROSS_CONTRACTS, CASH = range(6)
-N_TOTALS = 6
+EQUITY, PNL, THETA_ACCRUED, MARGIN_REQUIREMENT, GROSS_CONTRACTS, CASH, INTEREST, CASH_RATE = range(8)
+N_TOTALS = 8
 BLOCKED, ADDS_BLOCKED, ROLLS, ASSIGNMENTS, COUNTER_TRADES, MARGIN_CALL = range(6)
 N_COUNTS = 6
 # Columns of the book totals of :func:`aggregate`.
@@ -73,6 +74,19 @@ def equity_of(slots: np.ndarray, cash: float, quantity: np.ndarray, marks: np.nd
 
 
 @kernel
+def interest_balance(slots: np.ndarray, cash: float, quantity: np.ndarray, marks: np.ndarray) -> float:
+    """The cash that earns interest (USD): the cash balance with futures marked to market, i.e.
+    ``cash`` plus the held futures' value. The book pays a future's price in cash and holds it at
+    its price (:mod:`thetagym.book.engine`); a real future costs nothing to hold and settles its
+    gains and losses in cash daily, so only its change in value belongs to the cash."""
+    balance = cash
+    for slot in range(slots.shape[0]):
+        if quantity[slot] != 0.0 and not slots[slot, t.IS_OPTION] and not slots[slot, t.IS_ETP]:
+            balance += quantity[slot] * marks[PRICE, slot] * slots[slot, t.MULTIPLIER]
+    return balance
+
+
+@kernel
 def _requirement(book, market, state, env):
     slots, _, parameters, _, underlying_factor, volatility_factor, scenario_weight = book
     quantity, strike = state[0], state[1]
@@ -82,7 +96,7 @@ def _requirement(book, market, state, env):
         underlying_factor,
         volatility_factor,
         scenario_weight,
-        market[3][t.RATE],
+        market[0][t.RATE, env, state[9][env]],
         quantity[env],
         strike[env],
         state[8][:, env],
@@ -156,7 +170,7 @@ def _legal(book, market, state, env, bar, legal, opposite_wing, deep, near_day, 
 
 
 @kernel
-def _execute(book, market, state, env, bar, target, restrike, expiry_day, charge, fresh, costs):
+def _execute(book, market, state, env, bar, target, restrike, expiry_day, charge, equity, fresh, costs):
     slots, layers, parameters, spreads = book[0], book[1], book[2], book[3]
     per_bar, per_path, expiries, scalars = market
     quantity, strike, expiry_bar, underlying_bar, entry_price, cash = state[:6]
@@ -175,6 +189,7 @@ def _execute(book, market, state, env, bar, target, restrike, expiry_day, charge
         restrike,
         expiry_day,
         charge,
+        equity,
         quantity[env],
         strike[env],
         expiry_bar[env],
@@ -271,7 +286,7 @@ def reset(static, per_bar, expiries, constants, values, indices, shape, rows, ba
             restrike,
             expiry_day,
         )
-        _execute(book, market, state, env, bar, target, restrike, expiry_day, False, fresh, costs)
+        _execute(book, market, state, env, bar, target, restrike, expiry_day, False, cash[env], fresh, costs)
         state[7][env] = _requirement(book, market, state, env)
 
 
@@ -295,8 +310,8 @@ def step(
     """Apply ``actions`` (``(n_envs, n_layers + 1)``) at ``bars`` and advance every env one bar;
     returns False, stepping nothing, if a choice lies outside its part's range.
 
-    Writes per-env ``totals`` ``(n_envs, 6)`` (:data:`EQUITY` ...), the P&L ``attribution``
-    ``(n_envs, n_layers, 7)``, the gross ``layer_contracts`` ``(n_envs, n_layers)``, the actions
+    Writes per-env ``totals`` ``(n_envs, 8)`` (:data:`EQUITY` ...), the P&L ``attribution``
+    ``(n_envs, n_layers, 8)``, the gross ``layer_contracts`` ``(n_envs, n_layers)``, the actions
     done (``executed``, like ``actions``) and ``counts`` ``(n_envs, 6)`` (:data:`BLOCKED` ...)."""
     if not actions_in_range(actions, shape[2]):
         return False
@@ -377,6 +392,8 @@ def step_envs(book, market, state, actions, bars, first, last, outputs):
     held = np.zeros(n_slots)
     costs = np.zeros(n_layers)
     bar_years = 1.0 / scalars[t.BARS_PER_YEAR]
+    bars_per_day = int(scalars[t.BARS_PER_DAY])
+    day_years = 1.0 / TRADING_DAYS_PER_YEAR
     for env in range(first, last):
         bar = bars[env]
         env_marks = marks[:, env]
@@ -449,7 +466,20 @@ def step_envs(book, market, state, actions, bars, first, last, outputs):
                     restrike,
                     expiry_day,
                 )
-                _execute(book, market, state, env, bar, target, restrike, expiry_day, True, fresh, costs)
+                _execute(
+                    book,
+                    market,
+                    state,
+                    env,
+                    bar,
+                    target,
+                    restrike,
+                    expiry_day,
+                    True,
+                    equity_before,
+                    fresh,
+                    costs,
+                )
             for layer in range(n_layers):
                 choice = layer_choice[layer]
                 if choice == ROLL_CLOSER or choice == ROLL_OUT:
@@ -484,19 +514,40 @@ def step_envs(book, market, state, actions, bars, first, last, outputs):
         if due_futures(slots, parameters, scalars, next_bar, quantity[env], expiry_bar[env], restrike):
             target[:] = quantity[env, :n_slots]
             expiry_day[:] = 0
-            _execute(book, market, state, env, next_bar, target, restrike, expiry_day, True, fresh, costs)
+            _execute(
+                book,
+                market,
+                state,
+                env,
+                next_bar,
+                target,
+                restrike,
+                expiry_day,
+                True,
+                equity_before,
+                fresh,
+                costs,
+            )
+        # A day's close: the cash held earns the day's rate over 1 / 252 of a year.
+        cash_rate = per_bar[t.RATE, env, next_bar]
+        interest = 0.0
+        if next_bar % bars_per_day == 0:
+            interest = interest_balance(slots, cash[env], quantity[env], env_marks) * (cash_rate * day_years)
+            cash[env] += interest
         required = _requirement(book, market, state, env)
         equity = equity_of(slots, cash[env], quantity[env], env_marks)
         margin_call = equity < required
         if margin_call:
             target[:] = 0.0
             restrike[:] = False
-            _execute(book, market, state, env, next_bar, target, restrike, expiry_day, True, fresh, costs)
+            _execute(
+                book, market, state, env, next_bar, target, restrike, expiry_day, True, equity, fresh, costs
+            )
             required = 0.0
             equity = equity_of(slots, cash[env], quantity[env], env_marks)
         margin_requirement[env] = required
         pnl = equity - equity_before
-        _attribute(slots, held, start, end, bar_years, costs, pnl, attribution[env])
+        _attribute(slots, held, start, end, bar_years, costs, interest, pnl, attribution[env])
         theta = 0.0
         for layer in range(n_layers):
             theta += attribution[env, layer, A_THETA]
@@ -512,14 +563,17 @@ def step_envs(book, market, state, actions, bars, first, last, outputs):
         totals[env, MARGIN_REQUIREMENT] = required
         totals[env, GROSS_CONTRACTS] = gross
         totals[env, CASH] = cash[env]
+        totals[env, INTEREST] = interest
+        totals[env, CASH_RATE] = cash_rate
         counts[env, MARGIN_CALL] = margin_call
 
 
 @kernel
-def _attribute(slots, held, start, end, bar_years, costs, pnl, out):
-    """P&L attribution of one env's step per layer (``out`` ``(n_layers, 7)``, USD): Greeks at the
+def _attribute(slots, held, start, end, bar_years, costs, interest, pnl, out):
+    """P&L attribution of one env's step per layer (``out`` ``(n_layers, 8)``, USD): Greeks at the
     start applied to the move of each leg's underlying and volatility; the residual is what the
-    second-order expansion misses, and what the layers miss of ``pnl`` goes to the first layer's."""
+    second-order expansion misses. The book's ``interest`` is booked on the first layer, and what
+    the layers miss of ``pnl`` goes to the first layer's residual."""
     out[:, :] = 0.0
     market_pnl = np.zeros(out.shape[0])
     for slot in range(slots.shape[0]):
@@ -541,6 +595,8 @@ def _attribute(slots, held, start, end, bar_years, costs, pnl, out):
         out[layer, A_COSTS] = costs[layer]
         out[layer, A_RESIDUAL] = market_pnl[layer] - greeks
         explained += greeks + costs[layer] + out[layer, A_RESIDUAL]
+    out[0, A_INTEREST] = interest
+    explained += interest
     out[0, A_RESIDUAL] += pnl - explained
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from thetagym.book.config import BookConfig
 from thetagym.book.margin import scenario_table
-from thetagym.book.positions import SCHEDULES, SlotLayout
+from thetagym.book.positions import SCHEDULES, SlotLayout, SlotRole
 from thetagym.market.calendar import TRADING_DAYS_PER_YEAR
 from thetagym.market.path import MarketPath
 from thetagym.pricing.instruments import InstrumentKind
@@ -45,8 +45,9 @@ from thetagym.pricing.kernels import spread_parameters
     IS_STRUCTURE,
     IS_COUNTER,
     STRIKE_STEP,
-) = range(22)
-N_SLOT_COLUMNS = 22
+    NOTIONAL_FRACTION,
+) = range(23)
+N_SLOT_COLUMNS = 23
 
 # Layer table columns.
 (
@@ -92,12 +93,14 @@ N_LAYER_COLUMNS = 18
 ) = range(16)
 N_PARAMETERS = 16
 
-# Market series stacked per bar, per path, and scalars.
-INDEX, IMPLIED_VARIANCE, SKEW, VIX, VXX, INVERSE_VIX = range(6)
+# Market series stacked per bar, per path, and scalars. ``rate`` and ``carry`` are per day on the
+# path (one number in a simulation); a bar reads its day's (bar 0, the previous close, day 0's).
+INDEX, IMPLIED_VARIANCE, SKEW, VIX, VXX, INVERSE_VIX, RATE, CARRY = range(8)
 PER_BAR_SERIES = ("index", "implied_variance", "skew", "vix", "vxx", "inverse_vix")
+DAILY_SERIES = ("rate", "carry")
 LONG_VARIANCE, MEAN_REVERSION, JUMP_VARIANCE, CURVATURE = range(4)
 PER_PATH_SERIES = ("long_implied_variance", "implied_mean_reversion", "jump_variance", "curvature")
-RATE, CARRY, VOL_OF_VARIANCE, BARS_PER_DAY, BARS_PER_YEAR, N_DAYS = range(6)
+VOL_OF_VARIANCE, BARS_PER_DAY, BARS_PER_YEAR, N_DAYS = range(4)
 QUARTERLY = SCHEDULES.index("quarterly")
 
 
@@ -141,6 +144,7 @@ def book_tables(config: BookConfig, layout: SlotLayout) -> BookTables:
         IS_STRUCTURE: layout.is_structure,
         IS_COUNTER: layout.is_counter,
         STRIKE_STEP: np.where(layout.is_vix, config.vix_strike_step, config.strike_step),
+        NOTIONAL_FRACTION: notional_fractions(config, layout),
     }
     for column, values in columns.items():
         slots[:, column] = values
@@ -158,11 +162,12 @@ def book_tables(config: BookConfig, layout: SlotLayout) -> BookTables:
             SELLS_PUTS: layer.kind in ("put_wing", "condor"),
             OPEN_AT_RESET: layer.open_at_reset,
             MAX_CONTRACTS: layer.max_contracts,
-            OPEN_SIZE: layer.open_size,
+            OPEN_SIZE: layer.open_size if layer.sizing == "contracts" else layer.open_size // layer.contracts,
             COUNTER_SIZE: layer.counter_size,
             COUNTER_MAX: layer.counter_max,
             COUNTER_TRIGGER: layer.counter_trigger,
-            LEG_CAP: layer.leg_cap or layer.contracts,
+            LEG_CAP: layer.leg_cap
+            or (layer.contracts if layer.sizing == "contracts" else layer.max_contracts),
             COUNTER_SLOT: layout.counter_slot[index],
             EXTRA_SLOT: layout.extra_slot[index],
             FIRST_SLOT: starts[index],
@@ -209,20 +214,47 @@ def book_tables(config: BookConfig, layout: SlotLayout) -> BookTables:
     )
 
 
+def notional_fractions(config: BookConfig, layout: SlotLayout) -> np.ndarray:
+    """Per slot, the share of equity whose notional one leg of an OPEN sells when its layer sizes by
+    notional (``notional_fraction / rungs`` on the structure's slots), else 0."""
+    fraction = np.array(
+        [
+            layer.notional_fraction / layer.rungs if layer.sizing == "notional" else 0.0
+            for layer in config.layers
+        ]
+    )
+    return np.where(layout.role == SlotRole.STRUCTURE, fraction[layout.layer], 0.0)
+
+
+def bar_days(n_bars: int, bars_per_day: int) -> np.ndarray:
+    """Trading day of bars ``0 ... n_bars`` (bar 0, the previous close, counts as day 0)."""
+    return np.maximum(np.arange(n_bars + 1) - 1, 0) // bars_per_day
+
+
+def _daily_rows(market: MarketPath, rows: np.ndarray | slice) -> np.ndarray:
+    """``rate`` and ``carry`` of paths ``rows`` spread over their bars, ``(2, len(rows), n_bars + 1)``."""
+    days = bar_days(market.n_bars, market.bars_per_day)
+    return np.stack([market.daily_rate()[rows][:, days], market.daily_carry()[rows][:, days]])
+
+
 class MarketArrays:
-    """The series of one :class:`MarketPath` the kernels read, stacked: ``per_bar`` ``(6, n_paths,
-    n_bars + 1)``, ``per_path`` ``(4, n_paths)``, ``expiries`` ``(n_paths, 3, n_days)`` (next expiry
-    day by schedule code), and ``constants``: ``per_path`` (a view) followed by the scalars rate,
-    carry, vol of variance, bars per day and per year, and days (:data:`RATE` ...)."""
+    """The series of one :class:`MarketPath` the kernels read, stacked: ``per_bar`` ``(8, n_paths,
+    n_bars + 1)`` (the :data:`PER_BAR_SERIES`, then each bar's day's rate and carry),
+    ``per_path`` ``(4, n_paths)``, ``expiries`` ``(n_paths, 3, n_days)`` (next expiry day by
+    schedule code), and ``constants``: ``per_path`` (a view) followed by the scalars vol of
+    variance, bars per day and per year, and days (:data:`VOL_OF_VARIANCE` ...)."""
 
     def __init__(self, market: MarketPath) -> None:
         self.market = market
-        self.per_bar = np.stack([getattr(market, name) for name in PER_BAR_SERIES], dtype=np.float64)
+        self.per_bar = np.concatenate(
+            [
+                np.stack([getattr(market, name) for name in PER_BAR_SERIES], dtype=np.float64),
+                _daily_rows(market, slice(None)),
+            ]
+        )
         self.expiries = np.stack([market.next_expiry[name] for name in SCHEDULES], axis=1, dtype=np.int64)
         per_path = np.stack([getattr(market, name) for name in PER_PATH_SERIES], dtype=np.float64)
         scalars = [
-            market.rate,
-            market.carry,
             market.vol_of_implied_variance,
             market.bars_per_day,
             TRADING_DAYS_PER_YEAR * market.bars_per_day,
@@ -241,6 +273,7 @@ class MarketArrays:
         market = self.market
         for position, name in enumerate(PER_BAR_SERIES):
             self.per_bar[position, rows] = getattr(market, name)[rows]
+        self.per_bar[RATE : CARRY + 1, rows] = _daily_rows(market, rows)
         for position, name in enumerate(PER_PATH_SERIES):
             self.per_path[position, rows] = getattr(market, name)[rows]
         for position, name in enumerate(SCHEDULES):

@@ -9,6 +9,8 @@ which slots ``restrike`` (close their contract and open ``target`` of the standa
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from thetagym.book.compiled import tables as t
@@ -189,6 +191,7 @@ def execute(
     restrike: np.ndarray,
     expiry_day: np.ndarray,
     charge: bool,
+    equity: float,
     quantity: np.ndarray,
     strike: np.ndarray,
     expiry_bar: np.ndarray,
@@ -200,7 +203,10 @@ def execute(
 ) -> float:
     """Trade one env to the orders at ``marks`` (bar ``bar``), paying bid/ask and fees if
     ``charge``; restruck slots get their new contract and its marks (``fresh`` is scratch of the
-    shape of ``marks``). Adds the costs per layer (USD, <= 0) to ``costs``; returns the cash paid."""
+    shape of ``marks``). Adds the costs per layer (USD, <= 0) to ``costs``; returns the cash paid.
+
+    A sale that OPENs a leg of a layer sized by notional is resized here, once its strike is known,
+    from ``equity`` (USD, before the trade): see :func:`notional_contracts`."""
     n_slots = slots.shape[0]
     restruck = np.zeros(n_slots, dtype=np.bool_)
     needed = np.zeros(n_slots, dtype=np.bool_)
@@ -228,6 +234,20 @@ def execute(
             new_strike[slot] = strike_for_delta(
                 slots, per_bar, per_path, scalars, slot, path, bar, new_forward[slot], tau
             )
+    for slot in range(n_slots):
+        if slots[slot, t.NOTIONAL_FRACTION] <= 0.0 or target[slot] == 0.0:
+            continue
+        held = quantity[slot]
+        if restruck[slot] and held == 0.0:  # OPEN of a flat layer: a new contract
+            basis = new_strike[slot] if slots[slot, t.IS_OPTION] else new_forward[slot]
+        elif not restruck[slot] and target[slot] != held:  # OPEN adding to an open layer (guard off)
+            basis = strike[slot] if slots[slot, t.IS_OPTION] else marks[UNDERLYING, slot]
+        else:  # a roll keeps its size
+            continue
+        size = notional_contracts(slots, layers, parameters, quantity, slot, equity, basis)
+        target[slot] = held + slots[slot, t.SIGN] * size
+        if size == 0.0:
+            restruck[slot] = False
     paid = 0.0
     for slot in range(n_slots):
         held = quantity[slot]
@@ -291,6 +311,44 @@ def execute(
 
 
 @kernel
+def notional_contracts(
+    slots: np.ndarray,
+    layers: np.ndarray,
+    parameters: np.ndarray,
+    quantity: np.ndarray,
+    slot: int,
+    equity: float,
+    basis: float,
+) -> float:
+    """Contracts one OPEN sells in structure ``slot`` of a layer sized by notional:
+    ``floor(equity * fraction / (basis * multiplier))``, ``basis`` the strike (options) or the
+    future's price (points), ``fraction`` the layer's ``notional_fraction / rungs``. With the guard
+    on, the size is cut (not refused) so the layer's gross contracts stay within its
+    ``max_contracts`` and the book's within ``book_max_contracts`` (the room before the trade,
+    shared by the layer's ``rungs`` legs); never negative."""
+    notional = basis * slots[slot, t.MULTIPLIER]
+    if notional <= 0.0 or not equity > 0.0:
+        return 0.0
+    size = math.floor(equity * slots[slot, t.NOTIONAL_FRACTION] / notional)
+    if parameters[t.GUARD_ENABLED] > 0.0:
+        layer = int(slots[slot, t.LAYER])
+        layer_gross = 0.0
+        book_gross = 0.0
+        legs = 0.0
+        for other in range(slots.shape[0]):
+            book_gross += abs(quantity[other])
+            if int(slots[other, t.LAYER]) == layer:
+                layer_gross += abs(quantity[other])
+                if slots[other, t.IS_STRUCTURE] > 0.0:
+                    legs += 1.0
+        room = min(
+            layers[layer, t.MAX_CONTRACTS] - layer_gross, parameters[t.BOOK_MAX_CONTRACTS] - book_gross
+        )
+        size = min(size, math.floor(room / max(legs, 1.0)))
+    return float(max(size, 0))
+
+
+@kernel
 def assign(
     slots: np.ndarray,
     layers: np.ndarray,
@@ -318,7 +376,7 @@ def assign(
     slot switch to the front contract at mid."""
     front_bar = front_future(expiries, scalars, parameters, path, bar)
     tau = max(front_bar - bar, 0) / scalars[t.BARS_PER_YEAR]
-    front = per_bar[t.INDEX, path, bar] * np.exp(scalars[t.CARRY] * tau)
+    front = per_bar[t.INDEX, path, bar] * np.exp(per_bar[t.CARRY, path, bar] * tau)
     cash = 0.0
     for layer in range(layers.shape[0]):
         if not layers[layer, t.HAS_ES_OPTIONS]:
