@@ -75,6 +75,13 @@ class ShortPremiumEnv(gymnasium.Env[np.ndarray, np.ndarray]):
     (percent), ``drawdown_penalty=1``, ``theta_bonus=0``, ``blocked_penalty=0``
     (:class:`thetagym.env.reward.RewardConfig`).
 
+    Equity includes interest: at each day's close the cash (premium received included; futures
+    count only their gains and losses) earns the market path's rate of that day over 1/252 of a
+    year (:mod:`thetagym.book.engine`). The step's interest (USD) and the rate credited (per year,
+    for excess returns: subtract ``cash_rate / 252`` from a day's return on capital) are
+    ``env.core.last_result.interest`` and ``.cash_rate``; the rate of every day of the episode's path
+    is ``env.core.market.daily_rate()``.
+
     ## Starting State
 
     A fresh market path (its seed drawn from the env's generator) at bar 0, the previous close;
@@ -97,7 +104,8 @@ class ShortPremiumEnv(gymnasium.Env[np.ndarray, np.ndarray]):
 
     ## Version History
 
-    * v0: initial version.
+    * v0: initial version; cash earns interest at the path's rate, and the attribution has an
+      ``interest`` column (issue 12).
     """
 
     metadata: dict[str, Any] = {"render_modes": []}  # noqa: RUF012
