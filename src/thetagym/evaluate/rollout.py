@@ -68,9 +68,13 @@ def env_config(path: Path, scenario: ScenarioSpec, days: int | None = None) -> E
     start, end = HISTORICAL_EPISODES.get(scenario.replay) or scenario.replay.split(":", 1)
     index_csv, vix_csv = _replay_files(scenario)
     dates = load_history(index_csv, vix_csv).dates
-    first = int(np.searchsorted(dates, np.datetime64(start, "D")))
+    first = max(1, int(np.searchsorted(dates, np.datetime64(start, "D"))))  # day 0 needs a previous close
     window = int(np.searchsorted(dates, np.datetime64(end, "D"), side="right")) - first
-    sized = resolve_config(base, {"episode_days": min(days, window) if days else window})
+    # The path runs past the episode so that expiries exist; where the data ends first, the
+    # episode ends that many days before the data does.
+    room = base.path_days - base.episode_days
+    available = len(dates) - first - room
+    sized = resolve_config(base, {"episode_days": max(1, min(days or window, window, available))})
     last = min(first + sized.path_days, len(dates)) - 1  # the only window of path_days starting on ``first``
     replay = ReplayConfig(index_csv=index_csv, vix_csv=vix_csv, start=str(dates[first]), end=str(dates[last]))
     return dataclasses.replace(sized, replay=replay)
