@@ -12,7 +12,7 @@ from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
 import thetagym  # noqa: F401  (registers the ids)
 from thetagym.env.registration import ENV_IDS
-from thetagym.market.replay import shared_data_dir
+from thetagym.market.replay import has_shared_data
 
 from .conftest import DEFAULT_CONFIG
 
@@ -48,7 +48,7 @@ def test_registration_is_idempotent() -> None:
     assert registration.ENV_ID in gymnasium.registry
 
 
-@pytest.mark.skipif(shared_data_dir() is None, reason="no shared daily CSV files")
+@pytest.mark.skipif(not has_shared_data(), reason="no shared daily CSV files (set THETAGYM_DATA)")
 def test_checkers_pass_on_historical_replay() -> None:
     env = gymnasium.make(
         ENV_IDS[0], config=str(DEFAULT_CONFIG), replay={"start": "2018-01-02"}, episode_days=2

@@ -3,6 +3,7 @@ causality of observations, and the real history (skipped without the shared data
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -12,10 +13,13 @@ from thetagym.config import ConfigError
 from thetagym.market.params import VIX_HORIZON
 from thetagym.market.path import PER_BAR_FIELDS
 from thetagym.market.replay import (
+    DEFAULT_SETTINGS,
     HISTORICAL_EPISODES,
     MIN_IMPLIED_VARIANCE,
     History,
     ReplayDataError,
+    atm_volatility_from_vix,
+    has_shared_data,
     implied_variance_from_vix,
     load_history,
     read_closes,
@@ -26,6 +30,7 @@ from thetagym.market.replay import (
 )
 from thetagym.market.surface import atm_variance
 
+DEFAULT_MARKET = DEFAULT_SETTINGS.market
 INDICATORS = ("realised_volatility", "index_rsi", "index_macd", "vix_rsi", "vix_macd")
 
 
@@ -35,15 +40,21 @@ INDICATORS = ("realised_volatility", "index_rsi", "index_macd", "vix_rsi", "vix_
 
 @pytest.fixture(scope="module")
 def data_dir() -> Path:
-    folder = Path(__file__).resolve().parents[2].parent / "shared" / "data"
-    if not (folder / "spx_daily.csv").is_file() or not (folder / "vix_daily.csv").is_file():
-        pytest.skip(f"shared historical data not found at {folder} (see shared/data/README.md)")
-    return folder
+    if not has_shared_data():
+        pytest.skip(
+            "no historical data: set THETAGYM_DATA or provide ../shared/data (see shared/data/README.md)"
+        )
+    return shared_data_dir()
 
 
 @pytest.fixture(scope="module")
 def history(data_dir: Path) -> History:
-    return load_history(data_dir / "spx_daily.csv", data_dir / "vix_daily.csv", data_dir / "vix3m_daily.csv")
+    return load_history(
+        data_dir / "spx_daily.csv",
+        data_dir / "vix_daily.csv",
+        data_dir / "vix3m_daily.csv",
+        data_dir / "tbill_3m_monthly.csv",
+    )
 
 
 def business_days(start: str, n: int) -> np.ndarray:
@@ -352,15 +363,41 @@ def test_indicators_at_a_bar_ignore_later_closes() -> None:
         assert not np.array_equal(getattr(before, name)[:, -1], getattr(after, name)[:, -1])
 
 
-def test_surface_reprices_the_vix() -> None:
+def test_surface_prices_one_month_at_the_money_below_the_vix() -> None:
+    """One-month at-the-money volatility on the replayed surface is the VIX mapped through the
+    smile's variance-swap ratio, below the VIX wherever the floor does not bind."""
     dates, index, vix = synthetic_rows(40)
     path = replay_path(History(dates, index, vix), dates[1], None, 4, np.random.default_rng(0))
     bars = np.arange(path.n_bars + 1)
     surface = path.surface_at(np.zeros_like(bars), bars)
     one_month = 100 * np.sqrt(atm_variance(surface, np.asarray(VIX_HORIZON)))[:, 0]
     unfloored = path.implied_variance[0] > MIN_IMPLIED_VARIANCE
-    np.testing.assert_allclose(one_month[unfloored], path.vix[0, unfloored], rtol=1e-12)
+    np.testing.assert_allclose(
+        one_month[unfloored], atm_volatility_from_vix(path.vix[0, unfloored]), rtol=1e-12
+    )
+    assert np.all(one_month[unfloored] < path.vix[0, unfloored])
     assert implied_variance_from_vix(1.0) == MIN_IMPLIED_VARIANCE
+
+
+def test_vix_over_at_the_money_matches_published_spreads() -> None:
+    """Variance swaps (the VIX is the 30-day one) trade above at-the-money implied volatility by
+    about 1-2 vol points on indices in normal markets, more when skew steepens (Allen, Einchcomb
+    and Granger 2006, "Variance swaps", J.P. Morgan European Equity Derivatives Strategy: "VS levels
+    trading above ATM IVs due to the convexity premium (~1-2 vegas)"); the typical VIX minus
+    one-month ATM spread is taken as 1-3 points, larger in stress."""
+    gap = np.array([12.0, 18.0, 25.0, 40.0, 80.0]) - atm_volatility_from_vix(
+        np.array([12.0, 18.0, 25.0, 40.0, 80.0])
+    )
+    assert 1.0 <= gap[1] <= 3.0 and 1.0 <= gap[0] <= 3.0  # calm and median VIX
+    assert np.all(np.diff(gap) > 0)  # wider in stress
+    assert gap[3] > 3.0
+
+
+def test_vix_over_at_the_money_on_the_real_history(history: History) -> None:
+    """Over 1990-2023: median gap 2.3 points (5-95%: 1.3-5.5), 1.8 below a VIX of 20, 5.8 above 30."""
+    gap = history.vix_close - atm_volatility_from_vix(history.vix_close)
+    assert 1.0 <= float(np.median(gap)) <= 3.0
+    assert float(np.median(gap[history.vix_close > 30])) > 3.0
 
 
 def test_settings_load_like_every_config_and_reach_the_path() -> None:
@@ -395,6 +432,33 @@ def test_windows_stack_as_paths() -> None:
 
 def test_shared_data_dir_finds_the_folder(data_dir: Path) -> None:
     assert shared_data_dir() == data_dir
+
+
+def test_missing_data_folder_names_thetagym_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("THETAGYM_DATA", str(tmp_path))
+    assert not has_shared_data()
+    with pytest.raises(
+        ReplayDataError, match=r"THETAGYM_DATA=.*spx_daily\.csv.*vix_daily\.csv.*tbill_3m_monthly"
+    ):
+        shared_data_dir()
+    write_csv(tmp_path / "spx_daily.csv", "iso", *synthetic_rows(5)[:2])
+    write_csv(tmp_path / "vix_daily.csv", "iso", synthetic_rows(5)[0], synthetic_rows(5)[2])
+    assert shared_data_dir() == tmp_path
+
+
+def test_rate_is_the_t_bill_rate_known_on_each_day(data_dir: Path, history: History) -> None:
+    """The rate of a day is the previous month's average 3-month T-bill rate (published when that
+    month ends), on the discount basis converted to continuous compounding."""
+    path = replay_path(history, "2008-09-02", "2008-11-28", 4, np.random.default_rng(0))
+    rate = np.asarray(path.rate)
+    assert rate.shape == path.dates.shape
+    months = path.dates[0].astype("datetime64[M]")
+    lines = dict(line.split(",") for line in (data_dir / "tbill_3m_monthly.csv").read_text().splitlines()[1:])
+    for month in np.unique(months):
+        known = str((month - 1).astype("datetime64[D]"))
+        discount = float(lines[known]) / 100
+        assert np.allclose(rate[0, months == month], -np.log(1 - discount * 91 / 360) * 365 / 91)
+    np.testing.assert_allclose(path.carry, rate - DEFAULT_MARKET.dividend_yield)
 
 
 def test_closes_equal_the_published_files(data_dir: Path, history: History) -> None:
@@ -453,3 +517,93 @@ def test_a_63_day_reset_takes_a_few_milliseconds(history: History) -> None:
     for start in rng.integers(1, len(history) - 63, size=20):
         replay_windows(history, 63, [int(start)], 4, rng)
     assert (time.perf_counter() - started) / 20 < 0.02
+
+
+# ----------------------------------------------------------------------------------------------
+# No lookahead
+
+
+def perturbed_after(history: History, cut: int) -> History:
+    """``history`` with every series changed from history day ``cut`` on."""
+    rng = np.random.default_rng(11)
+    n = len(history)
+    scale = np.ones(n)
+    scale[cut:] = np.exp(rng.normal(0, 0.05, n - cut))
+
+    def ranges(values: np.ndarray | None) -> np.ndarray | None:
+        widen = np.where(np.arange(n)[:, None] >= cut, np.array([1.0, 1.02, 0.98]), 1.0)
+        return None if values is None else values * scale[:, None] * widen
+
+    rate = None if history.rate is None else np.where(np.arange(n) >= cut, history.rate + 0.03, history.rate)
+    return History(
+        history.dates,
+        history.index_close * scale,
+        history.vix_close * scale**3,
+        None if history.vix3m_close is None else history.vix3m_close * scale**2,
+        source="perturbed",
+        index_range=ranges(history.index_range),
+        vix_range=ranges(history.vix_range),
+        vix3m_range=ranges(history.vix3m_range),
+        rate=rate,
+    )
+
+
+def test_no_replayed_series_sees_data_after_its_bar(history: History) -> None:
+    """Change every series (closes, opens, highs, lows, VIX3M, the rate) from day t on: every bar
+    up to the close of day t - 1 is unchanged, for every per-bar series and the per-day rate."""
+    start = int(np.searchsorted(history.dates, np.datetime64("2018-01-16")))
+    cut = start + 12
+    changed = perturbed_after(history, cut)
+    before = replay_windows(history, 40, [start], 4, np.random.default_rng(5))
+    after = replay_windows(changed, 40, [start], 4, np.random.default_rng(5))
+    safe = (cut - start) * 4  # the close of the day before the first changed day
+    for name in PER_BAR_FIELDS:
+        np.testing.assert_array_equal(
+            getattr(before, name)[:, : safe + 1], getattr(after, name)[:, : safe + 1], err_msg=name
+        )
+        assert not np.array_equal(
+            getattr(before, name)[:, safe + 1 :], getattr(after, name)[:, safe + 1 :]
+        ), name
+    np.testing.assert_array_equal(
+        np.asarray(before.rate)[:, : cut - start], np.asarray(after.rate)[:, : cut - start]
+    )
+
+
+def test_a_first_bar_does_not_see_its_close(history: History) -> None:
+    """Change only the closes of day t (keeping its high and low wide enough): the first bar of
+    day t, index, VIX and VIX3M alike, is unchanged: an intraday bar reveals its close only when
+    it is the close."""
+    start = int(np.searchsorted(history.dates, np.datetime64("2018-01-16")))
+    cut = start + 12
+    closes = [history.index_close.copy(), history.vix_close.copy(), np.array(history.vix3m_close)]
+    for values in closes:
+        values[cut] *= 1.001
+    changed = dataclasses.replace(history, index_close=closes[0], vix_close=closes[1], vix3m_close=closes[2])
+    before = replay_windows(history, 20, [start], 4, np.random.default_rng(5))
+    after = replay_windows(changed, 20, [start], 4, np.random.default_rng(5))
+    first_bar = (cut - start) * 4 + 1
+    for name in ("index", "vix", "vix3m", "implied_variance", "skew", "vxx", "inverse_vix"):
+        assert getattr(before, name)[0, first_bar] == getattr(after, name)[0, first_bar], name
+
+
+FIRST_BAR_AGREEMENT_BOUND = 0.60
+"""Bound on how often, on days that moved more than 3%, the first bar's direction matches the
+rest of the day's. Intraday momentum in traded S&P 500 prices is small: the first half-hour
+return predicts the last half-hour with an R^2 of about 1.6%, 3.3% on volatile days (Gao, Han,
+Li and Zhou 2018, "Market intraday momentum", J. Financial Economics 129(2), 394-414: SPY
+1993-2013), correlations of 0.13-0.18, a sign agreement of 54-56% for jointly normal returns.
+0.60 leaves room for sampling error over about 200 days (one standard error: 3.5 points)."""
+
+
+def test_first_bar_direction_does_not_predict_big_days(history: History) -> None:
+    """Over 1990-2023 (195 days moved more than 3%): Brownian bridges pinned to the close made
+    the first bar agree with the rest of such days 84-92% of the time; now about half."""
+    path = replay_path(history, None, "2023-12-28", 4, np.random.default_rng(0))
+    agreements = []
+    for series, threshold in ((path.index[0], 0.03), (path.vix[0], 0.15)):
+        before, first, close = series[0:-1:4], series[1::4], series[4::4]
+        big = np.abs(close / before - 1) > threshold
+        agree = np.sign(first - before) == np.sign(close - first)
+        agreements.append(float(agree[big].mean()))
+        assert big.sum() > 150
+    assert max(agreements) < FIRST_BAR_AGREEMENT_BOUND, agreements

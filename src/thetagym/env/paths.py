@@ -13,7 +13,14 @@ from thetagym.config import ConfigError
 from thetagym.env.config import EnvConfig, ReplayConfig
 from thetagym.env.core import PathSource
 from thetagym.market.path import MarketPath
-from thetagym.market.replay import History, ReplaySettings, load_history, replay_windows, shared_data_dir
+from thetagym.market.replay import (
+    History,
+    ReplaySettings,
+    load_history,
+    load_shared_history,
+    replay_windows,
+    shared_data_dir,
+)
 from thetagym.market.simulator import simulate
 
 
@@ -63,14 +70,12 @@ def _replay_source(config: EnvConfig, replay: ReplayConfig) -> PathSource:
 
 
 def _history(replay: ReplayConfig) -> History:
-    shared = shared_data_dir()
+    """The replay's files, or the shared data folder's (with its T-bill rate) when none are given."""
+    if not replay.index_csv and not replay.vix_csv and not replay.vix3m_csv:
+        return load_shared_history()
     index_csv, vix_csv = replay.index_csv, replay.vix_csv
     if not index_csv or not vix_csv:
-        if shared is None:
-            raise ConfigError(
-                "replay: no index_csv/vix_csv given and no shared data folder found; "
-                "set THETAGYM_DATA or give the CSV paths"
-            )
+        shared = shared_data_dir()  # raises naming THETAGYM_DATA and the files it needs
         index_csv = index_csv or str(shared / "spx_daily.csv")
         vix_csv = vix_csv or str(shared / "vix_daily.csv")
     return load_history(index_csv, vix_csv, replay.vix3m_csv or None)

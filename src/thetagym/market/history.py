@@ -30,8 +30,13 @@ from thetagym.market.indicators import macd, realised_volatility, rsi
 __all__ = [
     "History",
     "ReplayDataError",
+    "daily_rates",
+    "has_shared_data",
     "load_history",
+    "load_shared_history",
     "read_closes",
+    "read_daily",
+    "read_monthly_rates",
     "shared_data_dir",
 ]
 
@@ -54,8 +59,12 @@ class History:
 
     ``dates`` datetime64[D] ``(n,)``; ``index_close`` S&P 500 and ``vix_close`` VIX closes
     (points) ``(n,)``; ``vix3m_close`` VIX3M closes ``(n,)`` with NaN on days its file does not
-    cover, or None without a VIX3M file; ``source`` names the files for messages. Daily
-    indicators over the whole history are computed once, on construction.
+    cover, or None without a VIX3M file; ``source`` names the files for messages.
+    ``index_range``, ``vix_range`` and ``vix3m_range`` are each day's open, high and low
+    ``(n, 3)`` (NaN rows where unknown; None without such columns), from which replay builds the
+    bars inside a day; ``rate`` is the risk-free rate on each day (per year, continuously
+    compounded, ``(n,)``), or None for the market config's constant rate. Daily indicators over
+    the whole history are computed once, on construction.
     """
 
     dates: np.ndarray
@@ -63,6 +72,10 @@ class History:
     vix_close: np.ndarray
     vix3m_close: np.ndarray | None = None
     source: str = "history"
+    index_range: np.ndarray | None = None
+    vix_range: np.ndarray | None = None
+    vix3m_range: np.ndarray | None = None
+    rate: np.ndarray | None = None
     _daily: dict[str, np.ndarray] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -90,6 +103,18 @@ class History:
                 raise ReplayDataError(
                     f"{self.source}: {name} must be positive and finite; {float(values[bad])} on {dates[bad]}"
                 )
+        for name in ("index_range", "vix_range", "vix3m_range"):
+            ranges = getattr(self, name)
+            if ranges is not None:
+                arrays[name] = np.asarray(ranges, dtype=np.float64)
+                if arrays[name].shape != (n, 3):
+                    raise ReplayDataError(
+                        f"{self.source}: {name} has shape {arrays[name].shape}, expected ({n}, 3)"
+                    )
+        if self.rate is not None:
+            arrays["rate"] = np.asarray(self.rate, dtype=np.float64)
+            if arrays["rate"].shape != (n,) or not np.all(np.isfinite(arrays["rate"])):
+                raise ReplayDataError(f"{self.source}: rate must be {n} finite values, one a day")
         for name, values in (("dates", dates), *arrays.items()):
             values.setflags(write=False)
             object.__setattr__(self, name, values)
@@ -117,17 +142,20 @@ def load_history(
     index_csv: str | os.PathLike[str],
     vix_csv: str | os.PathLike[str],
     vix3m_csv: str | os.PathLike[str] | None = None,
+    rates_csv: str | os.PathLike[str] | None = None,
 ) -> History:
     """Read index and VIX closes (and VIX3M closes when given) and keep the dates both have.
 
-    VIX3M is joined onto those dates; days it lacks hold NaN and replay derives them.
+    VIX3M is joined onto those dates; days it lacks hold NaN and replay derives them. Opens,
+    highs and lows are kept where the files have them. ``rates_csv`` is a monthly 3-month
+    T-bill file (:func:`read_monthly_rates`); each day gets the rate known on it.
 
     Raises :class:`ReplayDataError` for a missing file, missing columns, blank, NaN, non-numeric
     or non-positive closes, blank or unreadable dates, repeated or descending dates, and index
     and VIX files without a date in common.
     """
-    index_dates, index_close = read_closes(index_csv)
-    vix_dates, vix_close = read_closes(vix_csv)
+    index_dates, index_close, index_range = read_daily(index_csv)
+    vix_dates, vix_close, vix_range = read_daily(vix_csv)
     common, in_index, in_vix = np.intersect1d(index_dates, vix_dates, assume_unique=True, return_indices=True)
     names = f"{Path(index_csv).name} + {Path(vix_csv).name}"
     if common.shape[0] < 2:
@@ -135,14 +163,117 @@ def load_history(
             f"{index_csv} and {vix_csv}: {'no dates' if common.shape[0] == 0 else 'only one date'} "
             f"in common; the index covers {_span(index_dates)}, the VIX {_span(vix_dates)}"
         )
-    vix3m = None
+    vix3m = vix3m_range = rate = None
     if vix3m_csv is not None:
-        vix3m_dates, vix3m_close = read_closes(vix3m_csv)
+        vix3m_dates, vix3m_close, vix3m_ranges = read_daily(vix3m_csv)
         vix3m = np.full(common.shape, np.nan)
         _, in_common, in_vix3m = np.intersect1d(common, vix3m_dates, assume_unique=True, return_indices=True)
         vix3m[in_common] = vix3m_close[in_vix3m]
+        if vix3m_ranges is not None:
+            vix3m_range = np.full((common.shape[0], 3), np.nan)
+            vix3m_range[in_common] = vix3m_ranges[in_vix3m]
         names += f" + {Path(vix3m_csv).name}"
-    return History(common, index_close[in_index], vix_close[in_vix], vix3m, source=names)
+    if rates_csv is not None:
+        rate = daily_rates(common, *read_monthly_rates(rates_csv), source=str(rates_csv))
+        names += f" + {Path(rates_csv).name}"
+    return History(
+        common,
+        index_close[in_index],
+        vix_close[in_vix],
+        vix3m,
+        source=names,
+        index_range=None if index_range is None else index_range[in_index],
+        vix_range=None if vix_range is None else vix_range[in_vix],
+        vix3m_range=vix3m_range,
+        rate=rate,
+    )
+
+
+def load_shared_history(rates: bool = True) -> History:
+    """The shared data folder's S&P 500, VIX and VIX3M files (and the T-bill rate unless
+    ``rates`` is False): :func:`load_history` on the files in :func:`shared_data_dir`."""
+    folder = shared_data_dir()
+    vix3m = folder / "vix3m_daily.csv"
+    tbill = folder / "tbill_3m_monthly.csv"
+    return load_history(
+        folder / "spx_daily.csv",
+        folder / "vix_daily.csv",
+        vix3m if vix3m.is_file() else None,
+        tbill if rates and tbill.is_file() else None,
+    )
+
+
+T_BILL_DAYS = 91
+"""Days to maturity of a 3-month T-bill, for converting its discount rate."""
+
+
+def read_monthly_rates(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
+    """First days of months (datetime64[D]) and 3-month T-bill rates (per year, continuously
+    compounded) from a monthly file: ``date,rate_pct`` as in the shared data, or FRED's own
+    download (``observation_date,TB3MS`` or ``DATE,TB3MS``), rates in percent on the discount
+    basis. A discount rate ``d`` prices a 91-day bill at ``1 - d * 91 / 360``, so the
+    continuously compounded rate is ``-log(1 - d * 91 / 360) * 365 / 91`` (5.00% -> 5.10%).
+
+    >>> import tempfile, pathlib
+    >>> file = pathlib.Path(tempfile.mkdtemp()) / "tb3ms.csv"
+    >>> rows = ["observation_date,TB3MS", "2023-01-01,4.54", "2023-02-01,4.65"]
+    >>> _ = file.write_text(chr(10).join(rows))
+    >>> months, rates = read_monthly_rates(file)
+    >>> str(months[1]), round(float(rates[0]), 5)
+    ('2023-02-01', 0.0463)
+    """
+    file = Path(path)
+    if not file.is_file():
+        raise ReplayDataError(
+            f"{file}: file not found (a monthly T-bill file: date,rate_pct or FRED's TB3MS)"
+        )
+    frame = pd.read_csv(file, dtype=str, keep_default_na=False)
+    lower = {c.strip().lower(): c for c in frame.columns}
+    date_column = next((lower[n] for n in ("date", "observation_date") if n in lower), None)
+    rate_column = next((lower[n] for n in ("rate_pct", "tb3ms") if n in lower), None)
+    if date_column is None or rate_column is None or len(frame) == 0:
+        raise ReplayDataError(
+            f"{file}: need columns date,rate_pct (or FRED's observation_date,TB3MS) and at least one row; "
+            f"found {', '.join(repr(c) for c in frame.columns)}"
+        )
+    months = _parse_dates(frame[date_column].str.strip().to_numpy(dtype=str))
+    percent = pd.to_numeric(frame[rate_column].str.strip(), errors="coerce").to_numpy(np.float64)
+    bad = np.flatnonzero(np.isnan(percent) | ~(percent < 100.0)) if months is not None else np.array([0])
+    if (
+        months is None
+        or np.any(np.isnat(months))
+        or bad.size
+        or np.any(np.diff(months) <= np.timedelta64(0, "D"))
+    ):
+        row = int(bad[0]) if bad.size else 0
+        raise ReplayDataError(
+            f"{file}: line {row + 2}: need ascending ISO dates and rates in percent; "
+            f"got {frame[date_column].iloc[row]!r}, {frame[rate_column].iloc[row]!r}"
+        )
+    rates = -np.log1p(-percent / 100.0 * T_BILL_DAYS / 360.0) * 365.0 / T_BILL_DAYS
+    return months, rates
+
+
+def daily_rates(
+    dates: np.ndarray, months: np.ndarray, rates: np.ndarray, source: str = "rates"
+) -> np.ndarray:
+    """The rate known on each of ``dates``: a month's average is published after the month ends,
+    so a day takes the average of the latest month before its own (a step function changing on
+    the first trading day of each month). Days in the file's first month take that month's
+    value (no earlier one exists); days before it raise.
+
+    >>> months = np.array(["2023-01-01", "2023-02-01"], dtype="datetime64[D]")
+    >>> daily_rates(np.array(["2023-02-15", "2023-03-01"], dtype="datetime64[D]"), months, np.array([0.04, 0.05]))
+    array([0.04, 0.05])
+    """
+    month_of = np.asarray(dates, dtype="datetime64[M]")
+    known = np.asarray(month_of - np.timedelta64(1, "M"), dtype="datetime64[D]")
+    position = np.searchsorted(months, known, side="right") - 1
+    if np.any(position < 0) and np.any(months[0] > month_of[position < 0].astype("datetime64[D]")):
+        day = dates[int(np.flatnonzero(position < 0)[0])]
+        raise ReplayDataError(f"{source}: no rate for {day}: the file starts on {months[0]}")
+    position = np.maximum(position, 0)
+    return np.asarray(rates[position], dtype=np.float64)
 
 
 def read_closes(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -151,6 +282,15 @@ def read_closes(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
     Lines of text before the header (as in some Cboe downloads) and blank lines are skipped;
     line numbers in errors count every line of the file from 1.
     """
+    dates, closes, _ = read_daily(path)
+    return dates, closes
+
+
+def read_daily(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Dates, closes and, when the file has open, high and low columns, ``(n, 3)`` opens, highs
+    and lows (NaN where a row's value is blank, non-numeric or inconsistent with its close:
+    replay then treats the day as having no intraday data). Closes are checked as in
+    :func:`read_closes`."""
     file = Path(path)
     if not file.is_file():
         what = "is a directory, not a CSV file" if file.is_dir() else "file not found"
@@ -177,6 +317,9 @@ def read_closes(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
             f"need a date and a close column: {_FORMATS_HINT}"
         )
     date_column, close_column = columns[lower.index("date")], columns[lower.index("close")]
+    range_columns = [columns[lower.index(name)] for name in ("open", "high", "low") if name in lower]
+    if len(range_columns) < 3:
+        range_columns = []
     line_numbers = np.array([n + 1 for n in content if n > header_at], dtype=np.int64)
     body = "\n".join(lines[n] for n in content if n >= header_at)
     try:
@@ -185,7 +328,7 @@ def read_closes(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
             dtype=str,
             keep_default_na=False,
             skipinitialspace=True,
-            usecols=[date_column, close_column],
+            usecols=[date_column, close_column, *range_columns],
         )
     except (ValueError, pd.errors.ParserError) as error:
         raise ReplayDataError(
@@ -247,7 +390,22 @@ def read_closes(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
         else:
             problem = f"non-positive price {value!r}"
         raise fail(row, close_column, problem)
-    return dates, closes
+    if not range_columns:
+        return dates, closes, None
+    ranges = np.stack(
+        [
+            pd.to_numeric(frame[c].fillna("").str.strip(), errors="coerce").to_numpy(np.float64)
+            for c in range_columns
+        ],
+        axis=1,
+    )
+    consistent = (
+        np.all(ranges > 0, axis=1)
+        & (ranges[:, 1] >= np.maximum(ranges[:, 0], closes))
+        & (ranges[:, 2] <= np.minimum(ranges[:, 0], closes))
+    )
+    ranges[~consistent] = np.nan
+    return dates, closes, ranges
 
 
 def _fields(line: str) -> list[str]:
@@ -273,15 +431,52 @@ def _span(dates: np.ndarray) -> str:
     return f"{dates[0]} to {dates[-1]}" if dates.shape[0] else "no dates"
 
 
-def shared_data_dir() -> Path | None:
-    """The folder of the shared daily CSV files: ``$THETAGYM_DATA`` if set, else ``../shared/data``
-    next to the project's root (or the working directory's); None when there is none."""
-    candidates = []
+DATA_FILES = {
+    "spx_daily.csv": "S&P 500 daily open, high, low, close",
+    "vix_daily.csv": "Cboe VIX daily open, high, low, close",
+    "vix3m_daily.csv": "Cboe VIX3M daily (optional)",
+    "tbill_3m_monthly.csv": "3-month T-bill rate, monthly, FRED TB3MS (optional)",
+}
+"""The files of the shared data folder (see ``shared/data/README.md``); the first two are needed."""
+
+
+def _data_candidates() -> list[Path]:
     if os.environ.get("THETAGYM_DATA"):
-        candidates.append(Path(os.environ["THETAGYM_DATA"]).expanduser())
-    candidates.append(Path(__file__).resolve().parents[3].parent / "shared" / "data")
-    candidates.append(Path.cwd().parent / "shared" / "data")
+        return [Path(os.environ["THETAGYM_DATA"]).expanduser()]
+    return [
+        Path(__file__).resolve().parents[3].parent / "shared" / "data",
+        Path.cwd().parent / "shared" / "data",
+    ]
+
+
+def _has_required(folder: Path) -> bool:
+    return all((folder / name).is_file() for name in list(DATA_FILES)[:2])
+
+
+def shared_data_dir() -> Path:
+    """The folder of the shared daily CSV files: ``$THETAGYM_DATA`` when set, else
+    ``../shared/data`` next to the project's root (or the working directory's).
+
+    Raises :class:`ReplayDataError` naming ``THETAGYM_DATA`` and the expected files when the
+    folder or its two required files are missing.
+    """
+    candidates = _data_candidates()
     for candidate in candidates:
-        if (candidate / "spx_daily.csv").is_file() and (candidate / "vix_daily.csv").is_file():
+        if _has_required(candidate):
             return candidate
-    return None
+    where = (
+        f"THETAGYM_DATA={os.environ['THETAGYM_DATA']} has"
+        if os.environ.get("THETAGYM_DATA")
+        else f"THETAGYM_DATA is not set and {' or '.join(str(c) for c in candidates)} has"
+    )
+    expected = "; ".join(f"{name} ({what})" for name, what in DATA_FILES.items())
+    raise ReplayDataError(
+        f"no historical data folder: {where} no spx_daily.csv and vix_daily.csv. Set THETAGYM_DATA to a "
+        f"folder holding {expected}, in date,open,high,low,close layout (Cboe and Yahoo downloads also "
+        "work; see shared/data/README.md for sources)"
+    )
+
+
+def has_shared_data() -> bool:
+    """Whether :func:`shared_data_dir` finds the folder (for tests that skip without it)."""
+    return any(_has_required(candidate) for candidate in _data_candidates())
