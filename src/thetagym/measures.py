@@ -53,6 +53,7 @@ RISK_MATCHED_MOMENTS = (
 )
 """The moments :func:`pooled_risk_matched_return` reads, in its argument order."""
 DAILY_FIELDS = (
+    "excess_pnl",
     "sharpe",
     "sortino",
     "volatility",
@@ -105,6 +106,7 @@ MEASURE_LABELS: dict[str, MeasureLabel] = {
     "matched_max_drawdown": MeasureLabel("Max drawdown at matched risk", "% at 10% vol", percent=True),
     "max_drawdown": MeasureLabel("Max drawdown", "% of capital", percent=True),
     "pnl": MeasureLabel("P&L", "USD"),
+    "excess_pnl": MeasureLabel("P&L over cash", "USD"),
     "premium_sold": MeasureLabel("Premium sold", "USD"),
     "theta_accrued": MeasureLabel("Theta accrued", "USD"),
     "theta_capture": MeasureLabel("Theta capture", "P&L / theta"),
@@ -269,20 +271,24 @@ def cvar(returns: np.ndarray, level: float = 0.05) -> np.ndarray:
 def excess_returns(
     daily_equity: np.ndarray, capital: np.ndarray | float, cash_rate: np.ndarray | float = 0.0
 ) -> np.ndarray:
-    """Daily returns on capital in excess of the cash rate: equity curves ``(..., days + 1)`` (USD,
-    day 0 first) give ``(..., days)`` returns ``(E[t] - E[t-1]) / capital - cash_rate / 252``.
+    """Daily returns on capital in excess of cash: equity curves ``(..., days + 1)`` (USD, day 0
+    first) give ``(..., days)`` returns ``(E[t] - E[t-1] - E[t-1] cash_rate / 252) / capital``.
 
     ``cash_rate`` (annual fraction, scalar or per day) is what the book's cash is credited with:
-    the excess is over the money a flat account would have earned. Returns are on the fixed
-    starting capital, as the book's size is fixed in contracts, so a book twice the size has
-    returns twice the size and the same Sharpe ratio.
+    the excess is over what the account's equity would have earned sitting in cash that day, so
+    interest on interest is no return of the book's. Returns are on the fixed starting capital,
+    as the book's size is fixed in contracts, so a book twice the size has returns twice the size
+    and the same Sharpe ratio.
 
     >>> excess_returns(np.array([100.0, 101.0, 100.0]), 100.0).tolist()
     [0.01, -0.01]
+    >>> excess_returns(np.array([100.0, 100.01, 100.020001]), 100.0, cash_rate=0.0252).round(12).tolist()
+    [0.0, -0.0]
     """
     equity = np.asarray(daily_equity, dtype=float)
     capital = np.asarray(capital, dtype=float)[..., None]
-    return np.asarray(np.diff(equity, axis=-1) / capital - np.asarray(cash_rate) / TRADING_DAYS_PER_YEAR)
+    cash = equity[..., :-1] * np.asarray(cash_rate) / TRADING_DAYS_PER_YEAR
+    return np.asarray((np.diff(equity, axis=-1) - cash) / capital)
 
 
 def compounding_returns(daily_equity: np.ndarray, cash_rate: np.ndarray | float = 0.0) -> np.ndarray:
@@ -451,6 +457,7 @@ def daily_measures(
     a day, day 0 the starting equity) on ``capital`` (USD), with cash credited at ``cash_rate``."""
     returns = excess_returns(daily_equity, capital, cash_rate)
     return {
+        "excess_pnl": np.asarray(np.sum(returns, axis=-1) * np.asarray(capital, dtype=float)),
         "sharpe": sharpe(returns),
         "sortino": sortino(returns),
         "volatility": volatility(returns),

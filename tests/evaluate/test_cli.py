@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from thetagym.cli import cli
 from thetagym.evaluate.outputs import OUTPUT_FILES, fresh_folder, prepare_output
-from thetagym.market.replay import shared_data_dir
+from thetagym.market.history import has_shared_data
 
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE = ROOT / "configs" / "evaluate" / "smoke.yaml"
@@ -46,7 +46,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, int,
         "evaluate": ["evaluate", str(SMOKE), "--json"],
         "simulate": ["simulate", "--agent", str(RULES), "--scenario", "crash", "--days", "5"],
     }
-    if shared_data_dir() is not None:
+    if has_shared_data():
         commands["replay"] = ["simulate", "--agent", str(RULES), "--replay", "covid_2020", "--days", "5"]
     started = {
         name: (root / name, launch(*args, "--out", str(root / name))) for name, args in commands.items()

@@ -27,7 +27,7 @@ SEEDS = tuple(range(EVALUATION_SEED_BASE, EVALUATION_SEED_BASE + 12))
 def _put_write_episodes(lots: int) -> pd.DataFrame:
     """The put-write benchmark at ``lots`` contracts on the same 12 paths of the default mix."""
     base = env_config(PUT_WRITE_ENV, ScenarioSpec(scenario="calm-to-stressed"), 63)
-    layer = dataclasses.replace(base.book.layers[0], contracts=lots, max_contracts=lots)
+    layer = dataclasses.replace(base.book.layers[0], sizing="contracts", contracts=lots, max_contracts=lots)
     guard = dataclasses.replace(base.book.guard, book_max_contracts=lots)
     config = dataclasses.replace(base, book=dataclasses.replace(base.book, layers=(layer,), guard=guard))
     policy = load_policy(AgentSpec(name=f"{lots} lots", rules=PUT_WRITE_RULES), config.book)
@@ -44,15 +44,15 @@ def lots() -> pd.DataFrame:
 
 def test_a_book_four_times_the_size_scores_the_same_headline(lots: pd.DataFrame) -> None:
     # Everything in the book is linear in contracts (premium, spreads and fees per contract, margin
-    # scenarios), so a 4-lot put-write's daily P&L is exactly 4x the 1-lot's as long as no margin
-    # call cuts one of them short: Sharpe, Sortino, risk-matched return, matched drawdown and
+    # scenarios, interest on the premium held), so a 4-lot put-write's daily P&L in excess of the
+    # interest on its capital is exactly 4x the 1-lot's as long as no margin call cuts one short: Sharpe, Sortino, risk-matched return, matched drawdown and
     # theta capture agree to rounding (1e-9), while money and volatility scale by 4.
     assert not lots["margin_call"].any()
     summary = summarise_episodes(lots, n_resamples=200).set_index("agent")
     one, four = summary.loc["1 lots"], summary.loc["4 lots"]
     for measure in ("sharpe", "sortino", "risk_matched_return", "matched_max_drawdown", "theta_capture"):
         assert four[f"{measure}_mean"] == pytest.approx(one[f"{measure}_mean"], rel=1e-9, abs=1e-12), measure
-    for measure in ("pnl", "premium_sold", "theta_accrued", "volatility"):
+    for measure in ("premium_sold", "theta_accrued", "volatility"):
         assert four[f"{measure}_mean"] == pytest.approx(4 * one[f"{measure}_mean"], rel=1e-9), measure
     per_episode = lots.set_index(["agent", "seed"])["sharpe"]
     np.testing.assert_allclose(per_episode.loc["4 lots"], per_episode.loc["1 lots"], rtol=1e-9, atol=1e-12)
@@ -163,7 +163,8 @@ def _tiny_book_config() -> Path:
 
     data = yaml.safe_load(PUT_WRITE_ENV.read_text())
     data["capital"] = 100_000_000.0
-    data["layers"][0]["contracts"] = 1
+    data["layers"][0].update(sizing="contracts", contracts=1, max_contracts=4)
+    data["guard"]["book_max_contracts"] = 4
     folder = Path(tempfile.mkdtemp(prefix="thetagym-tiny-"))
     path = folder / "tiny_put_write.yaml"
     path.write_text(yaml.safe_dump(data))

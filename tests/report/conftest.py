@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from thetagym.book.attribution import ATTRIBUTION
 from thetagym.evaluate.leaderboard import build_leaderboards
 from thetagym.evaluate.runner import EvaluationResult
 from thetagym.evaluate.summary import paired_differences, summarise_episodes
@@ -18,7 +19,7 @@ AGENTS = ("rules-roll", "rules-naive", "ppo-masked", "rules-naive-guard-off")
 GUARD_OFF = ("rules-naive-guard-off",)
 SCENARIOS = ("calm", "crash")
 LAYERS = ("call_wing", "put_wing", "vix_etp", "hedge")
-COMPONENTS = ("theta", "delta", "gamma", "vega", "costs", "assignment", "residual")
+COMPONENTS = ATTRIBUTION
 CAPITAL = 1_000_000.0
 DAYS = 40
 RESAMPLES = 200

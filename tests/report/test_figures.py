@@ -154,9 +154,10 @@ def test_spiral_marks_the_guard_off_peak_and_labels_every_axis_with_a_unit() -> 
     traces = make_traces()
     figure = figures.spiral(traces, agent_colours(AGENTS), {}, GUARD_OFF)
     assert figure is not None
-    peak = traces[GUARD_OFF[0]]["gross_contracts"].max()
+    gross = traces[GUARD_OFF[0]]["gross_contracts"]
+    peak, start = gross.max(), gross.iloc[0]
     notes = [t.get_text() for t in figure.axes[0].texts]
-    assert notes == [f"spiral: {peak:,.0f} contracts, {peak / 20:.1f}× the start"]
+    assert notes == [f"spiral: {peak:,.0f} contracts, {peak / start:.1f}× the start"]
     labels = [a.get_ylabel() for a in figure.axes]
     assert all("(" in label for label in labels), labels
 

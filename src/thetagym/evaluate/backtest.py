@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 
 from thetagym.config import ConfigError
-from thetagym.env.config import EnvConfig
 from thetagym.evaluate.agents import load_policy
 from thetagym.evaluate.config import AgentSpec, ScenarioSpec
 from thetagym.evaluate.rollout import env_config, rollout
@@ -64,10 +63,11 @@ def run_backtest(
     equity = result.daily_equity[0]
     dates = pd.to_datetime(result.close_dates)
     daily = daily_table(dates, equity)
-    figures = {"agent": track_figures(equity, cash_rate(config))}
+    rates = result.cash_rate[0]
+    figures = {"agent": track_figures(equity, rates)}
     comparison: dict[str, float] = {}
     if benchmark is not None:
-        daily, figures["benchmark"], comparison = with_benchmark(daily, benchmark, equity[0])
+        daily, figures["benchmark"], comparison = with_benchmark(daily, benchmark, equity[0], rates)
     return Backtest(
         agent=agent.name,
         start=str(result.close_dates[0]),
@@ -80,11 +80,6 @@ def run_backtest(
         comparison=comparison,
         benchmark_name=benchmark.name if benchmark is not None else None,
     )
-
-
-def cash_rate(config: EnvConfig) -> float:
-    """The annual rate the book's cash is credited with: 0 while the book earns no interest."""
-    return 0.0
 
 
 def daily_table(dates: pd.DatetimeIndex, equity: np.ndarray) -> pd.DataFrame:
@@ -103,10 +98,11 @@ def daily_table(dates: pd.DatetimeIndex, equity: np.ndarray) -> pd.DataFrame:
 
 
 def with_benchmark(
-    daily: pd.DataFrame, path: Path, capital: float
+    daily: pd.DataFrame, path: Path, capital: float, cash_rate: np.ndarray | float = 0.0
 ) -> tuple[pd.DataFrame, dict[str, float], dict[str, float]]:
-    """``daily`` with the benchmark's close and return on the same dates, the benchmark's figures,
-    and the correlation and tracking error (annualised) of the two daily return series."""
+    """``daily`` with the benchmark's close and return on the same dates, the benchmark's figures
+    (Sharpe and Sortino in excess of ``cash_rate``, per year, scalar or per day), and the
+    correlation and tracking error (annualised) of the two daily return series."""
     dates, closes = read_closes(path)
     closes_by_date = pd.Series(closes, index=pd.to_datetime(dates))
     aligned = closes_by_date.reindex(daily["date"])
@@ -131,7 +127,7 @@ def with_benchmark(
         "correlation": float(np.corrcoef(table["return"], table["benchmark_return"])[0, 1]),
         "tracking_error": float(active.std(ddof=1) * np.sqrt(TRADING_DAYS_PER_YEAR)),
     }
-    return table, track_figures(benchmark_equity), comparison
+    return table, track_figures(benchmark_equity, cash_rate), comparison
 
 
 def _close_before(closes: pd.Series, first: pd.Timestamp, fallback: float) -> float:

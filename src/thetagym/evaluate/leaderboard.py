@@ -29,7 +29,7 @@ CONTEXT_MEASURES = (
     "max_drawdown",
 )
 """Measures shown beside the headline: money, book size and risk."""
-RANK_DECIMALS = 9
+RANK_DECIMALS = 6
 """Headline scores equal to this many decimals rank as equal (float noise decides no ranking)."""
 WINNER, TIED, BEHIND, BETTER, WORSE, TIE, BASELINE = (
     "winner",
@@ -76,10 +76,12 @@ class Leaderboard:
 
 def ranking(summary: pd.DataFrame, headline: str, scenario: str) -> list[str]:
     """Agents of ``scenario`` in ``summary`` by the mean of ``headline``, best first (NaN last);
-    equal scores rank the book that made more money first (a scaled-down copy ties, never leads)."""
+    equal scores rank the book that made more money over cash first (a scaled-down copy ties, never
+    leads)."""
     rows = summary[summary["scenario"] == scenario]
     score = rows[f"{headline}_mean"].round(RANK_DECIMALS).rename("score")
-    money = (rows["pnl_mean"] if "pnl_mean" in rows.columns else score * 0).rename("money")
+    money_column = next((c for c in ("excess_pnl_mean", "pnl_mean") if c in rows.columns), None)
+    money = (rows[money_column] if money_column else score * 0).rename("money")
     keyed = pd.concat([rows["agent"], score, money], axis=1)
     ordered = keyed.sort_values(["score", "money"], ascending=False, na_position="last", kind="stable")
     return [str(agent) for agent in ordered["agent"]]

@@ -3,8 +3,9 @@
 Env ``i`` of the vector env is seeded with ``seeds[i]`` and runs exactly one episode; steps
 after an env's episode ended (the env resets itself) are ignored. Per episode the result holds
 the measures of :data:`thetagym.measures.SUMMARY_FIELDS` (from the env's episode summary), those
-of :data:`thetagym.measures.DAILY_FIELDS` (from the episode's equity at each day's close; an
-episode that ended early, by a margin call, stays flat in cash to the horizon), ``premium_sold``
+of :data:`thetagym.measures.DAILY_FIELDS` (from the episode's equity at each day's close, in
+excess of the rate its cash earned that day; an episode that ended early, by a margin call, stays
+in cash to the horizon), ``premium_sold``
 (USD of option premium sold) and the per-layer P&L attribution totals
 ``attr_<layer>_<component>``; optionally, the per-bar trace
 of env 0: a row per bar (bar 0, the previous close, carries day 0's date) with the market
@@ -31,8 +32,16 @@ from thetagym.book.attribution import ATTRIBUTION
 from thetagym.env.config import EnvConfig, ReplayConfig, resolve_config
 from thetagym.env.vector import ShortPremiumVectorEnv
 from thetagym.evaluate.config import ScenarioSpec
-from thetagym.market.replay import HISTORICAL_EPISODES, load_history, shared_data_dir
-from thetagym.measures import SUMMARY_FIELDS, TARGET_VOLATILITY, calmar, daily_measures, premium_sold
+from thetagym.market.history import load_shared_history
+from thetagym.market.replay import HISTORICAL_EPISODES, load_history
+from thetagym.measures import (
+    SUMMARY_FIELDS,
+    TARGET_VOLATILITY,
+    calmar,
+    daily_measures,
+    premium_sold,
+    theta_capture,
+)
 from thetagym.policies import Policy, PolicyContext
 from thetagym.pricing.instruments import IS_OPTION, MULTIPLIER
 
@@ -53,6 +62,8 @@ class Rollout:
     index_paths: np.ndarray
     daily_equity: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 1)))
     close_dates: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, dtype=str))
+    cash_rate: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0)))
+    """The rate the book's cash earned each day ``(episodes, days)`` (per year), for excess returns."""
 
 
 def env_config(path: Path, scenario: ScenarioSpec, days: int | None = None) -> EnvConfig:
@@ -66,8 +77,11 @@ def env_config(path: Path, scenario: ScenarioSpec, days: int | None = None) -> E
         )
     assert scenario.replay is not None
     start, end = HISTORICAL_EPISODES.get(scenario.replay) or scenario.replay.split(":", 1)
-    index_csv, vix_csv = _replay_files(scenario)
-    dates = load_history(index_csv, vix_csv).dates
+    # Given files replay as given; without them, the shared data folder's (VIX3M and T-bill rate included).
+    index_csv = str(scenario.index_csv) if scenario.index_csv else ""
+    vix_csv = str(scenario.vix_csv) if scenario.vix_csv else ""
+    given = index_csv and vix_csv
+    dates = (load_history(index_csv, vix_csv) if given else load_shared_history()).dates
     first = max(1, int(np.searchsorted(dates, np.datetime64(start, "D"))))  # day 0 needs a previous close
     window = int(np.searchsorted(dates, np.datetime64(end, "D"), side="right")) - first
     # The path runs past the episode so that expiries exist; where the data ends first, the
@@ -78,22 +92,6 @@ def env_config(path: Path, scenario: ScenarioSpec, days: int | None = None) -> E
     last = min(first + sized.path_days, len(dates)) - 1  # the only window of path_days starting on ``first``
     replay = ReplayConfig(index_csv=index_csv, vix_csv=vix_csv, start=str(dates[first]), end=str(dates[last]))
     return dataclasses.replace(sized, replay=replay)
-
-
-def _replay_files(scenario: ScenarioSpec) -> tuple[str, str]:
-    if scenario.index_csv is not None and scenario.vix_csv is not None:
-        return str(scenario.index_csv), str(scenario.vix_csv)
-    shared = shared_data_dir()
-    if shared is None:
-        from thetagym.config import ConfigError
-
-        raise ConfigError(
-            f"replay {scenario.replay!r}: no daily closes found; give index_csv and vix_csv "
-            "(--index-csv and --vix-csv) or set THETAGYM_DATA to a folder with spx_daily.csv and vix_daily.csv"
-        )
-    return str(scenario.index_csv or shared / "spx_daily.csv"), str(
-        scenario.vix_csv or shared / "vix_daily.csv"
-    )
 
 
 def rollout(
@@ -114,6 +112,7 @@ def rollout(
     assert market is not None
     bars = config.horizon + 1
     index_paths = market.index[:, :bars].copy()
+    cash_rate = market.daily_rate()[:, : config.episode_days].copy()  # what the cash earns each day
     first_path = {
         "index": index_paths[0],
         "vix": market.vix[0, :bars].copy(),
@@ -162,16 +161,17 @@ def rollout(
                 policy.reset(np.flatnonzero(ended))
         previous_info = info
     closes = _daily_closes(equity, config.bars_per_day)
-    daily = daily_measures(closes, core.book.config.capital, 0.0, target_volatility)
+    daily = daily_measures(closes, core.book.config.capital, cash_rate, target_volatility)
     days = summary["steps"] / config.bars_per_day
     summary["calmar"] = calmar(summary["annualised_return"], summary["max_drawdown"], days)
     summary.update(daily, premium_sold=sold)
+    summary["theta_capture"] = theta_capture(daily["excess_pnl"], summary["theta_accrued"])
     episodes = _episode_table(seeds, index_paths, summary, attribution, layers)
     trace_table = (
         pd.DataFrame(rows).assign(**{k: v[: len(rows)] for k, v in first_path.items()}) if trace else None
     )
     close_dates = first_path["date"][:: config.bars_per_day][1:]
-    return Rollout(episodes, _ordered(trace_table), index_paths, closes, close_dates)
+    return Rollout(episodes, _ordered(trace_table), index_paths, closes, close_dates, cash_rate)
 
 
 def _legs(view: BookView) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -82,7 +82,8 @@ def cell_statistics(target_volatility: float = TARGET_VOLATILITY) -> CellStatist
     """Measures that are a statistic of a cell's episodes, not a mean over them: the columns each
     reads and the statistic (reducing along the last axis). The daily measures are those of the
     episodes' track record laid end to end (:func:`thetagym.measures.pooled_sharpe`); theta capture
-    is a ratio of sums; CVaR is a tail mean over episodes."""
+    is a ratio of sums, of the P&L over what the equity would have earned in cash (interest is no
+    decay the book kept); CVaR is a tail mean over episodes."""
     moments = ("trading_days", "return_sum", "return_sum2")
     return {
         "sharpe": (moments, pooled_sharpe),
@@ -92,7 +93,7 @@ def cell_statistics(target_volatility: float = TARGET_VOLATILITY) -> CellStatist
             RISK_MATCHED_MOMENTS,
             functools.partial(pooled_risk_matched_return, target_volatility=target_volatility),
         ),
-        "theta_capture": (("pnl", "theta_accrued"), pooled_theta_capture),
+        "theta_capture": (("excess_pnl", "theta_accrued"), pooled_theta_capture),
         CVAR_MEASURE: (("total_return",), _cvar),
     }
 

@@ -28,10 +28,11 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter
 
+from thetagym.book.attribution import ATTRIBUTION
 from thetagym.evaluate.summary import POOLED
 from thetagym.measures import measure_label
 
-COMPONENTS = ("theta", "delta", "gamma", "vega", "costs", "assignment", "residual")
+COMPONENTS = ATTRIBUTION
 """P&L attribution components, in stacking order (DESIGN §5)."""
 AGENT_PALETTE = (
     *(mpl.colors.to_hex(mpl.colormaps["tab10"](i)) for i in range(10)),
@@ -41,7 +42,7 @@ AGENT_PALETTE = (
 COMPONENT_COLOURS = dict(
     zip(
         COMPONENTS,
-        ("#66c2a5", "#8da0cb", "#fc8d62", "#e78ac3", "#b3b3b3", "#a6d854", "#e5c494"),
+        ("#66c2a5", "#8da0cb", "#fc8d62", "#e78ac3", "#b3b3b3", "#a6d854", "#e5c494", "#ffd92f"),
         strict=True,
     )
 )
