@@ -101,7 +101,7 @@ MEASURE_LABELS: dict[str, MeasureLabel] = {
     "sharpe": MeasureLabel("Sharpe ratio", "annualised"),
     "sortino": MeasureLabel("Sortino ratio", "annualised"),
     "risk_matched_return": MeasureLabel("Return at matched risk", "%/yr at 10% vol", percent=True),
-    "cvar_5": MeasureLabel("CVaR 5%", "% of capital per episode", percent=True),
+    "cvar_5": MeasureLabel("CVaR 5%", "% of capital per episode, over cash", percent=True),
     "volatility": MeasureLabel("Volatility", "%/yr", percent=True),
     "matched_max_drawdown": MeasureLabel("Max drawdown at matched risk", "% at 10% vol", percent=True),
     "max_drawdown": MeasureLabel("Max drawdown", "% of capital", percent=True),

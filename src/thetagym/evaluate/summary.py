@@ -83,7 +83,8 @@ def cell_statistics(target_volatility: float = TARGET_VOLATILITY) -> CellStatist
     reads and the statistic (reducing along the last axis). The daily measures are those of the
     episodes' track record laid end to end (:func:`thetagym.measures.pooled_sharpe`); theta capture
     is a ratio of sums, of the P&L over what the equity would have earned in cash (interest is no
-    decay the book kept); CVaR is a tail mean over episodes."""
+    decay the book kept); CVaR is the tail mean of the episodes' returns over cash (the sum of their
+    daily excess returns on capital)."""
     moments = ("trading_days", "return_sum", "return_sum2")
     return {
         "sharpe": (moments, pooled_sharpe),
@@ -94,7 +95,7 @@ def cell_statistics(target_volatility: float = TARGET_VOLATILITY) -> CellStatist
             functools.partial(pooled_risk_matched_return, target_volatility=target_volatility),
         ),
         "theta_capture": (("excess_pnl", "theta_accrued"), pooled_theta_capture),
-        CVAR_MEASURE: (("total_return",), _cvar),
+        CVAR_MEASURE: (("return_sum",), _cvar),
     }
 
 
@@ -121,6 +122,8 @@ def _statistic(
     None) hold what that reads, else the mean of its own column."""
     needed, statistic = statistics.get(measure, ((measure,), _mean))
     if columns is not None and not set(needed) <= set(columns):
+        if measure == CVAR_MEASURE:  # episodes without daily moments: the raw return's tail
+            return ("total_return",), _cvar
         return (measure,), _mean
     return needed, statistic
 
