@@ -32,12 +32,12 @@ def flat_market(
     series["index"][:] = index
     series["variance"][:] = volatility**2
     series["implied_variance"][:] = volatility**2
+    series["long_implied_variance"][:] = volatility**2
     series["vix"][:] = 100 * volatility
     series["vix3m"][:] = 100 * volatility
     series["vxx"][:] = 20.0
     series["inverse_vix"][:] = 50.0
     per_path = {
-        "long_implied_variance": np.full(n_paths, volatility**2),
         "implied_mean_reversion": np.full(n_paths, 2.0),
         "jump_variance": np.zeros(n_paths),
         "curvature": np.zeros(n_paths),

@@ -224,7 +224,7 @@ def test_public_functions_are_the_kernels_element_by_element() -> None:
     # The path form: one row per state, a column of maturities.
     path = SimpleNamespace(
         implied_variance=STATE["spot"][:, None],
-        long_implied_variance=STATE["long"],
+        long_implied_variance=STATE["long"][:, None],
         implied_mean_reversion=STATE["kappa"],
         jump_variance=STATE["jump"],
         vol_of_implied_variance=0.45,

@@ -34,8 +34,9 @@ PER_BAR_FIELDS = (
     "index_macd",
     "vix_rsi",
     "vix_macd",
+    "long_implied_variance",
 )
-PER_PATH_FIELDS = ("long_implied_variance", "implied_mean_reversion", "jump_variance", "curvature")
+PER_PATH_FIELDS = ("implied_mean_reversion", "jump_variance", "curvature")
 
 
 @dataclass
@@ -49,12 +50,13 @@ class MarketPath:
     and ``inverse_vix`` a daily-reset inverse VIX ETP (USD per share);
     ``realised_volatility`` trailing 21-day close-to-close volatility (per year, decimal);
     ``index_rsi`` and ``vix_rsi`` 14-day RSI scaled to [-1, 1] (``(RSI - 50) / 50``);
-    ``index_macd`` and ``vix_macd`` MACD(12, 26) line minus its 9-day signal, over the price.
+    ``index_macd`` and ``vix_macd`` MACD(12, 26) line minus its 9-day signal, over the price;
+    ``long_implied_variance`` the long-run level of the risk-neutral variance (per year), which
+    sets the surface's term structure (a simulated path repeats one number; replay follows VIX3M).
     Indicators at bar ``k`` use only data up to bar ``k``.
 
-    Per-path constants (``(n_paths,)``): the surface's ``long_implied_variance``,
-    ``implied_mean_reversion``, ``jump_variance`` and ``curvature``; ``scenario`` codes into
-    ``scenario_names``.
+    Per-path constants (``(n_paths,)``): the surface's ``implied_mean_reversion``,
+    ``jump_variance`` and ``curvature``; ``scenario`` codes into ``scenario_names``.
 
     Per-day arrays (``(n_paths, n_days)``): ``dates`` (datetime64[D]) and, for each expiry
     schedule, ``next_expiry[schedule]``: the day index of the first expiry on or after each day,
@@ -128,7 +130,7 @@ class MarketPath:
         rows = np.asarray(rows)
         return SurfaceState(
             spot_variance=self.implied_variance[rows, bars][:, None],
-            long_variance=self.long_implied_variance[rows][:, None],
+            long_variance=self.long_implied_variance[rows, bars][:, None],
             mean_reversion=self.implied_mean_reversion[rows][:, None],
             jump_variance=self.jump_variance[rows][:, None],
             skew=self.skew[rows, bars][:, None],

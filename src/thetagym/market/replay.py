@@ -9,21 +9,33 @@ own time (``tests/market/test_replay.py`` perturbs every series after a day and 
 bar before it moves).
 
 - ``implied_variance``: the instantaneous risk-neutral variance whose one-month at-the-money
-  variance on the surface equals the VIX mapped to at-the-money (:func:`atm_volatility_from_vix`).
+  variance on the surface equals the VIX mapped to at-the-money (:func:`atm_volatility_from_vix`;
+  with VIX3M, jointly with the long-run level below).
   The VIX is a 30-day variance-swap rate, which sits above at-the-money implied volatility by what
   the smile's skew and curvature add (Demeterfi, Derman, Kamal and Zou 1999: ``1 + 3 skew^2`` to
   leading order); with the simulator's skew rule the one-month at-the-money level sits 2.3 points
   below the VIX at the median over 1990-2023 (5-95%: 1.3-5.5; 2006-2015 median 2.3, 95% 7.5),
   against about 1-2 points for index variance swaps in normal markets and more in stress
-  (Allen, Einchcomb and Granger 2006, "Variance swaps", J.P. Morgan). The surface's long-run
-  level and mean reversion are the simulator's per-path constants (``PricingMeasureConfig``:
-  30 calendar days are taken as 21 trading days), so the VIX3M data do not reshape the term
-  structure; VIX3M is replayed as data where its file has the day;
+  (Allen, Einchcomb and Granger 2006, "Variance swaps", J.P. Morgan). The mean reversion and
+  jump variance are the simulator's constants (``PricingMeasureConfig``; 30 calendar days are
+  taken as 21 trading days, three months as 63);
+- ``long_implied_variance`` (per bar), the term structure: where VIX3M is known at the bar (its
+  data start on 2009-09-18) the spot variance and the long-run level are solved together so that
+  the surface's one-month at-the-money level is the VIX's and its three-month one VIX3M's, mapped
+  the same way (VIX3M over the square root of the variance-swap ratio at the surface's
+  three-month skew: :func:`variance_term_structure_from_vix`). The surface's three-month
+  variance-swap rate is then VIX3M: contango (VIX3M above the VIX) puts the long-run level above
+  the spot and the term structure slopes up, backwardation the other way. Both are floored at
+  :data:`MIN_IMPLIED_VARIANCE`: in backwardation steeper than the mean reversion reaches
+  (VIX3M/VIX below about 0.97, 4% of days in 2010-2023) the long level sits on the floor, the
+  one-month level still matches and the three-month level sits above VIX3M (by a median 1.1
+  points on those days). Where VIX3M is unknown the long-run level is the simulator's constant
+  and the spot variance matches the VIX alone;
 - ``variance`` (real-world): a blend of trailing 21-day realised variance and the implied variance
   over the simulator's variance multiplier (the variance risk premium);
 - ``skew``: the simulator's rule, rising linearly with the VIX and clipped; ``vix3m`` from the data
-  where the file has the day (bars inside a day built like the VIX's), else the surface's
-  three-month variance-swap rate;
+  where the file has the day and the day before (bars inside a day built like the VIX's), else
+  the surface's three-month variance-swap rate;
 - ``vxx`` and ``inverse_vix``: :func:`thetagym.market.vix.etp_series` (a roll of the first two VIX
   futures and a daily-reset -1x product) on the futures curve of the replayed state, with the
   futures expiries of each window's own calendar;
@@ -91,6 +103,7 @@ __all__ = [
     "replay_windows",
     "shared_data_dir",
     "variance_swap_ratio",
+    "variance_term_structure_from_vix",
 ]
 
 MIN_IMPLIED_VARIANCE = 1e-4
@@ -219,6 +232,58 @@ def implied_variance_from_vix(
     target = (atm_volatility_from_vix(vix, settings) / 100.0) ** 2 - settings.jump_variance
     spot = settings.long_implied_variance + (target - settings.long_implied_variance) / weight
     return np.asarray(np.maximum(spot, MIN_IMPLIED_VARIANCE))
+
+
+def variance_term_structure_from_vix(
+    vix: np.ndarray | float, vix3m: np.ndarray | float, settings: ReplaySettings = DEFAULT_SETTINGS
+) -> tuple[np.ndarray, np.ndarray]:
+    """Instantaneous risk-neutral variance and its long-run level (both per year) whose one-month
+    and three-month at-the-money variances on the surface are the VIX and VIX3M mapped to
+    at-the-money, so the surface's three-month variance-swap rate is VIX3M.
+
+    Both indexes are mapped as :func:`atm_volatility_from_vix` maps the VIX: over the square root
+    of :func:`variance_swap_ratio` at the surface's skew for their maturity (the VIX's skew
+    scaled by ``(3 months / 1 month) ** 0.1`` for VIX3M). The surface's at-the-money variance is
+    linear in the two unknowns (``w(tau) = long + (spot - long) W(tau) + jump``, with ``W`` the
+    mean-reversion average weight), so two maturities fix them. Both are floored at
+    :data:`MIN_IMPLIED_VARIANCE`, the one-month level kept where the other floor binds: a long
+    level at the floor leaves a three-month level above VIX3M in backwardation steeper than the
+    mean reversion reaches (VIX3M/VIX below about 0.97 with the defaults), a spot at the floor one
+    below VIX3M in steep contango at a VIX near 10.
+
+    >>> from thetagym.market.vix import vix_level
+    >>> pricing = DEFAULT_SETTINGS.market.pricing
+    >>> vix, vix3m = np.array([14.0, 30.0]), np.array([16.5, 29.5])
+    >>> spot, long = variance_term_structure_from_vix(vix, vix3m)
+    >>> np.sqrt(long).round(3).tolist()  # long-run volatility: above spot in contango, below in backwardation
+    [0.237, 0.114]
+    >>> np.sqrt(spot).round(3).tolist()
+    [0.087, 0.25]
+    >>> def level(horizon):
+    ...     return vix_level(spot, long, pricing.mean_reversion, pricing.jump_variance, horizon)
+    >>> bool(np.allclose(level(VIX_HORIZON), atm_volatility_from_vix(vix)))
+    True
+    >>> ratio = atm_volatility_from_vix(vix, horizon=VIX3M_HORIZON) / vix
+    >>> bool(np.allclose(level(VIX3M_HORIZON), vix3m * ratio))
+    True
+    """
+    vix = np.asarray(vix, dtype=np.float64)
+    one_month_weight = float(average_weight(settings.implied_mean_reversion, VIX_HORIZON))
+    three_month_weight = float(average_weight(settings.implied_mean_reversion, VIX3M_HORIZON))
+    jump = settings.jump_variance
+    one_month = (atm_volatility_from_vix(vix, settings) / 100.0) ** 2 - jump
+    three_month_atm = np.asarray(vix3m) * atm_volatility_from_vix(vix, settings, VIX3M_HORIZON) / vix
+    three_month = (three_month_atm / 100.0) ** 2 - jump
+    solved = (one_month * three_month_weight - three_month * one_month_weight) / (
+        three_month_weight - one_month_weight
+    )
+    long = np.maximum(solved, MIN_IMPLIED_VARIANCE)
+    spot = long + (one_month - long) / one_month_weight
+    low_spot = spot < MIN_IMPLIED_VARIANCE
+    spot = np.maximum(spot, MIN_IMPLIED_VARIANCE)
+    at_floor = (one_month - spot * one_month_weight) / (1.0 - one_month_weight)
+    long = np.where(low_spot, np.maximum(at_floor, MIN_IMPLIED_VARIANCE), long)
+    return np.asarray(spot), np.asarray(long)
 
 
 def skew_from_vix(vix: np.ndarray, settings: ReplaySettings = DEFAULT_SETTINGS) -> np.ndarray:
@@ -384,10 +449,10 @@ def _build(
 
     implied_variance = implied_variance_from_vix(vix, settings)
     pricing = market.pricing
-    long = np.full(n_paths, pricing.long_variance)
+    long = np.full(vix.shape, pricing.long_variance)
     kappa = np.full(n_paths, pricing.mean_reversion)
     jump = np.full(n_paths, pricing.jump_variance)
-    three_month_atm = vix_level(implied_variance, long[:, None], kappa[:, None], jump[:, None], VIX3M_HORIZON)
+    three_month_atm = vix_level(implied_variance, long, kappa[:, None], jump[:, None], VIX3M_HORIZON)
     # The surface's three-month variance-swap rate: its at-the-money level times the skew's ratio.
     vix3m = three_month_atm * vix / atm_volatility_from_vix(vix, settings, VIX3M_HORIZON)
     if history.vix3m_close is not None:
@@ -404,6 +469,10 @@ def _build(
         )
         known_bars[:, bars_per_day::bars_per_day] = known_days[:, 1:]
         vix3m = np.where(known_bars, observed_bars, vix3m)
+        # There the term structure follows VIX3M: spot and long-run level fit both maturities.
+        fitted_spot, fitted_long = variance_term_structure_from_vix(vix, vix3m, settings)
+        implied_variance = np.where(known_bars, fitted_spot, implied_variance)
+        long = np.where(known_bars, fitted_long, long)
 
     # VIX ETPs from the futures curve of the replayed state, on each window's own calendar.
     dates = history.dates[firsts[:, None] + np.arange(n_days)[None, :]]

@@ -290,7 +290,7 @@ def _assemble(
     index = config.initial_index * np.exp(log_index)
     variance = np.ascontiguousarray(variance)
     implied = pricing.variance_multiplier * variance
-    long = np.full(n_paths, pricing.long_variance)
+    long = np.full(implied.shape, pricing.long_variance)
     kappa = np.full(n_paths, pricing.mean_reversion)
     jump = np.full(n_paths, pricing.jump_variance)
     curvature = np.full(n_paths, pricing.curvature)

@@ -182,7 +182,7 @@ def _path_state(
     bars = np.asarray(bars)
     return (
         path.implied_variance[rows, bars][:, None],  # type: ignore[attr-defined]
-        path.long_implied_variance[rows][:, None],  # type: ignore[attr-defined]
+        path.long_implied_variance[rows, bars][:, None],  # type: ignore[attr-defined]
         path.implied_mean_reversion[rows][:, None],  # type: ignore[attr-defined]
         path.jump_variance[rows][:, None],  # type: ignore[attr-defined]
         getattr(path, "vol_of_implied_variance", 0.45),
@@ -262,8 +262,8 @@ def etp_series(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """VXX-like and daily-reset inverse ETP per bar, and the first two futures per bar.
 
-    ``state`` is ``(implied_variance (n_paths, n_bars + 1), long_implied_variance (n_paths,),
-    implied_mean_reversion (n_paths,), jump_variance (n_paths,))``. ``schedule``, if given, is
+    ``state`` is ``(implied_variance (n_paths, n_bars + 1), long_implied_variance (n_paths, n_bars
+    + 1), implied_mean_reversion (n_paths,), jump_variance (n_paths,))``. ``schedule``, if given, is
     ``roll_schedule(n_days, expiry_days)`` computed beforehand (the simulator reuses one per path
     length). Returns ``(vxx, inverse, front_future, second_future)``, each ``(n_paths, n_bars + 1)``;
     the futures are those held during each bar's day (at bar 0, the first day's).
@@ -275,7 +275,7 @@ def etp_series(
     bars = np.arange(n_days)[:, None] * bars_per_day + np.arange(bars_per_day + 1)[None, :]
     bars_per_year = TRADING_DAYS_PER_YEAR * bars_per_day
     gathered = spot[:, bars]  # (n_paths, n_days, bpd + 1)
-    constants = (long[:, None, None], kappa[:, None, None], jump[:, None, None])
+    constants = (long[:, bars], kappa[:, None, None], jump[:, None, None])
     futures = []
     for expiry in (front, second):
         tau = ((expiry[:, None] + 1) * bars_per_day - bars) / bars_per_year

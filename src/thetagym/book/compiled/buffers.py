@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from thetagym.book.compiled.jit import entry_kernel, kernel
-from thetagym.book.compiled.tables import N_LAYER_COLUMNS, N_SLOT_COLUMNS
+from thetagym.book.compiled.tables import N_LAYER_COLUMNS, N_SLOT_COLUMNS, PER_PATH_SERIES
 
 STATE = (
     "quantity",  # (n_envs, max_legs) signed contracts
@@ -30,6 +30,7 @@ STATE = (
 )
 N_MARK_FIELDS = 8
 N_SCENARIOS = 16
+N_PER_PATH = len(PER_PATH_SERIES)
 
 
 def state_sizes(shape: tuple[int, int, int, int]) -> tuple[int, int]:
@@ -105,5 +106,5 @@ def market_views(per_bar, expiries, constants):
     """(per_bar, per_path, expiries, scalars) of a market whose per-path series and scalars are
     packed in ``constants`` (see :class:`~thetagym.book.compiled.tables.MarketArrays`)."""
     n_paths = per_bar.shape[1]
-    per_path = constants[: 4 * n_paths].reshape((4, n_paths))
-    return per_bar, per_path, expiries, constants[4 * n_paths :]
+    per_path = constants[: N_PER_PATH * n_paths].reshape((N_PER_PATH, n_paths))
+    return per_bar, per_path, expiries, constants[N_PER_PATH * n_paths :]

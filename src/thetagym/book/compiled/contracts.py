@@ -95,7 +95,7 @@ def underlying_price(
     if slots[slot, t.IS_VIX]:
         return market_kernels.vix_future_price_scalar(
             per_bar[t.IMPLIED_VARIANCE, path, bar],
-            per_path[t.LONG_VARIANCE, path],
+            per_bar[t.LONG_VARIANCE, path, bar],
             per_path[t.MEAN_REVERSION, path],
             per_path[t.JUMP_VARIANCE, path],
             scalars[t.VOL_OF_VARIANCE],
@@ -120,7 +120,7 @@ def option_volatility(
     """Implied volatility (decimal) of an option slot: the surface's for ES options, the VIX
     option volatility (strike-independent) for VIX calls."""
     spot = per_bar[t.IMPLIED_VARIANCE, path, bar]
-    long = per_path[t.LONG_VARIANCE, path]
+    long = per_bar[t.LONG_VARIANCE, path, bar]
     kappa = per_path[t.MEAN_REVERSION, path]
     jump = per_path[t.JUMP_VARIANCE, path]
     if slots[slot, t.IS_VIX]:

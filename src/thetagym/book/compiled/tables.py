@@ -95,11 +95,11 @@ N_PARAMETERS = 16
 
 # Market series stacked per bar, per path, and scalars. ``rate`` and ``carry`` are per day on the
 # path (one number in a simulation); a bar reads its day's (bar 0, the previous close, day 0's).
-INDEX, IMPLIED_VARIANCE, SKEW, VIX, VXX, INVERSE_VIX, RATE, CARRY = range(8)
-PER_BAR_SERIES = ("index", "implied_variance", "skew", "vix", "vxx", "inverse_vix")
+INDEX, IMPLIED_VARIANCE, LONG_VARIANCE, SKEW, VIX, VXX, INVERSE_VIX, RATE, CARRY = range(9)
+PER_BAR_SERIES = ("index", "implied_variance", "long_implied_variance", "skew", "vix", "vxx", "inverse_vix")
 DAILY_SERIES = ("rate", "carry")
-LONG_VARIANCE, MEAN_REVERSION, JUMP_VARIANCE, CURVATURE = range(4)
-PER_PATH_SERIES = ("long_implied_variance", "implied_mean_reversion", "jump_variance", "curvature")
+MEAN_REVERSION, JUMP_VARIANCE, CURVATURE = range(3)
+PER_PATH_SERIES = ("implied_mean_reversion", "jump_variance", "curvature")
 VOL_OF_VARIANCE, BARS_PER_DAY, BARS_PER_YEAR, N_DAYS = range(4)
 QUARTERLY = SCHEDULES.index("quarterly")
 
@@ -238,9 +238,9 @@ def _daily_rows(market: MarketPath, rows: np.ndarray | slice) -> np.ndarray:
 
 
 class MarketArrays:
-    """The series of one :class:`MarketPath` the kernels read, stacked: ``per_bar`` ``(8, n_paths,
+    """The series of one :class:`MarketPath` the kernels read, stacked: ``per_bar`` ``(9, n_paths,
     n_bars + 1)`` (the :data:`PER_BAR_SERIES`, then each bar's day's rate and carry),
-    ``per_path`` ``(4, n_paths)``, ``expiries`` ``(n_paths, 3, n_days)`` (next expiry day by
+    ``per_path`` ``(3, n_paths)``, ``expiries`` ``(n_paths, 3, n_days)`` (next expiry day by
     schedule code), and ``constants``: ``per_path`` (a view) followed by the scalars vol of
     variance, bars per day and per year, and days (:data:`VOL_OF_VARIANCE` ...)."""
 
