@@ -20,6 +20,7 @@ LAYERS = {
     "report": 6,
     "train": 6,
     "export": 6,
+    "tune": 6,
     "cli": 7,
 }
 """Layer of each top-level module; the workflows of layer 6 may use one another."""

@@ -43,6 +43,11 @@ COMMANDS = {
         "Replay one continuous stretch of real history for one agent, with a report.",
     ),
     "train": ("thetagym.cli.train", "train", "Train a PPO agent from a YAML config."),
+    "tune": (
+        "thetagym.cli.tune",
+        "tune",
+        "Tune a rule config's thresholds with Optuna; judge the winner on held-out seeds.",
+    ),
     "export-thresholds": (
         "thetagym.cli.export",
         "export_thresholds",

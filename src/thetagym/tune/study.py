@@ -1,0 +1,218 @@
+"""The Optuna study of a tune config: trials proposed in fixed batches, scored by an engine,
+recorded in trial order.
+
+**Determinism.** Trial ``k``'s parameters come from a TPE sampler seeded with ``(sampler_seed, k)``
+that sees every trial of the earlier batches and none of its own batch (batches of the config's
+``batch`` trials, never of the worker count). Scores depend only on a trial's parameters and the
+common training seeds. So the same config and trial count give the same trials, and the same best
+trial, whatever the engine and the number of workers.
+
+**Constraints.** A trial's violations (``> 0``: violated) are stored with it as Optuna
+constraints (``Trial.set_constraint``), which TPE reads to steer towards feasible settings; :func:`select_best` only ever
+chooses a feasible, completed trial. A trial that raised is recorded as failed with its error.
+
+**Resume.** Trials left running by an interruption are run again with their stored parameters,
+then new batches follow until the study holds the requested number of trials.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from thetagym.evaluate.rollout import env_config
+from thetagym.measures import HEADLINE_MEASURES
+from thetagym.tune.config import TuneConfig
+from thetagym.tune.engines import Engine, in_order
+from thetagym.tune.trial import TrialResult, TrialTask, apply_parameters, stored_parameters, suggest
+
+STUDY_NAME = "thetagym-tune"
+VIOLATION_CAP = 1e9
+"""Violation stored for a constraint whose measure is not finite."""
+STORAGE_FILE = "study.db"
+RECORDED_MEASURES = (
+    *HEADLINE_MEASURES,
+    "max_drawdown",
+    "matched_max_drawdown",
+    "volatility",
+    "theta_capture",
+    "pnl",
+    "premium_sold",
+)
+"""Measures kept with every trial (beside the objective and the constrained ones)."""
+
+
+def sampler_seed(config: TuneConfig, number: int) -> int:
+    """The seed of trial ``number``'s sampler: a pure function of the config's seed and the number."""
+    return int(np.random.SeedSequence([config.sampler_seed, number]).generate_state(1)[0])
+
+
+def make_sampler(config: TuneConfig, number: int) -> Any:
+    """The TPE sampler that proposes trial ``number``."""
+    import optuna
+
+    return optuna.samplers.TPESampler(
+        seed=sampler_seed(config, number), n_startup_trials=config.startup_trials
+    )
+
+
+def storage_url(out: Path) -> str:
+    """The SQLite storage of a tuning run's folder."""
+    return f"sqlite:///{(out / STORAGE_FILE).resolve()}"
+
+
+def open_study(config: TuneConfig, storage: str, resume: bool) -> Any:
+    """The study in ``storage``: a new one, or (``resume``) the one there."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna.create_study(
+        study_name=STUDY_NAME,
+        storage=storage,
+        direction="maximize",
+        sampler=make_sampler(config, 0),
+        load_if_exists=resume,
+    )
+
+
+def scenario_envs(config: TuneConfig, seeds: Callable[[int], tuple[int, ...]]) -> tuple[Any, ...]:
+    """``(label, env config, seeds)`` of every scenario: env configs resolved here, once, so the
+    tasks read no file wherever they run."""
+    return tuple(
+        (spec.label, env_config(config.env, spec, config.days), seeds(k))
+        for k, spec in enumerate(config.scenario_specs)
+    )
+
+
+def run_study(
+    config: TuneConfig,
+    study: Any,
+    engine: Engine,
+    base_rules: dict[str, Any],
+    trials: int,
+    on_result: Callable[[TrialResult], None] | None = None,
+) -> None:
+    """Run ``study`` until it holds ``trials`` trials (interrupted ones first run again)."""
+    import optuna
+
+    scenarios = scenario_envs(config, config.training_seeds)
+    interrupted = [t for t in study.get_trials(deepcopy=False) if t.state == optuna.trial.TrialState.RUNNING]
+    if interrupted:
+        batch = [
+            (optuna.trial.Trial(study, t._trial_id), stored_parameters(t.params, config.space))
+            for t in interrupted
+        ]
+        _run_batch(config, study, engine, base_rules, scenarios, batch, on_result)
+    while len(study.trials) < trials:
+        done = len(study.trials)
+        size = min(config.batch - done % config.batch, trials - done)
+        batch = []
+        for number in range(done, done + size):
+            study.sampler = make_sampler(config, number)
+            trial = study.ask()
+            assert trial.number == number, "another process is adding trials to this study"
+            batch.append((trial, suggest(trial, config.space)))
+        _run_batch(config, study, engine, base_rules, scenarios, batch, on_result)
+
+
+def _run_batch(
+    config: TuneConfig,
+    study: Any,
+    engine: Engine,
+    base_rules: dict[str, Any],
+    scenarios: tuple[Any, ...],
+    batch: list[tuple[Any, dict[str, Any]]],
+    on_result: Callable[[TrialResult], None] | None,
+) -> None:
+    trials = {trial.number: (trial, params) for trial, params in batch}
+    for trial, params in batch:
+        trial.set_user_attr("params", params)
+    tasks = [
+        TrialTask(trial.number, apply_parameters(base_rules, params), scenarios, config.target_volatility)
+        for trial, params in batch
+    ]
+    for result in in_order(engine.run(tasks), [t.number for t in tasks]):
+        record(config, study, trials[result.number][0], result)
+        if on_result is not None:
+            on_result(result)
+
+
+def record(config: TuneConfig, study: Any, trial: Any, result: TrialResult) -> None:
+    """Tell ``study`` the result of ``trial``: completed with its objective and violations, or
+    failed with its error."""
+    import optuna
+
+    objective = result.measures.get(config.objective, float("nan"))
+    error = result.error or ("" if math.isfinite(objective) else f"{config.objective} is not finite")
+    trial.set_user_attr("seconds", round(result.seconds, 3))
+    if error:
+        trial.set_user_attr("error", error)
+        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        return
+    constraints = config.parsed_constraints
+    kept = dict.fromkeys((config.objective, *RECORDED_MEASURES, *(c.measure for c in constraints)))
+    measures = {name: _json_float(result.measures.get(name, float("nan"))) for name in kept}
+    violations = [c.violation(result.measures) for c in constraints]
+    trial.set_user_attr("measures", measures)
+    trial.set_user_attr("violations", [_json_float(v) for v in violations])
+    trial.set_user_attr("feasible", all(v <= 0 for v in violations))
+    for constraint, violation in zip(constraints, violations, strict=True):
+        trial.set_constraint(str(constraint), min(violation, VIOLATION_CAP))
+    study.tell(trial, objective)
+
+
+def _json_float(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def trials_table(study: Any) -> pd.DataFrame:
+    """A row per trial: number, state, objective, feasible, the config values of its parameters
+    (``param.<key path>``), its recorded measures, seconds and error."""
+    rows = []
+    for trial in study.get_trials(deepcopy=False):
+        attrs = trial.user_attrs
+        row: dict[str, Any] = {
+            "number": trial.number,
+            "state": trial.state.name,
+            "objective": trial.value if trial.value is not None else float("nan"),
+            "feasible": bool(attrs.get("feasible", False)),
+        }
+        row.update({f"param.{k}": _cell(v) for k, v in attrs.get("params", {}).items()})
+        row.update({k: (float("nan") if v is None else v) for k, v in attrs.get("measures", {}).items()})
+        row["seconds"] = attrs.get("seconds", float("nan"))
+        row["error"] = attrs.get("error", "")
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _cell(value: Any) -> Any:
+    """A parameter value as a table cell (lists as flow YAML)."""
+    if isinstance(value, list | dict):
+        from thetagym.tune.config import _flow
+
+        return _flow(value)
+    return value
+
+
+def select_best(table: pd.DataFrame) -> pd.Series | None:
+    """The completed, feasible trial of highest objective (the lowest number among equals); None
+    if there is none. An infeasible trial is never chosen, however high its objective.
+
+    >>> table = pd.DataFrame({"number": [0, 1, 2], "state": ["COMPLETE", "COMPLETE", "FAIL"],
+    ...                       "objective": [1.0, 2.0, float("nan")], "feasible": [True, False, False]})
+    >>> int(select_best(table)["number"])
+    0
+    """
+    if table.empty:
+        return None
+    eligible = table[(table["state"] == "COMPLETE") & table["feasible"].astype(bool)]
+    eligible = eligible[np.isfinite(eligible["objective"].to_numpy(dtype=float))]
+    if eligible.empty:
+        return None
+    ordered = eligible.sort_values(["objective", "number"], ascending=[False, True], kind="stable")
+    return ordered.iloc[0]

@@ -1,0 +1,73 @@
+"""Choosing, failing and resuming: an infeasible trial is never chosen, a failing one is recorded,
+a resumed study continues to the same trials as one run straight through."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from thetagym.config import ConfigError
+from thetagym.tune.config import ParameterSpec, TuneConfig
+from thetagym.tune.runner import TuneResult, tune
+from thetagym.tune.study import select_best
+
+
+def test_an_infeasible_trial_is_never_chosen_however_high_its_objective() -> None:
+    table = pd.DataFrame(
+        {
+            "number": [0, 1, 2, 3],
+            "state": ["COMPLETE", "COMPLETE", "FAIL", "COMPLETE"],
+            "objective": [0.5, 3.0, math.nan, 0.5],
+            "feasible": [True, False, False, True],
+        }
+    )
+    best = select_best(table)
+    assert best is not None and int(best["number"]) == 0  # not 1 (infeasible); 0 before 3 on a tie
+    assert select_best(table.assign(feasible=False)) is None
+
+
+def test_a_run_never_chooses_a_trial_that_breaks_its_constraint(
+    smoke_config: TuneConfig, local_run: tuple[Path, TuneResult], tmp_path: Path
+) -> None:
+    _, free = local_run
+    complete = free.trials[free.trials["state"] == "COMPLETE"]
+    # a drawdown cap between the trials' drawdowns: the best trials break it
+    cap = float(complete["max_drawdown"].median())
+    config = dataclasses.replace(smoke_config, constraints=(f"max_drawdown <= {cap!r}",))
+    result = tune(config, tmp_path / "capped", workers=1)
+    assert (~result.trials["feasible"]).any()
+    assert result.best is not None and bool(result.best["feasible"])
+    assert float(result.best["max_drawdown"]) <= cap
+    feasible = result.trials[result.trials["feasible"]]
+    assert float(result.best["objective"]) == feasible["objective"].max()
+
+
+def test_a_failing_trial_is_recorded_with_its_error(smoke_config: TuneConfig, tmp_path: Path) -> None:
+    # idle_delta must stay below roll_delta (0.30): the 0.5 choice makes the rule config invalid
+    space = {**smoke_config.space, "thresholds.idle_delta": ParameterSpec(choices=(0.05, 0.5))}
+    config = dataclasses.replace(smoke_config, space=space, constraints=())
+    result = tune(config, tmp_path / "failing", workers=1)
+    failed = result.trials[result.trials["state"] == "FAIL"]
+    assert len(failed) > 0 and (failed["param.thresholds.idle_delta"] == 0.5).all()
+    assert failed["error"].str.contains("idle_delta").all()
+    assert result.best is not None and float(result.best["param.thresholds.idle_delta"]) == 0.05
+    assert (
+        pd.read_csv(tmp_path / "failing" / "trials.csv")["error"].fillna("").str.contains("idle_delta").any()
+    )
+
+
+def test_resume_continues_to_the_trials_of_a_straight_run(
+    smoke_config: TuneConfig, local_run: tuple[Path, TuneResult], tmp_path: Path
+) -> None:
+    _, straight = local_run
+    out = tmp_path / "resumed"
+    tune(smoke_config, out, trials=2, workers=1)
+    with pytest.raises(ConfigError, match="--resume"):
+        tune(smoke_config, out, workers=1)
+    resumed = tune(smoke_config, out, workers=1, resume=True)
+    columns = ["number", "state", "objective", "param.thresholds.roll_delta", "param.thresholds.imbalance"]
+    pd.testing.assert_frame_equal(resumed.trials[columns], straight.trials[columns])
