@@ -66,9 +66,9 @@ class LocalEngine(Engine):
             from thetagym.env.warm_up import compile_kernels
 
             compile_kernels()  # once, here: workers starting together would each compile them
-            with single_threaded():
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
-        pending: set[Future[TrialResult]] = {self._pool.submit(run_trial, task) for task in tasks}
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=get_context("spawn"))
+        with single_threaded():  # workers are spawned on submit: one thread each
+            pending: set[Future[TrialResult]] = {self._pool.submit(run_trial, task) for task in tasks}
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
