@@ -16,7 +16,14 @@ from typing import Any
 
 from thetagym.measures import measure_label
 
-CONTEXT = ("risk_matched_return", "cvar_5", "matched_max_drawdown", "max_drawdown", "excess_pnl", "premium_sold")
+CONTEXT = (
+    "risk_matched_return",
+    "cvar_5",
+    "matched_max_drawdown",
+    "max_drawdown",
+    "excess_pnl",
+    "premium_sold",
+)
 
 
 def interval(
