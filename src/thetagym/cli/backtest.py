@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from thetagym.cli.options import agent_option
 from thetagym.seeds import EVALUATION_SEED_BASE
 
 DAILY_FILE = "equity.csv"
@@ -28,13 +29,7 @@ def _date(value: str, option: str) -> str:
 
 
 @click.command()
-@click.option(
-    "--agent",
-    "agent_path",
-    required=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="A rule config YAML, or a trained agent's folder.",
-)
+@agent_option
 @click.option(
     "--env",
     "env_path",
@@ -89,10 +84,7 @@ def backtest(
     )
     from thetagym.report.backtest import render_backtest
 
-    agent = AgentSpec(
-        name=agent_path.stem if agent_path.is_file() else agent_path.name,
-        **{"rules" if agent_path.is_file() else "model": agent_path},
-    )
+    agent = AgentSpec.from_path(agent_path)
     folder = out or fresh_folder(REPORTS_FOLDER / f"backtest-{agent.name}-{start}-{end}")
     prepare_output(folder, force)
     compile_if_cold()

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from thetagym.cli.kernels import compile_if_cold
+from thetagym.cli.options import agent_option
 from thetagym.env.config import default_config_path
 from thetagym.evaluate.agents import load_policy
 from thetagym.evaluate.config import AgentSpec, ScenarioSpec, check_replay_name, check_scenario_name
@@ -19,13 +20,7 @@ TRACE_FILE = "trace.csv"
 
 
 @click.command()
-@click.option(
-    "--agent",
-    "agent_path",
-    required=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="A rule config YAML, or a trained agent's folder.",
-)
+@agent_option
 @click.option(
     "--env", "env_path", type=click.Path(path_type=Path), help="Env (book) config [default: the default env]."
 )
@@ -68,10 +63,7 @@ def simulate(
     if replay is not None:
         check_replay_name(replay, "--replay")
     spec = ScenarioSpec(scenario=scenario, replay=replay, index_csv=index_csv, vix_csv=vix_csv)
-    agent = AgentSpec(
-        name=agent_path.stem if agent_path.is_file() else agent_path.name,
-        **{"rules" if agent_path.is_file() else "model": agent_path},
-    )
+    agent = AgentSpec.from_path(agent_path)
     config = env_config(env_path or default_config_path(), spec, days)
     label = spec.label.replace(":", "_to_")
     folder = out or fresh_folder(REPORTS_FOLDER / f"simulate-{agent.name}-{label}-{seed}")

@@ -51,6 +51,13 @@ class AgentSpec:
                 f"agent {self.name!r} needs exactly one of 'rules' or 'model', got {given or 'none'}"
             )
 
+    @classmethod
+    def from_path(cls, path: Path) -> AgentSpec:
+        """The agent of a rule config file or a trained agent's folder, named after it."""
+        if path.is_file():
+            return cls(name=path.stem, rules=path)
+        return cls(name=path.name, model=path)
+
     @property
     def kind(self) -> str:
         """``rules`` or ``model``."""
