@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from thetagym.evaluate import bootstrap_interval, nest_summary, summarise, summary_table
+from thetagym.evaluate import bootstrap_interval, nest_summary
+from thetagym.evaluate.summary import POOLED, summarise_episodes
 
 REPETITIONS = 400
 SAMPLE_SIZE = 40
@@ -120,10 +121,11 @@ def episodes() -> pd.DataFrame:
 MEASURES = ["theta_capture", "max_drawdown", "assignments"]
 
 
-def test_summary_table_has_one_row_per_group_and_four_columns_per_measure(episodes):
-    table = summary_table(episodes, MEASURES, rng=np.random.default_rng(0), n_resamples=200)
-    assert len(table) == 4
+def test_summary_has_one_row_per_cell_then_pooled_rows_and_four_columns_per_measure(episodes):
+    table = summarise_episodes(episodes, n_resamples=200)
+    assert len(table) == 6
     assert list(table.columns[:2]) == ["agent", "scenario"]
+    assert list(table["scenario"]) == ["calm", "crash", "calm", "crash", POOLED, POOLED]
     assert [c for c in table.columns if c.startswith("theta_capture")] == [
         "theta_capture_mean",
         "theta_capture_low",
@@ -135,27 +137,25 @@ def test_summary_table_has_one_row_per_group_and_four_columns_per_measure(episod
     assert row["theta_capture_n"] == 11
     assert row["theta_capture_mean"] == pytest.approx(group["theta_capture"].mean())
     assert row["assignments_low"] == row["assignments_high"] == 0
+    pooled = table.set_index(["agent", "scenario"]).loc[("ppo", POOLED)]
+    assert pooled["max_drawdown_mean"] == pytest.approx(
+        episodes[episodes.agent == "ppo"]["max_drawdown"].mean()
+    )
 
 
-def test_summary_is_deterministic_for_a_seeded_rng(episodes):
-    first = summary_table(episodes, MEASURES, rng=np.random.default_rng(3), n_resamples=200)
-    second = summary_table(episodes, MEASURES, rng=np.random.default_rng(3), n_resamples=200)
+def test_summary_is_deterministic_for_a_seed(episodes):
+    first = summarise_episodes(episodes, n_resamples=200, seed=3)
+    second = summarise_episodes(episodes, n_resamples=200, seed=3)
     pd.testing.assert_frame_equal(first, second)
 
 
 def test_nested_summary_is_strict_json_and_matches_the_table(episodes):
-    nested = summarise(episodes, MEASURES, rng=np.random.default_rng(3), n_resamples=200)
-    table = summary_table(episodes, MEASURES, rng=np.random.default_rng(3), n_resamples=200)
-    assert nested == nest_summary(table)
+    table = summarise_episodes(episodes, n_resamples=200, seed=3)
+    nested = nest_summary(table)
     assert set(nested) == {"rules", "ppo"}
-    assert set(nested["ppo"]) == {"calm", "crash"}
+    assert set(nested["ppo"]) == {"calm", "crash", POOLED}
     cell = nested["ppo"]["crash"]["max_drawdown"]
     assert set(cell) == {"mean", "low", "high", "n"}
     assert cell["n"] == 12 and isinstance(cell["n"], int)
     assert cell["low"] <= cell["mean"] <= cell["high"]
     json.dumps(nested, allow_nan=False)
-
-
-def test_summary_names_missing_columns(episodes):
-    with pytest.raises(ValueError, match="spiral_index"):
-        summary_table(episodes, ["spiral_index"], rng=np.random.default_rng(0))

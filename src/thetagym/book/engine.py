@@ -46,8 +46,8 @@ class StepResult:
 
     ``interest`` is the interest credited in the step (USD; nonzero only on a step that ends at a
     day's close) and ``cash_rate`` the rate the cash earns on the day the step ends in (per year,
-    a fraction: the market path's rate of that day). Measures subtract ``cash_rate / 252`` from a
-    day's return on capital for the excess return (:func:`thetagym.measures.excess_returns`).
+    a fraction: the market path's rate of that day). Measures take a day's return over what the
+    equity would have earned in cash at that rate (:func:`thetagym.measures.excess_returns`).
     """
 
     equity: np.ndarray

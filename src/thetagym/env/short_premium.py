@@ -78,7 +78,7 @@ class ShortPremiumEnv(gymnasium.Env[np.ndarray, np.ndarray]):
     Equity includes interest: at each day's close the cash (premium received included; futures
     count only their gains and losses) earns the market path's rate of that day over 1/252 of a
     year (:mod:`thetagym.book.engine`). The step's interest (USD) and the rate credited (per year,
-    for excess returns: subtract ``cash_rate / 252`` from a day's return on capital) are
+    for excess returns over what the equity would earn in cash, :func:`thetagym.measures.excess_returns`) are
     ``env.core.last_result.interest`` and ``.cash_rate``; the rate of every day of the episode's path
     is ``env.core.market.daily_rate()``.
 

@@ -1,13 +1,11 @@
-"""Evaluation statistics: bootstrap intervals of per-episode measures and the summary tables."""
+"""Evaluation statistics: bootstrap intervals of per-episode measures and the summary's nested form."""
 
 from thetagym.evaluate.bootstrap import (
     Interval,
     bootstrap_interval,
     finite_values,
     nest_summary,
-    summarise,
     summary_measures,
-    summary_table,
 )
 
 __all__ = [
@@ -15,7 +13,5 @@ __all__ = [
     "bootstrap_interval",
     "finite_values",
     "nest_summary",
-    "summarise",
     "summary_measures",
-    "summary_table",
 ]

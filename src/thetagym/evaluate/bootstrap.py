@@ -1,4 +1,4 @@
-"""Bootstrap confidence intervals for per-episode measures, and the evaluation summary.
+"""Bootstrap confidence intervals, and the nested form of the evaluation summary.
 
 The interval is the **percentile** bootstrap: resample the episodes with replacement, compute the
 statistic on each resample, and take the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2``
@@ -81,34 +81,8 @@ def bootstrap_interval(
     sample = finite_values(values)
     if sample.size == 0:
         return Interval(math.nan, math.nan, math.nan)
-    estimate = float(statistic(sample))
-    resamples = sample[rng.integers(0, sample.size, size=(n_resamples, sample.size))]
-    replicates = _apply_rowwise(statistic, resamples)
-    tail = (1.0 - confidence) / 2.0
-    low, high = np.quantile(replicates, [tail, 1.0 - tail])
-    return Interval(estimate, float(low), float(high))
-
-
-def bootstrap_replicates(
-    columns: Sequence[Any],
-    statistic: Statistic,
-    n_resamples: int,
-    *,
-    rng: np.random.Generator,
-) -> tuple[float, np.ndarray]:
-    """The estimate and ``n_resamples`` bootstrap replicates of ``statistic(*columns)``.
-
-    ``columns`` are aligned arrays over the same ``n`` episodes (rows with a non-finite value in
-    any column are dropped); each resample draws ``n`` rows with replacement and passes every
-    column's ``(n_resamples, n)`` matrix to ``statistic``, which reduces along ``axis=-1``. A
-    statistic of two columns on the same rows is a paired comparison. No rows: NaN and NaNs.
-
-    >>> estimate, replicates = bootstrap_replicates([np.array([1.0, 2.0, 3.0])],
-    ...     lambda x: x.mean(axis=-1), 5, rng=np.random.default_rng(0))
-    >>> estimate, replicates.shape
-    (2.0, (5,))
-    """
-    return stratified_replicates([columns], statistic, n_resamples, rng=rng)
+    resamples = sample[resample_rows(sample.size, n_resamples, rng)]
+    return percentile_interval(float(statistic(sample)), _apply_rowwise(statistic, resamples), confidence)
 
 
 def stratified_replicates(
@@ -119,8 +93,9 @@ def stratified_replicates(
     rng: np.random.Generator,
     draws: Sequence[np.ndarray] | None = None,
 ) -> tuple[float, np.ndarray]:
-    """:func:`bootstrap_replicates` of several strata (each a list of aligned columns) pooled into
-    one sample: each resample draws every stratum's rows from that stratum alone, so each keeps its
+    """The estimate and ``n_resamples`` bootstrap replicates of ``statistic(*columns)`` over several
+    strata (each a list of aligned columns over the same episodes; rows with a non-finite value in
+    any column are dropped) pooled into one sample: each resample draws every stratum's rows from that stratum alone, so each keeps its
     size and weight, and ``statistic`` sees the strata side by side along the last axis.
 
     ``draws`` (one ``(n_resamples, rows)`` index matrix per stratum, from :func:`resample_rows`)
@@ -190,44 +165,8 @@ def _apply_rowwise(statistic: Statistic, resamples: np.ndarray) -> np.ndarray:
     return replicates
 
 
-def summary_table(
-    episodes: pd.DataFrame,
-    measures: Sequence[str],
-    by: Sequence[str] = ("agent", "scenario"),
-    *,
-    rng: np.random.Generator,
-    confidence: float = 0.95,
-    n_resamples: int = 2000,
-) -> pd.DataFrame:
-    """One row per group of ``by`` with ``<measure>_mean``, ``_low``, ``_high`` and ``_n`` columns.
-
-    ``episodes`` has one row per episode. Groups are visited in sorted order and measures in the
-    order given, all drawing from ``rng``, so the table is a pure function of its inputs. This is
-    the flat table of per-episode means; :func:`thetagym.evaluate.summary.summarise_episodes` builds the evaluation's summary.
-    """
-    by = list(by)
-    missing = [name for name in [*by, *measures] if name not in episodes.columns]
-    if missing:
-        raise ValueError(f"episodes table has no column(s) {missing}; it has {list(episodes.columns)}")
-    rows = []
-    for key, group in episodes.groupby(by, sort=True):
-        row: dict[str, Any] = dict(zip(by, key, strict=True))
-        for measure in measures:
-            interval = bootstrap_interval(group[measure], np.mean, confidence, n_resamples, rng=rng)
-            row.update(
-                zip(
-                    (f"{measure}_{field}" for field in STATISTIC_FIELDS),
-                    (*interval, finite_values(group[measure]).size),
-                    strict=True,
-                )
-            )
-        rows.append(row)
-    columns = by + [f"{m}_{field}" for m in measures for field in STATISTIC_FIELDS]
-    return pd.DataFrame(rows, columns=columns)
-
-
 def nest_summary(table: pd.DataFrame, by: Sequence[str] = ("agent", "scenario")) -> dict[str, Any]:
-    """The flat :func:`summary_table` as ``{agent: {scenario: {measure: {"mean", "low", "high", "n"}}}}``.
+    """The flat summary (:func:`thetagym.evaluate.summary.summarise_episodes`) as ``{agent: {scenario: {measure: {"mean", "low", "high", "n"}}}}``.
 
     Keys are strings; non-finite numbers become ``None`` so the result is strict JSON.
 
@@ -248,23 +187,6 @@ def nest_summary(table: pd.DataFrame, by: Sequence[str] = ("agent", "scenario"))
                 field: json_number(record.get(f"{measure}_{field}", math.nan)) for field in STATISTIC_FIELDS
             }
     return nested
-
-
-def summarise(
-    episodes: pd.DataFrame,
-    measures: Sequence[str],
-    by: Sequence[str] = ("agent", "scenario"),
-    *,
-    rng: np.random.Generator,
-    confidence: float = 0.95,
-    n_resamples: int = 2000,
-) -> dict[str, Any]:
-    """The nested summary for ``summary.json``: :func:`nest_summary` of :func:`summary_table`.
-
-    Call the two separately to write both ``summary.json`` and ``summary.csv`` from one bootstrap.
-    """
-    table = summary_table(episodes, measures, by, rng=rng, confidence=confidence, n_resamples=n_resamples)
-    return nest_summary(table, by)
 
 
 def summary_measures(table: pd.DataFrame) -> list[str]:
