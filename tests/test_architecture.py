@@ -11,6 +11,7 @@ LAYERS = {
     "config": 0,
     "seeds": 0,
     "measures": 0,
+    "engines": 1,
     "pricing": 1,
     "market": 2,
     "book": 3,

@@ -25,8 +25,16 @@ def project_root() -> Path:
 
 
 def _run(
-    config_path: Path, out: Path | None, workers: int | None, as_json: bool, force: bool, compare: bool
+    config_path: Path,
+    out: Path | None,
+    workers: int | None,
+    as_json: bool,
+    force: bool,
+    compare: bool,
+    engine: str = "local",
+    address: str | None = None,
 ) -> None:
+    from thetagym.engines import check_engine
     from thetagym.evaluate.agents import with_builtin_agents
     from thetagym.evaluate.config import load_evaluation_config
     from thetagym.evaluate.leaderboard import leaderboard_text
@@ -39,6 +47,7 @@ def _run(
     )
     from thetagym.evaluate.runner import evaluate as run_evaluation
 
+    check_engine(engine, address)
     config = load_evaluation_config(config_path)
     if compare:
         config, skipped = with_builtin_agents(config, project_root())
@@ -52,7 +61,7 @@ def _run(
     prepare_output(folder, force)
     compile_if_cold()
     started = time.perf_counter()
-    result = run_evaluation(config, workers=workers, progress=True)
+    result = run_evaluation(config, workers=workers, progress=True, engine=engine, address=address)
     elapsed = time.perf_counter() - started
     title = "thetagym comparison" if compare else f"thetagym evaluation: {config_path.stem}"
     metadata = {"config": str(config_path), "run time": f"{elapsed:.0f} s"}
@@ -90,6 +99,16 @@ _workers = click.option(
     "--workers", type=click.IntRange(min=1), help="Worker processes [default: all cores]."
 )
 _json = click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+_engine = click.option(
+    "--engine",
+    type=click.Choice(["local", "ray"]),
+    default="local",
+    show_default=True,
+    help="Local worker processes, or Ray tasks (needs the 'ray' extra).",
+)
+_address = click.option(
+    "--address", help="Ray cluster address (with --engine ray) [default: start a local Ray]."
+)
 _force = click.option(
     "--force", is_flag=True, help="Write into a non-empty output folder (other files are kept)."
 )
@@ -99,11 +118,21 @@ _force = click.option(
 @click.argument("config", type=click.Path(path_type=Path))
 @_out
 @_workers
+@_engine
+@_address
 @_json
 @_force
-def evaluate(config: Path, out: Path | None, workers: int | None, as_json: bool, force: bool) -> None:
+def evaluate(
+    config: Path,
+    out: Path | None,
+    workers: int | None,
+    engine: str,
+    address: str | None,
+    as_json: bool,
+    force: bool,
+) -> None:
     """Run the agents of the evaluation CONFIG on common market paths and write a report."""
-    _run(config, out, workers, as_json, force, compare=False)
+    _run(config, out, workers, as_json, force, compare=False, engine=engine, address=address)
 
 
 @click.command()
@@ -115,10 +144,18 @@ def evaluate(config: Path, out: Path | None, workers: int | None, as_json: bool,
 )
 @_out
 @_workers
+@_engine
+@_address
 @_json
 @_force
 def compare(
-    config_path: Path | None, out: Path | None, workers: int | None, as_json: bool, force: bool
+    config_path: Path | None,
+    out: Path | None,
+    workers: int | None,
+    engine: str,
+    address: str | None,
+    as_json: bool,
+    force: bool,
 ) -> None:
     """Compare every rule agent (and any trained agent in agents/) on the built-in scenarios."""
     path = config_path or project_root() / DEFAULT_COMPARISON
@@ -126,4 +163,4 @@ def compare(
         raise ConfigError(
             f"{path}: comparison config not found; run from the project folder or pass --config"
         )
-    _run(path, out, workers, as_json, force, compare=True)
+    _run(path, out, workers, as_json, force, compare=True, engine=engine, address=address)

@@ -35,13 +35,12 @@ def tune(
     resume: bool,
 ) -> None:
     """Tune the rule config named by the tune CONFIG; write trials, figures and the tuned config."""
+    from thetagym.engines import check_engine, require_extra
     from thetagym.tune.config import load_tune_config
-    from thetagym.tune.engines import require_extra
     from thetagym.tune.runner import tune as run_tune
 
     require_extra("optuna")
-    if engine == "ray":
-        require_extra("ray")
+    check_engine(engine, address)
     settings = load_tune_config(config)
     folder = out or settings.out or Path("reports") / f"tune-{config.stem}"
     compile_if_cold()

@@ -3,39 +3,29 @@
 The work is split into one task per (agent, scenario): a batched vector env of ``episodes`` envs,
 seeded from :func:`thetagym.seeds.episode_seed`, so every agent meets the same paths (common
 random numbers) and a task's result does not depend on which process runs it or when. Tasks run
-in a :class:`~concurrent.futures.ProcessPoolExecutor` (``workers`` processes, one BLAS/torch
-thread each) or in this process when ``workers == 1``; results are put back in task order.
+on an engine of :mod:`thetagym.engines`: local processes (one BLAS/torch thread each; this
+process when ``workers == 1``) or Ray tasks; results are put back in task order.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from thetagym.engines import make_engine
 from thetagym.env.warm_up import compile_kernels
 from thetagym.evaluate.config import AgentSpec, EvaluationConfig, ScenarioSpec
 from thetagym.evaluate.leaderboard import Leaderboard, build_leaderboards, default_baseline
 from thetagym.evaluate.summary import paired_differences, summarise_episodes
 from thetagym.measures import TARGET_VOLATILITY
 from thetagym.seeds import episode_seed
-
-THREAD_VARIABLES = (
-    "OMP_NUM_THREADS",
-    "OPENBLAS_NUM_THREADS",
-    "MKL_NUM_THREADS",
-    "NUMEXPR_NUM_THREADS",
-    "NUMBA_NUM_THREADS",
-)
 
 
 @dataclass(frozen=True)
@@ -119,28 +109,21 @@ def run_tasks(
     workers: int | None = None,
     progress: bool = True,
     runner: Callable[[Task], TaskResult] = run_task,
+    engine: str = "local",
+    address: str | None = None,
 ) -> list[TaskResult]:
-    """Results of ``tasks`` in task order; a progress bar counts episodes done and time left."""
+    """Results of ``tasks`` in task order, run by ``engine`` (local processes or Ray tasks, see
+    :mod:`thetagym.engines`); a progress bar counts episodes done and time left."""
     workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
     total = sum(len(task.seeds) for task in tasks)
     results: list[TaskResult | None] = [None] * len(tasks)
-    with tqdm(total=total, unit="episode", desc="evaluate", disable=not progress, dynamic_ncols=True) as bar:
-        if workers == 1:
-            for i, task in enumerate(tasks):
-                results[i] = runner(task)
-                bar.update(len(task.seeds))
-        else:
-            compile_kernels()  # here, once: workers starting together would each compile them
-            with single_threaded(), ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
-                pending: dict[Future[TaskResult], int] = {
-                    pool.submit(runner, t): i for i, t in enumerate(tasks)
-                }
-                while pending:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        i = pending.pop(future)
-                        results[i] = future.result()
-                        bar.update(len(tasks[i].seeds))
+    with (
+        tqdm(total=total, unit="episode", desc="evaluate", disable=not progress, dynamic_ncols=True) as bar,
+        make_engine(engine, workers, address, prepare=compile_kernels) as pool,
+    ):
+        for position, result in pool.map(runner, tasks):
+            results[position] = result
+            bar.update(len(tasks[position].seeds))
     return [r for r in results if r is not None]
 
 
@@ -149,21 +132,6 @@ def _limit_torch_threads() -> None:
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(1)
-
-
-@contextmanager
-def single_threaded() -> Iterator[None]:
-    """Environment under which worker processes start with one BLAS/OpenMP/torch/numba thread each."""
-    saved = {name: os.environ.get(name) for name in THREAD_VARIABLES}
-    os.environ.update(dict.fromkeys(THREAD_VARIABLES, "1"))
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def guard_off_agents(config: EvaluationConfig) -> tuple[str, ...]:
@@ -191,10 +159,18 @@ def spiral_episode(episodes: pd.DataFrame, agents: Sequence[str]) -> tuple[str, 
     )
 
 
-def evaluate(config: EvaluationConfig, workers: int | None = None, progress: bool = True) -> EvaluationResult:
-    """Run ``config`` (``workers`` overrides ``config.workers``) and summarise it."""
+def evaluate(
+    config: EvaluationConfig,
+    workers: int | None = None,
+    progress: bool = True,
+    engine: str = "local",
+    address: str | None = None,
+) -> EvaluationResult:
+    """Run ``config`` (``workers`` overrides ``config.workers``) on ``engine`` (``local`` processes
+    or ``ray`` tasks, on the cluster at ``address`` if given) and summarise it. The result does not
+    depend on the engine or the number of workers."""
     tasks = plan(config)
-    results = run_tasks(tasks, workers or config.workers, progress)
+    results = run_tasks(tasks, workers or config.workers, progress, engine=engine, address=address)
     episodes = pd.concat([r.episodes for r in results], ignore_index=True)
     traces = {t.agent.name: r.trace for t, r in zip(tasks, results, strict=True) if r.trace is not None}
     first = config.scenario_specs[0]

@@ -14,8 +14,9 @@ import time
 from pathlib import Path
 
 from thetagym.config import read_yaml
+from thetagym.engines import ENGINES, make_engine
+from thetagym.env.warm_up import compile_kernels
 from thetagym.tune.config import load_tune_config
-from thetagym.tune.engines import ENGINES, make_engine
 from thetagym.tune.study import open_study, run_study, select_best, storage_url, trials_table
 
 
@@ -36,7 +37,7 @@ def main(argv: list[str] | None = None) -> None:
             with tempfile.TemporaryDirectory() as folder:
                 study = open_study(config, storage_url(Path(folder)), resume=False)
                 started = time.perf_counter()
-                with make_engine(engine, workers) as runner:
+                with make_engine(engine, workers, prepare=compile_kernels) as runner:
                     ready = time.perf_counter()
                     run_study(config, study, runner, rules, args.trials)
                     done = time.perf_counter()

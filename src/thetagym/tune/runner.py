@@ -21,10 +21,11 @@ from typing import Any
 import pandas as pd
 
 from thetagym.config import ConfigError, read_yaml
+from thetagym.engines import make_engine, require_extra
+from thetagym.env.warm_up import compile_kernels
 from thetagym.evaluate.config import AgentSpec, EvaluationConfig, check_evaluation_config
 from thetagym.evaluate.summary import POOLED
 from thetagym.tune.config import TuneConfig
-from thetagym.tune.engines import make_engine, require_extra
 from thetagym.tune.outputs import (
     HELD_OUT_PREFIX,
     commented_yaml,
@@ -83,7 +84,7 @@ def tune(
     total = trials or config.trials
     base_rules = read_yaml(config.rules)
     study = open_study(config, storage_url(out), resume)
-    with make_engine(engine, workers or config.workers, address) as runner:
+    with make_engine(engine, workers or config.workers, address, prepare=compile_kernels) as runner:
         run_study(config, study, runner, base_rules, total, on_result)
     table = trials_table(study)
     table.to_csv(out / "trials.csv", index=False)

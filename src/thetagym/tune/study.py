@@ -25,11 +25,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from thetagym.engines import Engine
 from thetagym.evaluate.rollout import env_config
 from thetagym.measures import HEADLINE_MEASURES
 from thetagym.tune.config import TuneConfig
-from thetagym.tune.engines import Engine, in_order
-from thetagym.tune.trial import TrialResult, TrialTask, apply_parameters, stored_parameters, suggest
+from thetagym.tune.trial import (
+    TrialResult,
+    TrialTask,
+    apply_parameters,
+    run_trial,
+    stored_parameters,
+    suggest,
+)
 
 STUDY_NAME = "thetagym-tune"
 VIOLATION_CAP = 1e9
@@ -136,7 +143,7 @@ def _run_batch(
         TrialTask(trial.number, apply_parameters(base_rules, params), scenarios, config.target_volatility)
         for trial, params in batch
     ]
-    for result in in_order(engine.run(tasks), [t.number for t in tasks]):
+    for result in engine.ordered(run_trial, tasks):
         record(config, study, trials[result.number][0], result)
         if on_result is not None:
             on_result(result)
