@@ -71,3 +71,30 @@ def test_resume_continues_to_the_trials_of_a_straight_run(
     resumed = tune(smoke_config, out, workers=1, resume=True)
     columns = ["number", "state", "objective", "param.thresholds.roll_delta", "param.thresholds.imbalance"]
     pd.testing.assert_frame_equal(resumed.trials[columns], straight.trials[columns])
+
+
+def test_a_shared_storage_url_holds_the_study_and_refuses_a_second_new_one(
+    smoke_config: TuneConfig, local_run: tuple[Path, TuneResult], tmp_path: Path
+) -> None:
+    """A study kept in a storage outside the output folder (as a cluster's RDB would hold it) runs
+    the same trials; a second new run into that storage is refused, and resuming from another
+    folder continues it."""
+    _, straight = local_run
+    shared = dataclasses.replace(smoke_config, storage=f"sqlite:///{tmp_path / 'shared.db'}")
+    first = tune(shared, tmp_path / "first", trials=2, workers=1)
+    assert not (tmp_path / "first" / "study.db").exists() and (tmp_path / "shared.db").is_file()
+    with pytest.raises(ConfigError, match="a study named 'thetagym-tune' exists already; pass --resume"):
+        tune(shared, tmp_path / "second", workers=1)
+    resumed = tune(shared, tmp_path / "second", workers=1, resume=True)
+    columns = ["number", "state", "objective", "param.thresholds.roll_delta", "param.thresholds.imbalance"]
+    assert len(first.trials) == 2
+    pd.testing.assert_frame_equal(resumed.trials[columns], straight.trials[columns])
+
+
+def test_a_storage_that_cannot_open_is_one_line_naming_it(smoke_config: TuneConfig, tmp_path: Path) -> None:
+    broken = dataclasses.replace(smoke_config, storage="postgresql://trader:secret@db.invalid:5432/tune")
+    with pytest.raises(
+        ConfigError, match=r"postgresql://trader:\*\*\*@db\.invalid:5432/tune: cannot open"
+    ) as error:
+        tune(broken, tmp_path / "out", workers=1)
+    assert "secret" not in str(error.value)

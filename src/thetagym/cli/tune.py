@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import click
@@ -24,6 +25,11 @@ from thetagym.cli.kernels import compile_if_cold
 @click.option(
     "--out", type=click.Path(path_type=Path), help="Output folder [default: reports/tune-<config>]."
 )
+@click.option(
+    "--storage",
+    help="Optuna storage URL shared by a cluster (postgresql://..., sqlite:///PATH) "
+    "[default: the config's, else study.db in --out].",
+)
 @click.option("--resume", is_flag=True, help="Continue the study in --out from the trials done.")
 def tune(
     config: Path,
@@ -32,6 +38,7 @@ def tune(
     address: str | None,
     workers: int | None,
     out: Path | None,
+    storage: str | None,
     resume: bool,
 ) -> None:
     """Tune the rule config named by the tune CONFIG; write trials, figures and the tuned config."""
@@ -42,6 +49,8 @@ def tune(
     require_extra("optuna")
     check_engine(engine, address)
     settings = load_tune_config(config)
+    if storage:
+        settings = dataclasses.replace(settings, storage=storage)
     folder = out or settings.out or Path("reports") / f"tune-{config.stem}"
     compile_if_cold()
 

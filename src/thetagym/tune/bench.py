@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> None:
     for engine in args.engines:
         for workers in args.workers:
             with tempfile.TemporaryDirectory() as folder:
-                study = open_study(config, storage_url(Path(folder)), resume=False)
+                study = open_study(config, storage_url(config, Path(folder)), resume=False)
                 started = time.perf_counter()
                 with make_engine(engine, workers, prepare=compile_kernels) as runner:
                     ready = time.perf_counter()

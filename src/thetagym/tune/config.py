@@ -156,6 +156,12 @@ class TuneConfig:
     target_volatility: float = setting(
         TARGET_VOLATILITY, gt=0.0, le=2.0, doc="annualised volatility risk-matched measures scale to"
     )
+    storage: str | None = setting(
+        None,
+        doc="Optuna storage URL shared by a cluster's workers (postgresql://..., mysql://..., "
+        "sqlite:///PATH); default: study.db in the output folder",
+    )
+    study_name: str = setting("thetagym-tune", doc="name of the study in its storage")
     workers: int | None = setting(None, ge=1, doc="trials run at once (default: the machine's cores)")
     out: Path | None = setting(None, doc="output folder (default: reports/tune-<config name>)")
 

@@ -35,7 +35,7 @@ from thetagym.tune.outputs import (
     save_figure,
     untuned_values,
 )
-from thetagym.tune.study import open_study, run_study, select_best, storage_url, trials_table
+from thetagym.tune.study import STORAGE_FILE, open_study, run_study, select_best, storage_url, trials_table
 from thetagym.tune.trial import TrialResult, apply_parameters, rule_config
 
 
@@ -50,8 +50,9 @@ class TuneResult:
     seconds: float = 0.0
 
 
-def prepare_folder(out: Path, resume: bool) -> None:
-    """Create ``out``; a non-empty folder only with ``resume`` (and then it must hold a study)."""
+def prepare_folder(out: Path, resume: bool, local_study: bool = True) -> None:
+    """Create ``out``; a non-empty folder only with ``resume`` (and then, when the study is kept
+    in the folder, it must hold one)."""
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{out}: output path exists and is not a folder")
     has_files = out.is_dir() and any(out.iterdir())
@@ -60,7 +61,7 @@ def prepare_folder(out: Path, resume: bool) -> None:
             f"{out}: output folder exists and is not empty; choose another --out, "
             "or pass --resume to continue the study in it"
         )
-    if resume and has_files and not (out / "study.db").is_file():
+    if resume and has_files and local_study and not (out / STORAGE_FILE).is_file():
         raise ConfigError(f"{out}: nothing to resume (no study.db); start a new run without --resume")
     out.mkdir(parents=True, exist_ok=True)
 
@@ -80,10 +81,10 @@ def tune(
     """Run the study in ``out`` up to ``trials`` trials, then judge and write the winner."""
     require_extra("optuna")
     started = time.perf_counter()
-    prepare_folder(out, resume)
+    prepare_folder(out, resume, local_study=config.storage is None)
     total = trials or config.trials
     base_rules = read_yaml(config.rules)
-    study = open_study(config, storage_url(out), resume)
+    study = open_study(config, storage_url(config, out), resume)
     with make_engine(engine, workers or config.workers, address, prepare=compile_kernels) as runner:
         run_study(config, study, runner, base_rules, total, on_result)
     table = trials_table(study)

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from thetagym.config import ConfigError
 from thetagym.engines import Engine
 from thetagym.evaluate.rollout import env_config
 from thetagym.measures import HEADLINE_MEASURES
@@ -38,7 +39,6 @@ from thetagym.tune.trial import (
     suggest,
 )
 
-STUDY_NAME = "thetagym-tune"
 VIOLATION_CAP = 1e9
 """Violation stored for a constraint whose measure is not finite."""
 STORAGE_FILE = "study.db"
@@ -68,23 +68,44 @@ def make_sampler(config: TuneConfig, number: int) -> Any:
     )
 
 
-def storage_url(out: Path) -> str:
-    """The SQLite storage of a tuning run's folder."""
-    return f"sqlite:///{(out / STORAGE_FILE).resolve()}"
+def storage_url(config: TuneConfig, out: Path) -> str:
+    """The config's storage URL, or the SQLite file of the tuning run's folder."""
+    return config.storage or f"sqlite:///{(out / STORAGE_FILE).resolve()}"
 
 
 def open_study(config: TuneConfig, storage: str, resume: bool) -> Any:
-    """The study in ``storage``: a new one, or (``resume``) the one there."""
+    """The study ``config.study_name`` in ``storage``: a new one, or (``resume``) the one there.
+    A new study whose name is taken in a shared storage is refused rather than mixed in."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    return optuna.create_study(
-        study_name=STUDY_NAME,
-        storage=storage,
-        direction="maximize",
-        sampler=make_sampler(config, 0),
-        load_if_exists=resume,
-    )
+    try:
+        opened = optuna.storages.get_storage(storage)
+    except Exception as error:  # a driver missing, a server down, a bad URL: one line, no traceback
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ConfigError(f"{_shown(storage)}: cannot open the study storage: {message}") from None
+    try:
+        return optuna.create_study(
+            study_name=config.study_name,
+            storage=opened,
+            direction="maximize",
+            sampler=make_sampler(config, 0),
+            load_if_exists=resume,
+        )
+    except optuna.exceptions.DuplicatedStudyError:
+        raise ConfigError(
+            f"{_shown(storage)}: a study named {config.study_name!r} exists already; "
+            "pass --resume to continue it, or choose another study_name"
+        ) from None
+
+
+def _shown(storage: str) -> str:
+    """A storage URL without its password, for messages."""
+    head, at, tail = storage.rpartition("@")
+    if not at or "://" not in head:
+        return storage
+    scheme, _, credentials = head.partition("://")
+    return f"{scheme}://{credentials.split(':')[0]}:***@{tail}"
 
 
 def scenario_envs(config: TuneConfig, seeds: Callable[[int], tuple[int, ...]]) -> tuple[Any, ...]:
