@@ -43,7 +43,30 @@ def test_a_run_never_chooses_a_trial_that_breaks_its_constraint(
     assert result.best is not None and bool(result.best["feasible"])
     assert float(result.best["max_drawdown"]) <= cap
     feasible = result.trials[result.trials["feasible"]]
-    assert float(result.best["objective"]) == feasible["objective"].max()
+    finalists = feasible.nlargest(smoke_config.finalists, "objective")
+    validated = result.trials[result.trials["validation_objective"].notna()]
+    assert sorted(validated["number"]) == sorted(finalists["number"])
+    chosen = validated[validated["validation_feasible"]]
+    assert float(result.best["validation_objective"]) == chosen["validation_objective"].max()
+
+
+def test_the_untuned_config_is_trial_zero_and_the_winner_is_chosen_on_validation_seeds(
+    local_run: tuple[Path, TuneResult],
+) -> None:
+    """Trial 0 runs the untuned values; the finalists (the best feasible trials on the trial seeds)
+    are re-scored on validation seeds, and the best of them there wins."""
+    out, result = local_run
+    trials = result.trials
+    first = trials.iloc[0]
+    assert bool(first["untuned"]) and not trials["untuned"].iloc[1:].any()
+    assert float(first["param.thresholds.roll_delta"]) == 0.30
+    assert float(first["param.thresholds.imbalance"]) == 0.6
+    validated = trials[trials["validation_objective"].notna()]
+    assert 0 < len(validated) <= 5
+    assert result.best is not None
+    assert float(result.best["validation_objective"]) == validated["validation_objective"].max()
+    header = (out / "dynamic_exposure.yaml").read_text()
+    assert "re-scored on validation seeds 500000000.." in header
 
 
 def test_a_failing_trial_is_recorded_with_its_error(smoke_config: TuneConfig, tmp_path: Path) -> None:
@@ -98,3 +121,29 @@ def test_a_storage_that_cannot_open_is_one_line_naming_it(smoke_config: TuneConf
     ) as error:
         tune(broken, tmp_path / "out", workers=1)
     assert "secret" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("seed", "message"),
+    [
+        (0, "validation seeds 0..1000031 overlap the trial seeds 0..1000007"),
+        (
+            999_000_000,
+            "validation seeds must stay below 1000000000 (the evaluation seeds), the last would be",
+        ),
+    ],
+)
+def test_validation_seeds_stay_apart_from_trial_and_evaluation_seeds(
+    seed: int, message: str, tmp_path: Path
+) -> None:
+    from tests.tune.conftest import SMOKE
+    from thetagym.tune.config import load_tune_config
+
+    text = SMOKE.read_text().replace("configs/", str(SMOKE.parents[2] / "configs") + "/")
+    path = tmp_path / "tune.yaml"
+    path.write_text(text + f"validation_seed: {seed}\n")
+    with pytest.raises(
+        ConfigError,
+        match=f"key 'validation_seed': {seed}: " + message.replace("(", r"\(").replace(")", r"\)"),
+    ):
+        load_tune_config(path)

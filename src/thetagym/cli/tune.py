@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -91,7 +93,13 @@ def tune(
     tuned, untuned, diff = held["tuned"], held["untuned"], held["difference"]
     click.echo(
         f"best: trial {int(result.best['number'])}, {settings.objective} {float(result.best['objective']):.3f} "
-        f"(training seeds)\nheld-out {settings.objective}: tuned {tuned['mean']:.3f} "
+        f"(training seeds){_validated(result.best, settings.objective)}\nheld-out {settings.objective}: tuned {tuned['mean']:.3f} "
         f"[{tuned['low']:.3f}, {tuned['high']:.3f}], untuned {untuned['mean']:.3f}; paired difference "
         f"{diff['mean']:+.3f} [{diff['low']:+.3f}, {diff['high']:+.3f}]\ntuned config: {result.tuned_config}"
     )
+
+
+def _validated(best: Any, objective: str) -> str:
+    """``, 0.812 (validation seeds)`` when the winner was chosen on validation seeds."""
+    value = float(best.get("validation_objective", float("nan")))
+    return f", {value:.3f} (validation seeds)" if math.isfinite(value) else ""

@@ -148,6 +148,22 @@ class TuneConfig:
     sampler_seed: int = setting(0, ge=0, doc="seed of the TPE sampler")
     startup_trials: int = setting(10, ge=1, doc="random trials before TPE models the results")
     training_seed: int = setting(0, ge=0, doc="base env seed of the trials' episodes (below 1e9)")
+    untuned_first: bool = setting(
+        True,
+        doc="trial 0 runs the untuned config's values (when inside the space), so the search starts "
+        "from it and can only be chosen over it on merit",
+    )
+    finalists: int = setting(
+        5,
+        ge=0,
+        le=100,
+        doc="the best feasible trials re-scored on validation seeds, the winner chosen there "
+        "(a trial's own seeds flatter it); 0: the best trial on the trial seeds wins",
+    )
+    validation_seed: int = setting(
+        500_000_000, ge=0, doc="base env seed of the finalists' validation episodes (training range)"
+    )
+    validation_episodes: int = setting(32, ge=1, le=100_000, doc="validation episodes per scenario")
     evaluation_seed: int = setting(
         EVALUATION_SEED_BASE, doc="base env seed of the held-out evaluation (>= 1e9)"
     )
@@ -176,6 +192,10 @@ class TuneConfig:
     def training_seeds(self, scenario: int) -> tuple[int, ...]:
         """Env seeds of every trial's episodes in the ``scenario``-th scenario (common paths)."""
         return tuple(episode_seed(self.training_seed, scenario, e) for e in range(self.episodes))
+
+    def validation_seeds(self, scenario: int) -> tuple[int, ...]:
+        """Env seeds of the finalists' validation episodes in the ``scenario``-th scenario."""
+        return tuple(episode_seed(self.validation_seed, scenario, e) for e in range(self.validation_episodes))
 
 
 def load_tune_config(path: str | Path) -> TuneConfig:
@@ -215,11 +235,29 @@ def load_tune_config(path: str | Path) -> TuneConfig:
             f"{where} 'training_seed': {config.training_seed}: trial seeds must stay below "
             f"{TRAINING_SEED_RANGE.stop} (the evaluation seeds), the last would be {last}"
         )
+    _check_validation_seeds(config, len(scenarios), where)
     try:
         check_evaluation_seeds(config.evaluation_seed, len(scenarios), config.evaluation_episodes)
     except ValueError as error:
         raise ConfigError(f"{where} 'evaluation_seed': {config.evaluation_seed}: {error}") from None
     return dataclasses.replace(config, rules=rules, env=env, scenarios=tuple(scenarios))
+
+
+def _check_validation_seeds(config: TuneConfig, scenarios: int, where: str) -> None:
+    """The finalists' validation seeds stay in the training range and apart from the trial seeds."""
+    trial = (config.training_seed, episode_seed(config.training_seed, scenarios - 1, config.episodes - 1))
+    first = config.validation_seed
+    last = episode_seed(first, scenarios - 1, config.validation_episodes - 1)
+    if last >= TRAINING_SEED_RANGE.stop:
+        raise ConfigError(
+            f"{where} 'validation_seed': {first}: validation seeds must stay below {TRAINING_SEED_RANGE.stop} "
+            f"(the evaluation seeds), the last would be {last}"
+        )
+    if first <= trial[1] and trial[0] <= last:
+        raise ConfigError(
+            f"{where} 'validation_seed': {first}: validation seeds {first}..{last} overlap the trial "
+            f"seeds {trial[0]}..{trial[1]}"
+        )
 
 
 def _existing(path: Path, base: Path, where: str) -> Path:

@@ -121,14 +121,3 @@ def _block(
                 note = f"TUNED (untuned: {_flow(untuned.get(path))}); {doc}"
             lines.append(f"{pad}{field.name}: {text}" + (f"  # {note}" if note else ""))
     return lines
-
-
-def untuned_values(config: Any, names: list[str]) -> dict[str, Any]:
-    """The untuned rule config's value at each dotted key path."""
-    values = {}
-    for name in names:
-        node = config
-        for part in name.split("."):
-            node = node[int(part)] if isinstance(node, tuple) else getattr(node, part)
-        values[name] = list(node) if isinstance(node, tuple) else node
-    return values

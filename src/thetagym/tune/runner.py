@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from thetagym.config import ConfigError, read_yaml
@@ -33,10 +34,18 @@ from thetagym.tune.outputs import (
     importance_figure,
     parameter_importances,
     save_figure,
-    untuned_values,
 )
-from thetagym.tune.study import STORAGE_FILE, open_study, run_study, select_best, storage_url, trials_table
-from thetagym.tune.trial import TrialResult, apply_parameters, rule_config
+from thetagym.tune.study import (
+    STORAGE_FILE,
+    finalist_numbers,
+    open_study,
+    run_study,
+    select_best,
+    storage_url,
+    trials_table,
+    validate_finalists,
+)
+from thetagym.tune.trial import TrialResult, apply_parameters, rule_config, untuned_values
 
 
 @dataclass
@@ -87,7 +96,9 @@ def tune(
     study = open_study(config, storage_url(config, out), resume)
     with make_engine(engine, workers or config.workers, address, prepare=compile_kernels) as runner:
         run_study(config, study, runner, base_rules, total, on_result)
-    table = trials_table(study)
+        table = trials_table(study)
+        finalists = finalist_numbers(table, config.finalists)
+        table = validate_finalists(config, study, runner, base_rules, table, finalists)
     table.to_csv(out / "trials.csv", index=False)
     save_figure(history_figure(table, config.objective), out / "history.png")
     save_figure(importance_figure(parameter_importances(study)), out / "importance.png")
@@ -173,6 +184,28 @@ def held_out_evaluation(
     }
 
 
+def validation_lines(config: TuneConfig, best: pd.Series, table: pd.DataFrame) -> list[str]:
+    """How the finalists fared on the validation seeds, for the header (nothing without finalists)."""
+    if "validation_objective" not in table.columns:
+        return []
+    finalists = table[np.isfinite(table["validation_objective"].to_numpy(dtype=float))]
+    if finalists.empty:
+        return []
+    last_seed = config.validation_seeds(len(config.scenarios) - 1)[-1]
+    untuned = finalists[finalists["untuned"].astype(bool)]
+    scores = ", ".join(
+        f"{int(row.number)}{' (untuned)' if row.untuned else ''} {row.validation_objective:.4f}"
+        + ("" if row.validation_feasible else " infeasible")
+        for row in finalists.sort_values("number").itertuples()
+    )
+    note = "" if len(untuned) else "; the untuned config was not among them"
+    return [
+        f"  chosen among the {len(finalists)} best trials re-scored on validation seeds {config.validation_seed}.."
+        f"{last_seed} ({config.validation_episodes} per scenario){note}:",
+        f"  {config.objective} by trial: {scores}",
+    ]
+
+
 def provenance(
     config: TuneConfig,
     source: str,
@@ -201,6 +234,7 @@ def provenance(
         + (", ".join(config.constraints) or "none"),
         f"selection: trial {int(best['number'])}, {measure} {float(best['objective']):.4f} on training seeds "
         f"{config.training_seed}..{last_seed} ({config.episodes} episodes per scenario of {config.days} days)",
+        *validation_lines(config, best, table),
         f"held-out ({held_out['scope']}, seeds from {config.evaluation_seed}, {config.evaluation_episodes} "
         f"episodes per scenario of {config.days} days, 95% bootstrap intervals):",
         f"  tuned {measure} {tuned['mean']:.4f} [{tuned['low']:.4f}, {tuned['high']:.4f}]; "

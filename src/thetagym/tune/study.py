@@ -34,9 +34,11 @@ from thetagym.tune.trial import (
     TrialResult,
     TrialTask,
     apply_parameters,
+    rule_config,
     run_trial,
     stored_parameters,
     suggest,
+    untuned_parameters,
 )
 
 VIOLATION_CAP = 1e9
@@ -136,12 +138,15 @@ def run_study(
             for t in interrupted
         ]
         _run_batch(config, study, engine, base_rules, scenarios, batch, on_result)
+    untuned = untuned_parameters(rule_config(base_rules, str(config.rules)), config.space)
     while len(study.trials) < trials:
         done = len(study.trials)
         size = min(config.batch - done % config.batch, trials - done)
         batch = []
         for number in range(done, done + size):
             study.sampler = make_sampler(config, number)
+            if number == 0 and config.untuned_first and untuned is not None:
+                study.enqueue_trial(untuned, user_attrs={"untuned": True})
             trial = study.ask()
             assert trial.number == number, "another process is adding trials to this study"
             batch.append((trial, suggest(trial, config.space)))
@@ -209,6 +214,7 @@ def trials_table(study: Any) -> pd.DataFrame:
             "state": trial.state.name,
             "objective": trial.value if trial.value is not None else float("nan"),
             "feasible": bool(attrs.get("feasible", False)),
+            "untuned": bool(attrs.get("untuned", False)),
         }
         row.update({f"param.{k}": _cell(v) for k, v in attrs.get("params", {}).items()})
         row.update({k: (float("nan") if v is None else v) for k, v in attrs.get("measures", {}).items()})
@@ -227,20 +233,86 @@ def _cell(value: Any) -> Any:
     return value
 
 
+def finalist_numbers(table: pd.DataFrame, count: int) -> list[int]:
+    """The numbers of the ``count`` completed, feasible trials of highest objective (lowest number
+    first among equals), best first."""
+    eligible = _eligible(table)
+    ordered = eligible.sort_values(["objective", "number"], ascending=[False, True], kind="stable")
+    return [int(n) for n in ordered["number"].iloc[:count]]
+
+
+def validate_finalists(
+    config: TuneConfig,
+    study: Any,
+    engine: Engine,
+    base_rules: dict[str, Any],
+    table: pd.DataFrame,
+    numbers: list[int],
+) -> pd.DataFrame:
+    """``table`` with each finalist's objective and feasibility on the validation seeds
+    (``validation_objective``, ``validation_feasible``; NaN and False for the other trials)."""
+    table = table.copy()
+    table["validation_objective"] = float("nan")
+    table["validation_feasible"] = False
+    if not numbers:
+        return table
+    scenarios = scenario_envs(config, config.validation_seeds)
+    tasks = [
+        TrialTask(
+            number,
+            apply_parameters(base_rules, study.trials[number].user_attrs["params"]),
+            scenarios,
+            config.target_volatility,
+        )
+        for number in numbers
+    ]
+    constraints = config.parsed_constraints
+    for result in engine.ordered(run_trial, tasks):
+        objective = result.measures.get(config.objective, float("nan"))
+        at = table["number"] == result.number
+        table.loc[at, "validation_objective"] = objective
+        table.loc[at, "validation_feasible"] = not result.error and all(
+            c.violation(result.measures) <= 0 for c in constraints
+        )
+    return table
+
+
+def _eligible(table: pd.DataFrame) -> pd.DataFrame:
+    """Completed, feasible trials with a finite objective."""
+    if table.empty:
+        return table
+    eligible = table[(table["state"] == "COMPLETE") & table["feasible"].astype(bool)]
+    return eligible[np.isfinite(eligible["objective"].to_numpy(dtype=float))]
+
+
 def select_best(table: pd.DataFrame) -> pd.Series | None:
-    """The completed, feasible trial of highest objective (the lowest number among equals); None
-    if there is none. An infeasible trial is never chosen, however high its objective.
+    """The winning trial; None if no trial completed feasibly. Among finalists validated feasibly
+    (``validation_objective`` finite, ``validation_feasible``), the highest validation objective
+    wins; without such finalists, the completed, feasible trial of highest objective. The lowest
+    number wins among equals. An infeasible trial is never chosen, however high its objective.
 
     >>> table = pd.DataFrame({"number": [0, 1, 2], "state": ["COMPLETE", "COMPLETE", "FAIL"],
     ...                       "objective": [1.0, 2.0, float("nan")], "feasible": [True, False, False]})
     >>> int(select_best(table)["number"])
     0
+    >>> table = pd.DataFrame({"number": [0, 1], "state": ["COMPLETE"] * 2, "objective": [1.0, 2.0],
+    ...                       "feasible": [True, True], "validation_objective": [0.9, 0.5],
+    ...                       "validation_feasible": [True, True]})
+    >>> int(select_best(table)["number"])
+    0
     """
-    if table.empty:
-        return None
-    eligible = table[(table["state"] == "COMPLETE") & table["feasible"].astype(bool)]
-    eligible = eligible[np.isfinite(eligible["objective"].to_numpy(dtype=float))]
+    eligible = _eligible(table)
     if eligible.empty:
         return None
+    if "validation_objective" in eligible.columns:
+        validated = eligible[
+            eligible["validation_feasible"].astype(bool)
+            & np.isfinite(eligible["validation_objective"].to_numpy(dtype=float))
+        ]
+        if not validated.empty:
+            ordered = validated.sort_values(
+                ["validation_objective", "number"], ascending=[False, True], kind="stable"
+            )
+            return ordered.iloc[0]
     ordered = eligible.sort_values(["objective", "number"], ascending=[False, True], kind="stable")
     return ordered.iloc[0]

@@ -88,6 +88,42 @@ def stored_parameters(stored: dict[str, Any], space: dict[str, ParameterSpec]) -
     return params
 
 
+def untuned_values(config: Any, names: list[str]) -> dict[str, Any]:
+    """The untuned rule config's value at each dotted key path."""
+    values = {}
+    for name in names:
+        node = config
+        for part in name.split("."):
+            node = node[int(part)] if isinstance(node, tuple) else getattr(node, part)
+        values[name] = list(node) if isinstance(node, tuple) else node
+    return values
+
+
+def untuned_parameters(untuned: Any, space: dict[str, ParameterSpec]) -> dict[str, Any] | None:
+    """The untuned rule config's values as Optuna parameters of ``space`` (to enqueue as a trial),
+    or None when one of them lies outside its dimension (off the range, the step grid or the
+    choices), so the search cannot run it as it stands."""
+    values = untuned_values(untuned, list(space))
+    params: dict[str, Any] = {}
+    for name, spec in space.items():
+        value = values[name]
+        if spec.choices is not None:
+            texts = [json.dumps(choice) for choice in spec.choices]  # lists and tuples alike
+            if json.dumps(value) not in texts:
+                return None
+            params[name] = categorical_choices(spec)[texts.index(json.dumps(value))]
+            continue
+        assert spec.low is not None and spec.high is not None
+        if not spec.low <= value <= spec.high:
+            return None
+        if spec.step is not None:
+            steps = (value - spec.low) / spec.step
+            if abs(steps - round(steps)) > 1e-9:
+                return None
+        params[name] = int(value) if spec.type == "int" else float(value)
+    return params
+
+
 def apply_parameters(data: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
     """A copy of the rule config mapping ``data`` with each dotted key path set to its value."""
     result = copy.deepcopy(data)
