@@ -22,6 +22,7 @@ LAYERS = {
     "train": 6,
     "export": 6,
     "tune": 6,
+    "advise": 6,
     "cli": 7,
 }
 """Layer of each top-level module; the workflows of layer 6 may use one another."""
