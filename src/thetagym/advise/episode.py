@@ -132,7 +132,12 @@ class EpisodeBroker:
 
 def write_positions(positions: list[Position], path: Path, header: str = "") -> Path:
     """Write ``positions`` as the CSV adapter reads them (full float precision)."""
-    columns = (*POSITION_COLUMNS, "layer", "open_index", "open_underlying")
+    optional = [
+        name
+        for name in ("open_index", "open_underlying")
+        if any(getattr(p, name) is not None for p in positions)
+    ]
+    columns = (*POSITION_COLUMNS, "layer", *optional)
     with path.open("w", newline="", encoding="utf-8") as handle:
         if header:
             handle.write("".join(f"# {line}\n" for line in header.splitlines()))
@@ -147,8 +152,7 @@ def write_positions(positions: list[Position], path: Path, header: str = "") -> 
                     _number(p.quantity),
                     _number(p.average_price) if p.instrument != "cash" else "",
                     p.layer,
-                    "" if p.open_index is None else _number(p.open_index),
-                    "" if p.open_underlying is None else _number(p.open_underlying),
+                    *("" if getattr(p, name) is None else _number(getattr(p, name)) for name in optional),
                 ]
             )
     return path

@@ -47,7 +47,7 @@ def advice_json(advice: Advice) -> str:
 
 
 def _money(value: float) -> str:
-    return f"{value:,.0f}"
+    return f"{round(value):,}"
 
 
 def _risk_cells(risk: LayerRisk) -> list[str]:
