@@ -227,14 +227,12 @@ class Advisor:
         rows = np.arange(main.num_envs)
         bars = np.full(main.num_envs, bar, dtype=np.int64)
         self._load(main, rows, placement, market, bar, state)
-        guarded = main.action_masks(market, bars)
-        if (
-            any(leg.position.instrument == "es_future" for leg in placement.legs)
-            and placement.cash is not None
+        if placement.cash is not None and any(
+            leg.position.instrument == "es_future" for leg in placement.legs
         ):
             # The broker's cash holds futures marked to market; the book holds them at notional.
-            main.cash[:] = placement.cash - self._futures_notional(main, placement)
-            guarded = main.action_masks(market, bars)
+            main.cash[:] = placement.cash - self._futures_notional(main, today_market, bar)
+        guarded = main.action_masks(market, bars)
         view = main.view()
         masks = {name: self._variant_masks(name, main, today_market, bar) for name in self._variants}
         n_layers = len(self.layer_names)
@@ -247,7 +245,7 @@ class Advisor:
             {k: masks[f"only-{k}"] for k in (1, 3, 4, 5, 6)},
             restricted,
         )
-        advised, wanted = self._act(view, market, bar, judged, placement, state)
+        advised, wanted = self._act(view, today_market, bar, judged, placement, state)
         after, costs = self._after(main, today_market, bar, advised)
         equity = np.asarray(view.equity)
         excess = equity - np.asarray(view.margin_requirement)
@@ -359,16 +357,19 @@ class Advisor:
             references[layer] = fallback if np.isnan(chosen) else chosen
         return references
 
-    def _futures_notional(self, book: Book, placement: Placement) -> float:
-        """USD notional of the placed ES futures at the book's marks (row 0)."""
-        price = np.asarray(book.marks.price)
-        return float(
-            sum(
-                leg.quantity * ES_MULTIPLIER * price[TODAY, leg.slot]
-                for leg in placement.legs
-                if leg.position.instrument == "es_future"
-            )
+    def _futures_notional(self, main: Book, market: Any, bar: int) -> float:
+        """USD notional of the ES futures of row 0 of ``main`` at the book's marks (marked on a
+        one-row copy)."""
+        probe = self._book("after", 1)
+        _copy_row(main, probe)
+        probe.action_masks(market, np.array([bar]))
+        futures = main.layout.kind == InstrumentKind.ES_FUTURE
+        held = (
+            np.asarray(probe.quantity)[0]
+            * main.layout.multiplier
+            * np.asarray(probe.marks.price)[0, : main.layout.n_slots]
         )
+        return float(held[futures].sum())
 
     def _variant_masks(self, name: str, main: Book, market: Any, bar: int) -> np.ndarray:
         """Masks ``(n_parts, 8)`` of today's book under the variant config ``name``."""
@@ -407,8 +408,9 @@ class Advisor:
         """The agent's choices ``(n_parts,)`` under the guard and with only the impossible ruled out."""
         pair = _rows(view, [TODAY, WISH])
         bars = np.full(2, bar, dtype=np.int64)
-        features = market_features(market)[:2]
-        observation = self.observations.build_at(pair, np.zeros(2), market.index[:2], features, bars)
+        features = np.repeat(market_features(market), 2, axis=0)
+        index = np.repeat(market.index, 2, axis=0)
+        observation = self.observations.build_at(pair, np.zeros(2), index, features, bars)
         masks = np.stack([_flat(judged.legal), _flat(judged.possible)])
         context = PolicyContext(pair, self.observation_names, self.layer_names, self.layer_kinds, {})
         self.policy.reset(np.arange(2))
@@ -474,33 +476,40 @@ class Advisor:
     def _legs(self, book: Book, row: int, placement: Placement | None) -> tuple[LegRow, ...]:
         """Every held slot of ``row``, described by its position (when placed) or its contract."""
         layout = book.layout
+        n = layout.n_slots
         quantity = np.asarray(book.quantity)[row]
-        price = np.asarray(book.marks.price)[row]
-        delta = np.asarray(book.marks.delta)[row]
+        held = np.flatnonzero(quantity != 0.0)
+        columns = (
+            quantity[held],
+            np.asarray(book.marks.price)[row, :n][held],
+            np.asarray(book.marks.delta)[row, :n][held],
+            np.asarray(book.entry_price)[row][held],
+            np.asarray(book.strike)[row][held],
+            layout.multiplier[held],
+            layout.layer[held],
+            layout.kind[held],
+            layout.role[held],
+            layout.etp_inverse[held],
+        )
         lines = {leg.slot: leg.position for leg in placement.legs} if placement is not None else {}
+        lot = float(self.book_config.etp_lot_shares)
         rows = []
-        for held in np.flatnonzero(quantity != 0.0):
-            slot = int(held)
-            layer = int(layout.layer[slot])
-            kind = int(layout.kind[slot])
-            lot = self.book_config.etp_lot_shares if kind == InstrumentKind.ETP_SHARE else 1.0
-            multiplier = float(layout.multiplier[slot])
-            entry = float(np.asarray(book.entry_price)[row, slot])
+        for slot, q, mark, delta, entry, strike, multiplier, layer, kind, role, inverse in zip(
+            held.tolist(), *(column.tolist() for column in columns), strict=True
+        ):
             position = lines.get(slot)
             rows.append(
                 LegRow(
                     layer=self.layer_names[layer],
-                    role=_ROLES[int(layout.role[slot])],
-                    instrument=position.instrument
-                    if position is not None
-                    else _instrument(kind, bool(layout.etp_inverse[slot])),
+                    role=_ROLES[role],
+                    instrument=position.instrument if position is not None else _instrument(kind, inverse),
                     expiry=position.expiry.isoformat() if position is not None and position.expiry else "",
-                    strike=float(np.asarray(book.strike)[row, slot]),
-                    quantity=float(quantity[slot]) * lot,
+                    strike=strike,
+                    quantity=q * (lot if kind == InstrumentKind.ETP_SHARE else 1.0),
                     average_price=entry,
-                    mark=float(price[slot]),
-                    delta=float(delta[slot]),
-                    unrealised_pnl=float(quantity[slot]) * multiplier * (float(price[slot]) - entry),
+                    mark=mark,
+                    delta=delta,
+                    unrealised_pnl=q * multiplier * (mark - entry),
                     line=position.source.line if position is not None else 0,
                 )
             )
@@ -556,18 +565,18 @@ class Advisor:
     ) -> tuple[PartAdvice, ...]:
         parts = []
         n_layers = len(self.layer_names)
+        legal = judged.legal.tolist()
         for part in range(n_layers + 1):
             names = LAYER_ACTION_NAMES if part < n_layers else BALANCER_ACTION_NAMES
-            want = int(wanted[part])
-            reason = judged.reason(part, want) or "allowed"
+            want, chosen = int(wanted[part]), int(advised[part])
             parts.append(
                 PartAdvice(
                     part=self.layer_names[part] if part < n_layers else BALANCER,
                     wants=names[want],
-                    verdict=reason,
+                    verdict=judged.reason(part, want) or "allowed",
                     blocking_rules=judged.blocking_rules(part, want),
-                    advised=names[int(advised[part])] if judged.legal[part, int(advised[part])] else names[0],
-                    legal=tuple(names[c] for c in range(len(names)) if judged.legal[part, c]),
+                    advised=names[chosen] if legal[part][chosen] else names[0],
+                    legal=tuple(names[c] for c in range(len(names)) if legal[part][c]),
                 )
             )
         return tuple(parts)

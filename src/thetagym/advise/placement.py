@@ -89,6 +89,7 @@ def place_positions(
     snapshot is at the close). ``config_name`` names the book config in errors."""
     n_layers = len(config.layers)
     names = [layer.name for layer in config.layers]
+    index = SlotIndex.of(layout)
     taken = np.zeros(layout.n_slots, dtype=bool)
     rung_expiry: dict[tuple[int, int], int] = {}
     placed: list[PlacedLeg] = []
@@ -101,6 +102,7 @@ def place_positions(
             cash = position.quantity if cash is None else cash + position.quantity
     # Tagged first (they are fixed), then by expiry and strike so a condor's legs share a rung.
     order = sorted(held, key=lambda p: (p.layer == "", p.expiry or dt.date.max, p.strike))
+    expiry_days = _expiry_days(held, date, expired_today)
     for position in order:
         source = position.source
         if position.instrument in UNMODELLED:
@@ -108,7 +110,7 @@ def place_positions(
                 position.instrument,
                 "is held by no layer of a thetagym book (it models no VIX futures or puts)",
             )
-        expiry_day = _expiry_day(position, date, expired_today)
+        expiry_day = expiry_days[id(position)]
         quantity = position.quantity / (config.etp_lot_shares if _is_etp(position) else 1.0)
         if position.layer:
             if position.layer not in names:
@@ -121,14 +123,14 @@ def place_positions(
             candidates = list(range(n_layers))
         slot = -1
         for layer in candidates:
-            slot = _free_slot(position, quantity, layer, config, layout, taken, rung_expiry, expiry_day)
+            slot = _free_slot(position, quantity, layer, config, index, taken, rung_expiry, expiry_day)
             if slot >= 0:
                 break
         if slot < 0:
-            raise _unplaceable(position, quantity, candidates, config, layout, config_name)
+            raise _unplaceable(position, quantity, candidates, config, index, config_name)
         layer = int(layout.layer[slot])
         taken[slot] = True
-        rung = _rung(slot, layer, config, layout)
+        rung = _rung(slot, layer, config, index)
         if rung >= 0:
             rung_expiry[(layer, rung)] = expiry_day
         placed.append(PlacedLeg(position, layer, slot, quantity, expiry_day))
@@ -146,44 +148,82 @@ def _cell(source: Source, column: str) -> Source:
     return Source(source.file, source.line, column)
 
 
-def _expiry_day(position: Position, date: dt.date, expired_today: bool) -> int:
-    """Trading days from ``date`` to the position's expiry (-1 for ETP shares)."""
-    if position.expiry is None:
-        return -1
-    source = _cell(position.source, "expiry")
-    expiry = np.datetime64(position.expiry, "D")
-    if not np.is_busday(expiry):
-        raise source.error(
-            position.expiry.isoformat(), f"is not a trading day (a {position.expiry.strftime('%A')})"
-        )
-    if position.expiry < date or (position.expiry == date and expired_today):
-        raise source.error(
-            position.expiry.isoformat(), f"has expired (the market snapshot is of {date.isoformat()})"
-        )
-    return int(np.busday_count(np.datetime64(date, "D"), expiry))
+def _expiry_days(positions: list[Position], date: dt.date, expired_today: bool) -> dict[int, int]:
+    """Trading days from ``date`` to each position's expiry, by ``id`` of the position (-1 for
+    ETP shares); the first expiry that is no trading day, or has passed, raises."""
+    dated = [p for p in positions if p.expiry is not None]
+    expiries = np.array([p.expiry for p in dated], dtype="datetime64[D]")
+    business = np.is_busday(expiries)
+    days = np.busday_count(np.datetime64(date, "D"), expiries)
+    for position, is_business, count in zip(dated, business.tolist(), days.tolist(), strict=True):
+        expiry = position.expiry
+        assert expiry is not None
+        source = _cell(position.source, "expiry")
+        if not is_business:
+            raise source.error(expiry.isoformat(), f"is not a trading day (a {expiry.strftime('%A')})")
+        if count < 0 or (count == 0 and expired_today):
+            raise source.error(
+                expiry.isoformat(), f"has expired (the market snapshot is of {date.isoformat()})"
+            )
+    found = {id(p): count for p, count in zip(dated, days.tolist(), strict=True)}
+    return {id(p): found.get(id(p), -1) for p in positions}
 
 
-def _rung(slot: int, layer: int, config: BookConfig, layout: SlotLayout) -> int:
+def _rung(slot: int, layer: int, config: BookConfig, index: SlotIndex) -> int:
     """The rung of a structure slot (-1 for other slots)."""
-    if layout.role[slot] != SlotRole.STRUCTURE:
+    if slot == index.counter[layer] or slot == index.extra[layer]:
         return -1
-    return (slot - int(layout.layer_start[layer])) // config.layers[layer].standard_leg_count
+    return (slot - index.start[layer]) // config.layers[layer].standard_leg_count
+
+
+@dataclass(frozen=True)
+class SlotIndex:
+    """Plain-int look-ups of a layout: per layer its structure slots by (kind, side), all its
+    structure slots, its counter-trade and extra slots, and the first slot of each layer."""
+
+    structure: dict[tuple[int, int, float], list[int]]
+    layer_structure: dict[int, list[int]]
+    counter: list[int]
+    extra: list[int]
+    start: list[int]
+
+    @classmethod
+    def of(cls, layout: SlotLayout) -> SlotIndex:
+        structure: dict[tuple[int, int, float], list[int]] = {}
+        layer_structure: dict[int, list[int]] = {}
+        roles, layers, kinds, signs = (
+            layout.role.tolist(),
+            layout.layer.tolist(),
+            layout.kind.tolist(),
+            layout.sign.tolist(),
+        )
+        for slot, (role, layer, kind, sign) in enumerate(zip(roles, layers, kinds, signs, strict=True)):
+            if role == SlotRole.STRUCTURE:
+                structure.setdefault((layer, kind, sign), []).append(slot)
+                layer_structure.setdefault(layer, []).append(slot)
+        return cls(
+            structure,
+            layer_structure,
+            layout.counter_slot.tolist(),
+            layout.extra_slot.tolist(),
+            layout.layer_start.tolist(),
+        )
 
 
 def _candidate_slots(
-    position: Position, quantity: float, layer: int, config: BookConfig, layout: SlotLayout
+    position: Position, quantity: float, layer: int, config: BookConfig, index: SlotIndex
 ) -> list[int]:
     """Slots of ``layer`` made for ``position``, in order of preference."""
     spec = config.layers[layer]
     side = math.copysign(1.0, quantity)
     kind = KINDS[position.instrument]
-    counter = int(layout.counter_slot[layer])
-    extra = int(layout.extra_slot[layer])
+    counter = index.counter[layer]
+    extra = index.extra[layer]
     counter_side = -spec.bias
+    structure = index.layer_structure.get(layer, [])
     if spec.kind == "vix_etp":
         if _is_etp(position) and (position.instrument == "inverse_vix") == (spec.etp == "inverse_vix"):
             structure_side = 1.0 if spec.etp == "inverse_vix" else -1.0
-            structure = [s for s in _layer_slots(layer, layout) if layout.role[s] == SlotRole.STRUCTURE]
             return structure if side == structure_side else [counter]
         return []
     if kind == InstrumentKind.ES_FUTURE:
@@ -191,20 +231,9 @@ def _candidate_slots(
             slots = [extra] if ASSIGNED_SIDE[spec.kind] in (0.0, side) else []
             return slots + ([counter] if counter_side in (0.0, side) else [])
         if spec.kind == "futures":
-            structure = [s for s in _layer_slots(layer, layout) if layout.role[s] == SlotRole.STRUCTURE]
             return structure if side == spec.bias else [counter]
         return [extra] if spec.kind == "hedge" else []
-    return [
-        s
-        for s in _layer_slots(layer, layout)
-        if layout.role[s] == SlotRole.STRUCTURE and layout.kind[s] == kind and layout.sign[s] == side
-    ]
-
-
-def _layer_slots(layer: int, layout: SlotLayout) -> range:
-    start = int(layout.layer_start[layer])
-    end = int(layout.layer_start[layer + 1]) if layer + 1 < layout.n_layers else layout.n_slots
-    return range(start, end)
+    return index.structure.get((layer, int(kind), side), [])
 
 
 def _free_slot(
@@ -212,16 +241,16 @@ def _free_slot(
     quantity: float,
     layer: int,
     config: BookConfig,
-    layout: SlotLayout,
+    index: SlotIndex,
     taken: np.ndarray,
     rung_expiry: dict[tuple[int, int], int],
     expiry_day: int,
 ) -> int:
     """The first free candidate slot whose rung holds no other expiry (-1: none)."""
-    for slot in _candidate_slots(position, quantity, layer, config, layout):
+    for slot in _candidate_slots(position, quantity, layer, config, index):
         if taken[slot]:
             continue
-        rung = _rung(slot, layer, config, layout)
+        rung = _rung(slot, layer, config, index)
         if rung >= 0 and IS_OPTION_POSITION.get(position.instrument, False):
             if rung_expiry.get((layer, rung), expiry_day) != expiry_day:
                 continue
@@ -237,7 +266,7 @@ def _unplaceable(
     quantity: float,
     candidates: list[int],
     config: BookConfig,
-    layout: SlotLayout,
+    index: SlotIndex,
     name: str,
 ) -> InputError:
     side = "short" if quantity < 0 else "long"
@@ -247,7 +276,7 @@ def _unplaceable(
     if position.layer:
         layer = candidates[0]
         spec = config.layers[layer]
-        if not _candidate_slots(position, quantity, layer, config, layout):
+        if not _candidate_slots(position, quantity, layer, config, index):
             return source.error(value, f"cannot hold a {what} (a {spec.kind} layer)")
         return source.error(
             value,

@@ -61,8 +61,9 @@ HISTORICAL_SHOCKS = (
 """Named shocks: October 2008 from the September close to the month's lowest close (2008-10-27),
 and the one-day moves of 2011-08-08, 2015-08-24, 2018-02-05 (the VIX doubled) and 2020-03-16."""
 
-INDEX_GRID = tuple(round(0.01 * k, 2) for k in range(-25, 26) if k != 0)
-"""Index moves (relative, surface unchanged) searched for the margin call: -25% to +25% by 1%."""
+INDEX_GRID = tuple(round(0.025 * k, 3) for k in range(-10, 11) if k != 0)
+"""Index moves (relative, surface unchanged) searched for the margin call: -25% to +25% by 2.5%
+(the distance is interpolated linearly between them)."""
 
 
 @dataclass(frozen=True)
