@@ -112,7 +112,7 @@ class LayerRisk:
 class PartAdvice:
     """The agent's choice for one layer (or the balancer): what it ``wants`` with only the
     impossible ruled out, the guard's ``verdict`` on that ("allowed" or why not) and the rules that
-    block it, the ``advised`` choice under the guard, and every legal choice."""
+    block it, the ``advised`` choice under the guard, every legal choice and every refused one."""
 
     part: str
     wants: str
@@ -120,6 +120,8 @@ class PartAdvice:
     blocking_rules: tuple[int, ...]
     advised: str
     legal: tuple[str, ...]
+    refused: dict[str, str]
+    """Every choice that is possible but refused, with the reason."""
 
 
 @dataclass(frozen=True)
@@ -565,7 +567,7 @@ class Advisor:
     ) -> tuple[PartAdvice, ...]:
         parts = []
         n_layers = len(self.layer_names)
-        legal = judged.legal.tolist()
+        legal, possible = judged.legal.tolist(), judged.possible.tolist()
         for part in range(n_layers + 1):
             names = LAYER_ACTION_NAMES if part < n_layers else BALANCER_ACTION_NAMES
             want, chosen = int(wanted[part]), int(advised[part])
@@ -577,6 +579,11 @@ class Advisor:
                     blocking_rules=judged.blocking_rules(part, want),
                     advised=names[chosen] if legal[part][chosen] else names[0],
                     legal=tuple(names[c] for c in range(len(names)) if legal[part][c]),
+                    refused={
+                        names[c]: judged.reason(part, c)
+                        for c in range(len(names))
+                        if possible[part][c] and not legal[part][c]
+                    },
                 )
             )
         return tuple(parts)

@@ -13,7 +13,8 @@ into the slot made for it:
 - ETP shares into a VIX-ETP layer of that ETP: structure (short VXX, long inverse) or counter-trade.
 
 A tagged position must fit its layer; an untagged one takes the first layer, in the book's order,
-with a free slot for it. A layer's contracts over its caps are reported (:class:`CapBreach`),
+with a free structure slot for it, else the first with any free slot for it (an untagged long ES
+future goes to a futures layer before it counts as a put wing's assigned future). A layer's contracts over its caps are reported (:class:`CapBreach`),
 not refused: the advice then offers only risk-reducing actions.
 """
 
@@ -122,8 +123,12 @@ def place_positions(
         else:
             candidates = list(range(n_layers))
         slot = -1
-        for layer in candidates:
-            slot = _free_slot(position, quantity, layer, config, index, taken, rung_expiry, expiry_day)
+        for structure_only in (True, False):  # a layer built for the instrument first
+            for layer in candidates:
+                slot = _free_slot(position, quantity, layer, config, index, taken, rung_expiry, expiry_day)
+                if slot >= 0 and (not structure_only or _rung(slot, layer, config, index) >= 0):
+                    break
+                slot = -1
             if slot >= 0:
                 break
         if slot < 0:
