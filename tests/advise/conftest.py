@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from thetagym.advise import Advisor, CsvBroker
+from thetagym.advise import Advice, Advisor, CsvBroker
 from thetagym.env.config import EnvConfig, load_env_config
 from thetagym.evaluate.agents import load_policy
 from thetagym.evaluate.config import AgentSpec
@@ -41,11 +41,16 @@ def selloff_market(tmp_path: Path) -> Path:
     return write(tmp_path / "market.csv", MARKET_HEADER + SELLOFF_ROW)
 
 
-def advise_on(tmp_path: Path, positions: str, agent: str = "dynamic_exposure", market: str = SELLOFF_ROW):  # type: ignore[no-untyped-def]
-    """The advice of ``agent`` on a positions file of ``positions`` (rows under the header) in
-    the default book."""
-    book = write(
-        tmp_path / "positions.csv", "instrument,expiry,strike,quantity,average_price,layer\n" + positions
-    )
+def advise_on(
+    tmp_path: Path,
+    positions: str,
+    agent: str = "dynamic_exposure",
+    market: str = SELLOFF_ROW,
+    header: str = "",
+) -> Advice:
+    """The advice of ``agent`` on a positions file of ``positions`` (rows under the header; or the
+    whole file ``header``) in the default book, in the sell-off market (or the row ``market``)."""
+    text = header or "instrument,expiry,strike,quantity,average_price,layer\n" + positions
+    book = write(tmp_path / "positions.csv", text)
     snapshot = write(tmp_path / "market.csv", MARKET_HEADER + market)
     return make_advisor(agent).advise(CsvBroker(book, snapshot))
