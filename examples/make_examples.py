@@ -12,18 +12,17 @@ the ETP's price); ``option_quotes.csv`` holds implied volatilities of a few ES o
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from thetagym.advise.episode import EpisodeBroker, write_market, write_positions
+from thetagym.advise.episode import EpisodeBroker, agent_episode, write_market, write_positions
 from thetagym.env.config import load_env_config
-from thetagym.env.short_premium import ShortPremiumEnv
 from thetagym.evaluate.agents import load_policy
 from thetagym.evaluate.config import AgentSpec
 from thetagym.market.surface import implied_volatility
-from thetagym.policies import PolicyContext
 from thetagym.pricing.instruments import InstrumentKind
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,19 +42,12 @@ def main() -> None:
         market=dataclasses.replace(config.market, start_date=START, initial_index=6000.0),
         path_extra_days=200,
     )
-    env = ShortPremiumEnv(config)
-    observation, _ = env.reset(seed=SEED)
     agent = load_policy(AgentSpec.from_path(ROOT / "configs/rules/dynamic_exposure.yaml"), config.book)
-    agent.reset(np.arange(1))
-    names = [layer.name for layer in config.book.layers]
-    kinds = [layer.kind for layer in config.book.layers]
-    core = env.core
-    for _ in range(BARS):
-        context = PolicyContext(core.book.view(), env.observation_names, names, kinds, {})
-        action = agent.act(observation[None], env.action_masks()[None], context)[0]
-        observation, *_ = env.step(action)
-    assert core.market is not None
-    broker = EpisodeBroker(core.book, core.market, 0, int(core.bars[0]))
+    step = next(
+        itertools.islice(agent_episode(config, agent, SEED, BARS + 1), BARS, None)
+    )  # after BARS steps
+    core = step.env.core
+    broker = EpisodeBroker(core.book, step.broker.path, 0, step.broker.bar)  # no memory: a broker has none
     positions = [
         dataclasses.replace(
             p,

@@ -4,6 +4,7 @@ at that step, and the Greeks, equity and margin the env's book had."""
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,12 +13,11 @@ import pytest
 from tests.advise.conftest import DEFAULT_ENV, make_advisor, rules
 from thetagym.advise import CsvBroker
 from thetagym.advise.advisor import BALANCER_ACTION_NAMES, LAYER_ACTION_NAMES, Advice
-from thetagym.advise.episode import EpisodeBroker, write_market, write_positions
+from thetagym.advise.episode import EpisodeStep, agent_episode, write_market, write_positions
 from thetagym.env.config import load_env_config
 from thetagym.env.short_premium import ShortPremiumEnv
 from thetagym.evaluate.agents import load_policy
 from thetagym.evaluate.config import AgentSpec
-from thetagym.policies import PolicyContext
 
 STEPS = 160
 GREEKS = ("delta", "gamma", "vega", "theta", "contracts", "counter_contracts", "unrealised_pnl")
@@ -35,27 +35,12 @@ def names_of(actions: np.ndarray) -> list[str]:
     return [LAYER_ACTION_NAMES[a] for a in actions[:-1]] + [BALANCER_ACTION_NAMES[actions[-1]]]
 
 
-def episode(agent_name: str, scenario: str, seed: int):  # type: ignore[no-untyped-def]
-    """Yield (env, the agent's actions, its open index per layer) at every step of an episode of
-    the default book whose path reaches past every expiry (so no contract falls off its end)."""
+def episode(agent_name: str, scenario: str, seed: int) -> Iterator[EpisodeStep]:
+    """The steps of an episode of ``agent_name`` in the default book, on a path that reaches past
+    every expiry (so no contract falls off its end)."""
     config = dataclasses.replace(load_env_config(DEFAULT_ENV), scenario=scenario, path_extra_days=200)
-    env = ShortPremiumEnv(config)
-    observation, _ = env.reset(seed=seed)
     agent = load_policy(AgentSpec.from_path(rules(agent_name)), config.book)
-    agent.reset(np.arange(1))
-    layers = [layer.name for layer in config.book.layers]
-    kinds = [layer.kind for layer in config.book.layers]
-    core = env.core
-    for _ in range(STEPS):
-        context = PolicyContext(core.book.view(), env.observation_names, layers, kinds, {})
-        actions = agent.act(observation[None], env.action_masks()[None], context)[0]
-        memory = getattr(agent, "memory", None)
-        index = core.market.index[0, core.bars[0]]
-        open_index = None if memory is None else index * np.exp(-memory.index_move()[0])
-        yield env, actions, open_index
-        observation, _, terminated, truncated, _ = env.step(actions)
-        if terminated or truncated:
-            return
+    return agent_episode(config, agent, seed, STEPS)
 
 
 def assert_same_book(advice: Advice, env: ShortPremiumEnv) -> None:
@@ -86,14 +71,12 @@ def total_gamma_scale(advice: Advice) -> float:
 def test_advice_repeats_the_env_step_by_step(agent: str, scenario: str, seed: int, actions: int) -> None:
     advisor = make_advisor(agent)
     steps = acted = 0
-    for env, chosen, open_index in episode(agent, scenario, seed):
-        core = env.core
-        broker = EpisodeBroker(core.book, core.market, 0, int(core.bars[0]), open_index)
-        advice = advisor.advise(broker)
-        assert [part.advised for part in advice.actions] == names_of(chosen), f"step {steps}"
-        assert_same_book(advice, env)
+    for step in episode(agent, scenario, seed):
+        advice = advisor.advise(step.broker)
+        assert [part.advised for part in advice.actions] == names_of(step.actions), f"step {steps}"
+        assert_same_book(advice, step.env)
         steps += 1
-        acted += any(name != "hold" for name in names_of(chosen))
+        acted += any(name != "hold" for name in names_of(step.actions))
     assert steps >= 100 and acted >= actions  # the agent did act: the comparison is not of holds alone
 
 
@@ -101,15 +84,14 @@ def test_the_csv_files_carry_the_same_state(tmp_path: Path) -> None:
     """Written as the CSV adapter's files and read back, the state gives the same advice."""
     advisor = make_advisor()
     compared = 0
-    for env, actions, open_index in episode("dynamic_exposure", "whipsaw", 3):
-        if all(name == "hold" for name in names_of(actions)):
+    for step in episode("dynamic_exposure", "whipsaw", 3):
+        if all(name == "hold" for name in names_of(step.actions)):
             continue
-        core = env.core
-        broker = EpisodeBroker(core.book, core.market, 0, int(core.bars[0]), open_index)
+        broker = step.broker
         book_csv = write_positions(broker.positions(), tmp_path / "positions.csv")
         market_csv = write_market(broker.market(), tmp_path / "market.csv")
         direct, read = advisor.advise(broker), advisor.advise(CsvBroker(book_csv, market_csv))
-        assert [part.advised for part in read.actions] == names_of(actions)
+        assert [part.advised for part in read.actions] == names_of(step.actions)
         assert read.today.equity == pytest.approx(direct.today.equity, rel=1e-12)
         assert read.today.margin_requirement == pytest.approx(direct.today.margin_requirement, rel=1e-12)
         compared += 1

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +21,10 @@ from thetagym.advise.csv_adapter import POSITION_COLUMNS
 from thetagym.advise.inputs import MarketSnapshot, Position, Source
 from thetagym.advise.snapshot import OPTIONAL_STATE, SESSION_MINUTES, SESSION_OPEN
 from thetagym.book import Book
-from thetagym.market.path import MarketPath
+from thetagym.env.config import EnvConfig
+from thetagym.env.short_premium import ShortPremiumEnv
+from thetagym.market.path import PER_BAR_FIELDS, PER_PATH_FIELDS, MarketPath
+from thetagym.policies import Policy, PolicyContext
 from thetagym.pricing.instruments import InstrumentKind
 
 INSTRUMENT_OF_KIND = {
@@ -29,19 +34,8 @@ INSTRUMENT_OF_KIND = {
     InstrumentKind.VIX_CALL: "vix_call",
 }
 OPTION_KINDS = (InstrumentKind.ES_CALL, InstrumentKind.ES_PUT, InstrumentKind.VIX_CALL)
-PER_BAR_STATE = (
-    "vxx",
-    "inverse_vix",
-    "realised_volatility",
-    "index_rsi",
-    "index_macd",
-    "vix_rsi",
-    "vix_macd",
-    "implied_variance",
-    "long_implied_variance",
-    "skew",
-)
-PER_PATH_STATE = ("implied_mean_reversion", "jump_variance", "curvature")
+PER_BAR_STATE = tuple(name for name in OPTIONAL_STATE if name in PER_BAR_FIELDS)
+"""The snapshot's optional state read from a path's per-bar series (ETPs, indicators, surface)."""
 
 
 class EpisodeBroker:
@@ -113,7 +107,7 @@ class EpisodeBroker:
         minutes = SESSION_OPEN.hour * 60 + SESSION_OPEN.minute + completed * SESSION_MINUTES / bpd
         time = (dt.datetime(2000, 1, 1) + dt.timedelta(minutes=minutes)).time()
         extra = {name: float(getattr(path, name)[row, bar]) for name in PER_BAR_STATE}
-        extra.update({name: float(getattr(path, name)[row]) for name in PER_PATH_STATE})
+        extra.update({name: float(getattr(path, name)[row]) for name in PER_PATH_FIELDS})
         extra["previous_index"] = float(path.index[row, max(bar - 1, 0)])
         extra["carry"] = float(path.daily_carry()[row, day])
         extra["vol_of_implied_variance"] = float(path.vol_of_implied_variance)
@@ -128,6 +122,40 @@ class EpisodeBroker:
             extra=extra,
             source=Source("episode"),
         )
+
+
+@dataclass(frozen=True)
+class EpisodeStep:
+    """One step of :func:`agent_episode`: the ``env`` before the step, the ``actions`` the agent
+    chose there and a ``broker`` of the book at that bar."""
+
+    env: ShortPremiumEnv
+    actions: np.ndarray
+    broker: EpisodeBroker
+
+
+def agent_episode(config: EnvConfig, policy: Policy, seed: int, steps: int) -> Iterator[EpisodeStep]:
+    """Run ``policy`` in one env of ``config`` seeded with ``seed`` for up to ``steps`` steps,
+    yielding each step before it is taken. A rule agent's memory gives the broker each layer's
+    ``open_index`` (the index level its index move is measured from)."""
+    env = ShortPremiumEnv(config)
+    observation, _ = env.reset(seed=seed)
+    policy.reset(np.arange(1))
+    layers = [layer.name for layer in config.book.layers]
+    kinds = [layer.kind for layer in config.book.layers]
+    core = env.core
+    for _ in range(steps):
+        assert core.market is not None
+        context = PolicyContext(core.book.view(), env.observation_names, layers, kinds, {})
+        actions = np.asarray(policy.act(observation[None], env.action_masks()[None], context))[0]
+        memory = getattr(policy, "memory", None)
+        bar = int(core.bars[0])
+        index = float(core.market.index[0, bar])
+        open_index = None if memory is None else index * np.exp(-memory.index_move()[0])
+        yield EpisodeStep(env, actions, EpisodeBroker(core.book, core.market, 0, bar, open_index))
+        observation, _, terminated, truncated, _ = env.step(actions)
+        if terminated or truncated:
+            return
 
 
 def write_positions(positions: list[Position], path: Path, header: str = "") -> Path:

@@ -93,7 +93,8 @@ def calibrate_surface(
         if bad.size:
             quote = quotes[int(bad[0])]
             raise Source(quote.source.file, quote.source.line, "bid").error(
-                float(mid[bad[0]]), "is a mid price no volatility gives (below intrinsic value, or absurdly high)"
+                float(mid[bad[0]]),
+                "is a mid price no volatility gives (below intrinsic value, or absurdly high)",
             )
     log_moneyness = np.log(strike / forward)
 
