@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.advise.conftest import EXAMPLES, MARKET_HEADER, ROOT, SELLOFF_ROW, advise_on, write
+from tests.advise.conftest import EXAMPLES, MARKET_HEADER, ROOT, SELLOFF_ROW, advise_on, make_advisor, write
 from thetagym.advise import CsvBroker, InputError
 
 HEADER = "instrument,expiry,strike,quantity,average_price,layer\n"
@@ -184,3 +184,16 @@ def test_command_reports_bad_input_in_one_line_without_a_traceback(tmp_path: Pat
         f"error: {book} line 3 column 'instrument': 'es_pt' is not an instrument (did you mean 'es_put'?); "
         "known: es_future, es_call, es_put, vix_future, vix_call, vix_put, vxx, inverse_vix, cash"
     ]
+
+
+def test_an_es_price_is_the_front_future_the_book_marks(tmp_path: Path) -> None:
+    """Given the front ES future (December: more than 5 days away) instead of the index, the book's
+    front future is marked at it."""
+    market = "2026-12-03,12:45,6010.25,27.50,25.00,0.04,31.50\n"
+    write(tmp_path / "market.csv", MARKET_HEADER.replace("index", "es") + market)
+    broker = CsvBroker(
+        write(tmp_path / "positions.csv", HEADER + "es_future,2026-12-18,,1,6000,\n"), tmp_path / "market.csv"
+    )
+    advice = make_advisor().advise(broker)
+    assert advice.today.legs[0].mark == pytest.approx(6010.25, rel=1e-12)
+    assert advice.market["index"] < 6010.25  # the index is below the future by the carry to December
