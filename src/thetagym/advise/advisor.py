@@ -33,7 +33,7 @@ from thetagym.advise.snapshot import (
     bar_years,
     check_trading_day,
     market_path,
-    no_quotes_error,
+    missing_price_error,
     shocked,
     snapshot_bar,
     snapshot_state,
@@ -53,6 +53,7 @@ from thetagym.book.margin import scenario_table
 from thetagym.env.config import EnvConfig
 from thetagym.env.observation import ObservationBuilder, market_features, observation_names
 from thetagym.market.calendar import ExpiryCalendar, trading_days
+from thetagym.market.path import MarketPath
 from thetagym.policies import Policy, PolicyContext
 from thetagym.policies.rules.memory import LayerMemory
 from thetagym.pricing.instruments import MULTIPLIER, InstrumentKind
@@ -228,7 +229,7 @@ class Advisor:
         today_market = market.take(np.array([TODAY]))
         rows = np.arange(main.num_envs)
         bars = np.full(main.num_envs, bar, dtype=np.int64)
-        self._load(main, rows, placement, market, bar, state)
+        self._load(main, rows, placement, market, state)
         if placement.cash is not None and any(
             leg.position.instrument == "es_future" for leg in placement.legs
         ):
@@ -279,7 +280,7 @@ class Advisor:
             margin_cap=config.guard.margin_cap,
             margin_call_index_fall=fall,
             margin_call_index_rise=rise,
-            stress=self._stress(main, view, market, bar),
+            stress=self._stress(main, view, market),
             actions=self._part_advice(judged, advised, wanted),
             after=after,
             after_costs=costs,
@@ -298,7 +299,7 @@ class Advisor:
         state = snapshot_state(snapshot, self.config.market, front_years)
         for name in ("vxx", "inverse_vix"):
             if name not in snapshot.extra and any(leg.position.instrument == name for leg in placement.legs):
-                raise no_quotes_error(snapshot.source, name)
+                raise missing_price_error(snapshot.source, name)
         notes: tuple[str, ...] = ()
         if snapshot.quotes:
             state, note = calibrate_surface(state, snapshot.quotes, calendar, bar, bpd)
@@ -313,7 +314,12 @@ class Advisor:
         return self._books[key]
 
     def _load(
-        self, book: Book, rows: np.ndarray, placement: Placement, market: Any, bar: int, state: SnapshotState
+        self,
+        book: Book,
+        rows: np.ndarray,
+        placement: Placement,
+        market: MarketPath,
+        state: SnapshotState,
     ) -> None:
         """Write the placed legs, cash and layer references into ``rows`` of ``book``."""
         legs = book.legs
@@ -359,7 +365,7 @@ class Advisor:
             references[layer] = fallback if np.isnan(chosen) else chosen
         return references
 
-    def _futures_notional(self, main: Book, market: Any, bar: int) -> float:
+    def _futures_notional(self, main: Book, market: MarketPath, bar: int) -> float:
         """USD notional of the ES futures of row 0 of ``main`` at the book's marks (marked on a
         one-row copy)."""
         probe = self._book("after", 1)
@@ -373,7 +379,7 @@ class Advisor:
         )
         return float(held[futures].sum())
 
-    def _variant_masks(self, name: str, main: Book, market: Any, bar: int) -> np.ndarray:
+    def _variant_masks(self, name: str, main: Book, market: MarketPath, bar: int) -> np.ndarray:
         """Masks ``(n_parts, 8)`` of today's book under the variant config ``name``."""
         book = self._book(name, 1)
         _copy_row(main, book)
@@ -401,7 +407,7 @@ class Advisor:
     def _act(
         self,
         view: BookView,
-        market: Any,
+        market: MarketPath,
         bar: int,
         judged: Verdicts,
         placement: Placement,
@@ -444,7 +450,9 @@ class Advisor:
         )
 
     # ------------------------------------------------------------------------------ results
-    def _after(self, main: Book, market: Any, bar: int, advised: np.ndarray) -> tuple[BookState, float]:
+    def _after(
+        self, main: Book, market: MarketPath, bar: int, advised: np.ndarray
+    ) -> tuple[BookState, float]:
         """The book after the advised action, marked one bar later on the unchanged market, and
         the action's costs (USD: spread and fees)."""
         book = self._book("after", 1)
@@ -517,7 +525,7 @@ class Advisor:
             )
         return tuple(rows)
 
-    def _stress(self, main: Book, view: BookView, market: Any, bar: int) -> tuple[ScenarioLoss, ...]:
+    def _stress(self, main: Book, view: BookView, market: MarketPath) -> tuple[ScenarioLoss, ...]:
         """The margin scenarios of today's book, then the historical shocks re-marked by the book."""
         moves, volatility_factor, weight = scenario_table(self.book_config)
         marks = main.marks

@@ -257,7 +257,7 @@ def bar_years(bars: int, bars_per_day: int) -> float:
     return bars / (TRADING_DAYS_PER_YEAR * bars_per_day)
 
 
-def no_quotes_error(source: Source, name: str) -> InputError:
+def missing_price_error(source: Source, name: str) -> InputError:
     """The error for a book holding ETP shares whose price the snapshot does not give."""
     return Source(source.file, 2, name).error(
         "", f"is missing: the book holds {name} shares, give their price"
