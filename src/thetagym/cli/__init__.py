@@ -42,7 +42,11 @@ COMMANDS = {
         "backtest",
         "Replay one continuous stretch of real history for one agent, with a report.",
     ),
-    "advise": ("thetagym.cli.advise", "advise", "Advise on today's book: risk, stress and guard-checked actions."),
+    "advise": (
+        "thetagym.cli.advise",
+        "advise",
+        "Advise on today's book: risk, stress and guard-checked actions.",
+    ),
     "train": ("thetagym.cli.train", "train", "Train a PPO agent from a YAML config."),
     "tune": (
         "thetagym.cli.tune",
