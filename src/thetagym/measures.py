@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 
 TRADING_DAYS_PER_YEAR = 252
+"""Trading days in a year: the one definition, which the market's calendar, the book and the
+rule agents use to turn days into years."""
 MIN_THETA_ACCRUED = 1.0
 """USD: below this much theta accrued, theta capture is reported as 0 (nothing was earned)."""
 MIN_DRAWDOWN = 0.01

@@ -46,7 +46,7 @@ from thetagym.policies import Policy, PolicyContext
 from thetagym.pricing.instruments import IS_OPTION, MULTIPLIER
 
 BALANCER = "balancer"
-"""Name of the action part after the layers' in traces."""
+"""Name of the action part after the layers', in traces and in the export's fidelity table."""
 NO_ACTION = -1
 """Action columns of the trace's first row (bar 0, before any step)."""
 

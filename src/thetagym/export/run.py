@@ -18,6 +18,7 @@ import pandas as pd
 from thetagym.config import ConfigError
 from thetagym.env.config import EnvConfig
 from thetagym.env.observation import observation_names
+from thetagym.evaluate.rollout import BALANCER
 from thetagym.export.fidelity import fidelity_table
 from thetagym.export.fit import FitResult, FitSettings, fit, scorer
 from thetagym.export.grids import FITTABLE_AGENTS
@@ -27,7 +28,6 @@ from thetagym.policies import Policy
 from thetagym.policies.rules import RuleConfig, build_rule_agent, load_rule_config
 from thetagym.seeds import TRAINING_SEED_RANGE
 
-BALANCER = "balancer"
 EXPORTED = "exported"
 ORIGINAL = "original"
 

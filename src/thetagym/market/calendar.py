@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-TRADING_DAYS_PER_YEAR = 252
+from thetagym.measures import TRADING_DAYS_PER_YEAR as TRADING_DAYS_PER_YEAR
+
 QUARTERLY_MONTHS = (3, 6, 9, 12)
 
 

@@ -40,12 +40,11 @@ __all__ = [
 
 ONE_MONTH = 1.0 / 12.0
 """One month in years: the maturity at which the smile's skew exponent changes."""
-MIN_TIME_TO_EXPIRY = 1.0 / (252.0 * 24.0)
-"""Floor on maturity in the smile (an hour of trading, in years), so expiring options stay finite."""
+MIN_TIME_TO_EXPIRY = 1.0 / (TRADING_DAYS_PER_YEAR * 24.0)
+"""Floor on maturity (an hour of trading, in years) in the smile and in a VIX option's volatility,
+so expiring options stay finite."""
 MIN_VIX_OPTION_VOLATILITY = 0.2
 MAX_VIX_OPTION_VOLATILITY = 2.5
-_MIN_VIX_OPTION_EXPIRY = 1.0 / (TRADING_DAYS_PER_YEAR * 24.0)
-"""Floor on a VIX option's maturity (an hour of trading, in years) in its volatility."""
 
 _FLOAT = types.float64
 _VECTOR = types.float64[::1]
@@ -183,7 +182,7 @@ def vix_option_volatility_scalar(
 ) -> float:
     """Black-76 volatility (decimal per sqrt(year)) of a VIX option on the future of the same
     expiry, ``time_to_expiry`` years floored at an hour of trading; clipped to [0.2, 2.5]."""
-    tau = maximum(time_to_expiry, _MIN_VIX_OPTION_EXPIRY)
+    tau = maximum(time_to_expiry, MIN_TIME_TO_EXPIRY)
     s2 = log_vix_variance_scalar(
         spot_variance, long_variance, mean_reversion, jump_variance, vol_of_variance, tau
     )

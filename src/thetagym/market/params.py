@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from thetagym.config import ConfigError, load, nested, setting
+from thetagym.measures import TRADING_DAYS_PER_YEAR
 
 
 @dataclass(frozen=True)
@@ -140,9 +141,9 @@ class MarketConfig:
         return self.rate - self.dividend_yield
 
 
-VIX_HORIZON = 21.0 / 252.0
+VIX_HORIZON = 21.0 / TRADING_DAYS_PER_YEAR
 """The VIX's 30 calendar days as trading time, in years."""
-VIX3M_HORIZON = 63.0 / 252.0
+VIX3M_HORIZON = 63.0 / TRADING_DAYS_PER_YEAR
 """VIX3M's 93 calendar days as trading time, in years."""
 
 

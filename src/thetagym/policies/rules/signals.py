@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtr
 
+from thetagym.measures import TRADING_DAYS_PER_YEAR
 from thetagym.policies.base import PolicyContext
 from thetagym.pricing.black76 import black76_price
 from thetagym.pricing.instruments import IS_CALL, IS_OPTION, InstrumentKind
@@ -24,7 +25,6 @@ OPTION_LAYERS = ("call_wing", "put_wing", "condor")
 WINGS = ("call_wing", "put_wing")
 DEFAULT_BIAS = {"call_wing": -1, "put_wing": 1, "condor": 0, "futures": 1, "vix_etp": 1, "hedge": 0}
 """Index-delta bias of each layer kind when no book config says otherwise (short VXX is long index)."""
-TRADING_DAYS_PER_YEAR = 252.0
 MAX_RELATIVE_SPREAD = 1e6
 """Cap on a relative spread: an option worth next to nothing has a spread many times its value."""
 
