@@ -24,17 +24,27 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 import numpy as np
 from tqdm import tqdm
 
+from thetagym.book import BookConfig
 from thetagym.export.fidelity import balanced_agreement
 from thetagym.export.grids import REGIME_TYPES, THRESHOLD_GRIDS
 from thetagym.export.replay import Layout, States, rule_decisions
-from thetagym.policies.rules import RuleConfig
+from thetagym.policies.rules.config import DynamicExposureConfig, ThresholdedRuleConfig, VixRegime
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 TIE = 1e-12
+"""Scores closer than this to the best count as tied."""
+
+Fittable: TypeAlias = ThresholdedRuleConfig[Any]
+"""A rule config with named thresholds, of any agent."""
+ThresholdsT = TypeVar("ThresholdsT", bound="DataclassInstance")
+"""A threshold set: a frozen dataclass of named thresholds."""
 
 
 @dataclass(frozen=True)
@@ -55,9 +65,9 @@ class FitSettings:
 class FitResult:
     """The fitted config and the choice between one threshold set and one per VIX band."""
 
-    config: RuleConfig
-    single: RuleConfig
-    banded: RuleConfig | None
+    config: Fittable
+    single: Fittable
+    banded: Fittable | None
     heldout_single: float
     heldout_banded: float
     flat_agreement: tuple[float, float] | None = None
@@ -73,7 +83,7 @@ class FitResult:
         single = f"held-out balanced agreement {self.heldout_single:.3f} with one set"
         if self.banded is None:
             return f"one threshold set (no VIX band had enough states to fit; {single})"
-        bands = ", ".join(f"{r.vix_below:g}" for r in self.banded.regimes)  # type: ignore[attr-defined]
+        bands = ", ".join(f"{r.vix_below:g}" for r in self.banded.regimes)
         choice = (
             f"one set per VIX band (split at {bands})" if self.uses_regimes else "one set for every VIX level"
         )
@@ -81,28 +91,34 @@ class FitResult:
 
     def describe_flat(self) -> str:
         """The flat-layer choice in words, with the fitting-state agreement it moved."""
-        if self.flat_agreement is None:
+        if self.flat_agreement is None or not isinstance(self.config, DynamicExposureConfig):
             return "none (this agent has no flat layers)"
         before, after = self.flat_agreement
-        flat = ", ".join(self.config.flat_layers) or "none"  # type: ignore[attr-defined]
+        flat = ", ".join(self.config.flat_layers) or "none"
         return f"{flat} (balanced agreement on the fitting states {before:.3f} -> {after:.3f})"
 
 
-Scorer = Callable[[RuleConfig, States], float]
+Scorer = Callable[[Fittable, States], float]
+"""Balanced agreement of a config's decisions with the recorded policy's on a batch of states."""
 
 
-def scorer(layout: Layout, book_config: Any) -> Scorer:
-    """Balanced agreement of a config's decisions with the policy's on a batch of states."""
+def scorer(layout: Layout, book_config: BookConfig) -> Scorer:
+    """The :data:`Scorer` of rule agents on ``book_config``'s book, whose observation and layers
+    ``layout`` names."""
 
-    def score(config: RuleConfig, states: States) -> float:
+    def score(config: Fittable, states: States) -> float:
         return balanced_agreement(states.policy_actions, rule_decisions(config, states, layout, book_config))
 
     return score
 
 
-def with_thresholds(config: RuleConfig, thresholds: Any, regimes: tuple[Any, ...] = ()) -> RuleConfig:
+def with_thresholds(
+    config: ThresholdedRuleConfig[ThresholdsT],
+    thresholds: ThresholdsT,
+    regimes: tuple[VixRegime[ThresholdsT], ...] = (),
+) -> ThresholdedRuleConfig[ThresholdsT]:
     """``config`` with its top-level threshold set and regimes replaced."""
-    return dataclasses.replace(config, thresholds=thresholds, regimes=regimes)  # type: ignore[call-arg]
+    return dataclasses.replace(config, thresholds=thresholds, regimes=regimes)
 
 
 def pick(values: Sequence[float], scores: Sequence[float], current: float) -> float:
@@ -127,14 +143,9 @@ def pick(values: Sequence[float], scores: Sequence[float], current: float) -> fl
     return values[longest[(len(longest) - 1) // 2]]
 
 
-def has_flat_layers(config: RuleConfig) -> bool:
-    """Whether ``config``'s agent takes a ``flat_layers`` setting."""
-    return any(field.name == "flat_layers" for field in dataclasses.fields(config))
-
-
 def fit_flat_layers(
-    config: RuleConfig, states: States, score: Scorer, layer_names: Sequence[str]
-) -> tuple[RuleConfig, float, float]:
+    config: DynamicExposureConfig, states: States, score: Scorer, layer_names: Sequence[str]
+) -> tuple[DynamicExposureConfig, float, float]:
     """``config`` with the ``flat_layers`` (in book order) that best reproduce the policy on
     ``states``, by greedy flips kept only when they raise the score; and the score before and after."""
     start = best = score(config, states)
@@ -142,18 +153,17 @@ def fit_flat_layers(
     while changed:
         changed = False
         for name in layer_names:
-            flat = set(config.flat_layers) ^ {name}  # type: ignore[attr-defined]
-            candidate = dataclasses.replace(
-                config,
-                flat_layers=tuple(n for n in layer_names if n in flat),  # type: ignore[call-arg]
-            )
+            flat = set(config.flat_layers) ^ {name}
+            candidate = dataclasses.replace(config, flat_layers=tuple(n for n in layer_names if n in flat))
             trial = score(candidate, states)
             if trial > best + TIE:
                 config, best, changed = candidate, trial, True
     return config, start, best
 
 
-def _candidate(thresholds: Any, name: str, value: float) -> Any | None:
+def _candidate(thresholds: ThresholdsT, name: str, value: float) -> ThresholdsT | None:
+    """``thresholds`` with ``name`` set to ``value`` (in the field's type), or None if that breaks
+    the threshold set's own checks."""
     kind = type(getattr(thresholds, name))
     try:
         return dataclasses.replace(thresholds, **{name: kind(value)})
@@ -162,33 +172,36 @@ def _candidate(thresholds: Any, name: str, value: float) -> Any | None:
 
 
 def coordinate_descent(
-    config: RuleConfig,
+    config: ThresholdedRuleConfig[ThresholdsT],
     states: States,
     score: Scorer,
     grids: Mapping[str, np.ndarray],
     sweeps: int,
     bar: tqdm | None = None,
-) -> Any:
-    """The threshold set (of ``config``'s type) fitted on ``states``, from ``config.thresholds``."""
-    current = config.thresholds  # type: ignore[attr-defined]
+) -> ThresholdsT:
+    """The threshold set fitted on ``states`` by coordinate descent from ``config.thresholds``.
+
+    ``grids`` maps each threshold name to the values tried (:data:`thetagym.export.grids.THRESHOLD_GRIDS`);
+    ``sweeps`` caps the sweeps over all thresholds; ``bar`` is advanced by one per config scored.
+    """
+    current = config.thresholds
     trials = 0
     for _ in range(sweeps):
         changed = False
         for name, grid in grids.items():
             start = getattr(current, name)
             values = sorted({*(float(v) for v in grid), float(start)})
-            scores = []
-            for value in values:
-                candidate = _candidate(current, name, value)
-                scores.append(
-                    -np.inf if candidate is None else score(with_thresholds(config, candidate), states)
-                )
+            candidates = [_candidate(current, name, value) for value in values]
+            scores = [
+                -np.inf if candidate is None else score(with_thresholds(config, candidate), states)
+                for candidate in candidates
+            ]
             trials += len(values)
             if bar is not None:
                 bar.update(len(values))
-            chosen = pick(values, scores, float(start))
-            if chosen != float(start):
-                current = _candidate(current, name, chosen)
+            chosen = candidates[values.index(pick(values, scores, float(start)))]
+            if chosen is not None and chosen != current:  # None never wins: the start value is valid
+                current = chosen
                 changed = True
         if not changed:
             break
@@ -198,7 +211,7 @@ def coordinate_descent(
 
 
 def fit(
-    original: RuleConfig,
+    original: Fittable,
     fit_states: States,
     heldout_states: States,
     score: Scorer,
@@ -209,7 +222,7 @@ def fit(
     """Fit ``original``'s flat layers (among ``layer_names``, the book's; none given: kept as they
     are), then its thresholds: one set, and one per VIX band if that generalises better."""
     flat_agreement = None
-    if has_flat_layers(original) and layer_names:
+    if isinstance(original, DynamicExposureConfig) and layer_names:
         original, before, after = fit_flat_layers(original, fit_states, score, layer_names)
         flat_agreement = (before, after)
     grids = THRESHOLD_GRIDS[original.agent]
@@ -221,14 +234,14 @@ def fit(
     per_fit = sum(len(grid) + 1 for grid in grids.values()) * settings.sweeps
     total = per_fit * (1 + len(banded_fits))
     with tqdm(total=total, unit="trial", desc="fit", disable=not progress, leave=False) as bar:
-        base = with_thresholds(original, original.thresholds)  # type: ignore[attr-defined]
+        base = with_thresholds(original, original.thresholds)
         single = with_thresholds(
             original, coordinate_descent(base, fit_states, score, grids, settings.sweeps, bar)
         )
         heldout_single = score(single, heldout_states)
         if not banded_fits:
             return FitResult(single, single, None, heldout_single, float("nan"), flat_agreement)
-        sets = [single.thresholds] * len(counts)  # type: ignore[attr-defined]
+        sets = [single.thresholds] * len(counts)
         for b in banded_fits:
             sets[b] = coordinate_descent(
                 single, fit_states.subset(band == b), score, grids, settings.sweeps, bar

@@ -7,9 +7,11 @@ recorded states cannot pin down keeps the original rule config's value.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from thetagym.policies.rules.config import AlvhRegime, DynamicExposureRegime
+from thetagym.policies.rules.config import AlvhRegime, DynamicExposureRegime, VixRegime
 
 
 def _steps(low: float, high: float, step: float) -> np.ndarray:
@@ -48,7 +50,10 @@ THRESHOLD_GRIDS: dict[str, dict[str, np.ndarray]] = {
 }
 """Per agent with named thresholds: threshold name -> the values tried."""
 
-REGIME_TYPES: dict[str, type] = {"dynamic_exposure": DynamicExposureRegime, "alvh": AlvhRegime}
+REGIME_TYPES: dict[str, type[VixRegime[Any]]] = {
+    "dynamic_exposure": DynamicExposureRegime,
+    "alvh": AlvhRegime,
+}
 """Per agent: the class of one VIX regime's threshold set."""
 
 FITTABLE_AGENTS: tuple[str, ...] = tuple(THRESHOLD_GRIDS)

@@ -20,12 +20,13 @@ from thetagym.env.config import EnvConfig
 from thetagym.env.observation import observation_names
 from thetagym.evaluate.rollout import BALANCER
 from thetagym.export.fidelity import fidelity_table
-from thetagym.export.fit import FitResult, FitSettings, fit, scorer
+from thetagym.export.fit import FitResult, FitSettings, Fittable, fit, scorer
 from thetagym.export.grids import FITTABLE_AGENTS
 from thetagym.export.record import record
 from thetagym.export.replay import Layout, States, cap_states, replay_states, rule_decisions
 from thetagym.policies import Policy
 from thetagym.policies.rules import RuleConfig, build_rule_agent, load_rule_config
+from thetagym.policies.rules.config import ThresholdedRuleConfig
 from thetagym.seeds import TRAINING_SEED_RANGE
 
 EXPORTED = "exported"
@@ -40,8 +41,8 @@ class ExportResult:
     the labels ``exported`` and ``original``.
     """
 
-    config: RuleConfig
-    original: RuleConfig
+    config: Fittable
+    original: Fittable
     fit: FitResult
     fidelity: pd.DataFrame
     fit_seeds: tuple[int, ...]
@@ -70,17 +71,16 @@ def check_seeds(fit_seeds: tuple[int, ...], heldout_seeds: tuple[int, ...]) -> N
         raise ConfigError("the held-out seeds must differ from the fitting seeds")
 
 
-def fittable_config(rules: RuleConfig | str | Path, expect: str | None = None) -> RuleConfig:
+def fittable_config(rules: RuleConfig | str | Path, expect: str | None = None) -> Fittable:
     """The rule config to start from (a path is loaded), checked to have named thresholds and,
     when ``expect`` is given, to be of that agent."""
-    if isinstance(rules, str | Path):
-        return load_rule_config(rules, expect=expect or FITTABLE_AGENTS)
     wanted = (expect,) if expect else FITTABLE_AGENTS
-    if rules.agent not in wanted:
+    config = load_rule_config(rules, expect=wanted) if isinstance(rules, str | Path) else rules
+    if config.agent not in wanted or not isinstance(config, ThresholdedRuleConfig):
         raise ConfigError(
-            f"a {rules.agent!r} rule config cannot be exported to; give one of {', '.join(map(repr, wanted))}"
+            f"a {config.agent!r} rule config cannot be exported to; give one of {', '.join(map(repr, wanted))}"
         )
-    return rules
+    return config
 
 
 def export_thresholds(

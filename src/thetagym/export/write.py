@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from thetagym.config import ConfigError
-from thetagym.policies.rules import RuleConfig, load_rule_config
+from thetagym.policies.rules import load_rule_config
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from thetagym.export.fit import Fittable
     from thetagym.export.run import ExportResult
 
 
@@ -62,7 +63,7 @@ def _threshold_lines(
     return lines
 
 
-def render(config: RuleConfig, original: RuleConfig, header: Sequence[str]) -> str:
+def render(config: Fittable, original: Fittable, header: Sequence[str]) -> str:
     """The YAML text of ``config`` (fitted from ``original``) under the comment lines ``header``."""
     lines = [f"# {line}".rstrip() for line in header]
     for field in dataclasses.fields(config):
@@ -73,10 +74,10 @@ def render(config: RuleConfig, original: RuleConfig, header: Sequence[str]) -> s
             note = f"{field.metadata.get('doc', '')}; was {_scalar(getattr(original, field.name))}"
             entry = f"{entry:<35} # {note}"  # a long list still gets its space
         lines.append(entry)
-    top = config.thresholds  # type: ignore[attr-defined]
+    top = config.thresholds
     lines.append("thresholds:                         # used when VIX is above every regime's vix_below")
-    lines += _threshold_lines(top, "  ", original.thresholds)  # type: ignore[attr-defined]
-    regimes = config.regimes  # type: ignore[attr-defined]
+    lines += _threshold_lines(top, "  ", original.thresholds)
+    regimes = config.regimes
     if regimes:
         lines.append(
             "regimes:                            # only the thresholds that differ from the block above"
@@ -97,7 +98,7 @@ def render(config: RuleConfig, original: RuleConfig, header: Sequence[str]) -> s
 
 
 def write_rule_config(
-    config: RuleConfig, original: RuleConfig, header: Sequence[str], path: Path, force: bool = False
+    config: Fittable, original: Fittable, header: Sequence[str], path: Path, force: bool = False
 ) -> Path:
     """Write ``config`` to ``path`` (see :func:`render`) and check it loads back unchanged."""
     check_out_path(path, force)

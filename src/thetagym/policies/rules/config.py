@@ -19,16 +19,18 @@ regime holds a complete threshold set.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from thetagym.config import ConfigError, nested, setting, suggest
 
 AgentName = Literal["dynamic_exposure", "alvh", "naive_rebalancer", "hold_to_expiry", "put_write"]
 AGENT_NAMES: tuple[str, ...] = AgentName.__args__  # type: ignore[attr-defined]
 LayerKind = Literal["call_wing", "put_wing", "condor", "futures", "vix_etp", "hedge"]
+ThresholdsT = TypeVar("ThresholdsT")
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,30 @@ def _delta_budget() -> Any:
     )
 
 
-def _check_regimes(regimes: tuple[Any, ...]) -> None:
-    levels = [regime.vix_below for regime in regimes]
-    if any(b <= a for a, b in itertools.pairwise(levels)):
-        raise ValueError(f"regimes must be in increasing order of vix_below, got {levels}")
+@dataclass(frozen=True)
+class VixRegime(Generic[ThresholdsT]):
+    """A threshold set used while VIX is below ``vix_below``."""
+
+    vix_below: float = setting(gt=0.0, doc="VIX points; this regime applies below it")
+    thresholds: ThresholdsT = dataclasses.field(kw_only=True)
+
+
+@dataclass(frozen=True)
+class ThresholdedRuleConfig(RuleConfig, Generic[ThresholdsT]):
+    """A rule config whose agent reads a set of named thresholds, optionally one set per VIX regime.
+
+    :mod:`thetagym.export.fit` fits these thresholds to a trained policy's decisions. A subclass gives
+    ``thresholds`` its threshold class as default and ``regimes`` its :class:`VixRegime` subclass.
+    """
+
+    delta_budget: float | None = _delta_budget()
+    thresholds: ThresholdsT = dataclasses.field(kw_only=True)
+    regimes: tuple[VixRegime[ThresholdsT], ...] = setting((), doc="threshold sets by VIX regime")
+
+    def __post_init__(self) -> None:
+        levels = [regime.vix_below for regime in self.regimes]
+        if any(b <= a for a, b in itertools.pairwise(levels)):
+            raise ValueError(f"regimes must be in increasing order of vix_below, got {levels}")
 
 
 def check_layer_names(names: Sequence[str], layer_names: Sequence[str], key: str, source: str = "") -> None:
@@ -131,19 +153,17 @@ class DynamicExposureThresholds:
 
 
 @dataclass(frozen=True)
-class DynamicExposureRegime:
-    """A threshold set used while VIX is below ``vix_below``."""
+class DynamicExposureRegime(VixRegime[DynamicExposureThresholds]):
+    """A ``dynamic_exposure`` threshold set used while VIX is below ``vix_below``."""
 
-    vix_below: float = setting(gt=0.0, doc="VIX points; this regime applies below it")
     thresholds: DynamicExposureThresholds = nested(DynamicExposureThresholds)
 
 
 @dataclass(frozen=True)
-class DynamicExposureConfig(RuleConfig):
+class DynamicExposureConfig(ThresholdedRuleConfig[DynamicExposureThresholds]):
     """Short call and put wings near delta neutral, rolled (never added to) when imbalanced."""
 
     agent: Literal["dynamic_exposure"] = "dynamic_exposure"
-    delta_budget: float | None = _delta_budget()
     thresholds: DynamicExposureThresholds = nested(DynamicExposureThresholds)
     regimes: tuple[DynamicExposureRegime, ...] = setting((), doc="threshold sets by VIX regime")
     flat_layers: tuple[str, ...] = setting(
@@ -153,7 +173,7 @@ class DynamicExposureConfig(RuleConfig):
     )
 
     def __post_init__(self) -> None:
-        _check_regimes(self.regimes)
+        super().__post_init__()
         repeated = sorted({name for name in self.flat_layers if self.flat_layers.count(name) > 1})
         if repeated:
             raise ValueError(f"flat_layers names {', '.join(repeated)} more than once")
@@ -204,24 +224,19 @@ class AlvhThresholds:
 
 
 @dataclass(frozen=True)
-class AlvhRegime:
-    """A threshold set used while VIX is below ``vix_below``."""
+class AlvhRegime(VixRegime[AlvhThresholds]):
+    """An ``alvh`` threshold set used while VIX is below ``vix_below``."""
 
-    vix_below: float = setting(gt=0.0, doc="VIX points; this regime applies below it")
     thresholds: AlvhThresholds = nested(AlvhThresholds)
 
 
 @dataclass(frozen=True)
-class AlvhConfig(RuleConfig):
+class AlvhConfig(ThresholdedRuleConfig[AlvhThresholds]):
     """Laddered short-dated condors gated by MACD/RSI, a VIX hedge outside a delta band."""
 
     agent: Literal["alvh"] = "alvh"
-    delta_budget: float | None = _delta_budget()
     thresholds: AlvhThresholds = nested(AlvhThresholds)
     regimes: tuple[AlvhRegime, ...] = setting((), doc="threshold sets by VIX regime")
-
-    def __post_init__(self) -> None:
-        _check_regimes(self.regimes)
 
 
 # --- benchmarks ---------------------------------------------------------------------------------

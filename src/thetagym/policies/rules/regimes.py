@@ -4,24 +4,26 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-T = TypeVar("T")
+from thetagym.policies.rules.config import VixRegime
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
 
 
-def thresholds_for(default: T, regimes: Sequence[Any], vix: np.ndarray) -> T:
-    """``regimes`` hold ``vix_below`` (VIX points) and ``thresholds`` (of ``default``'s type).
+def thresholds_for(default: T, regimes: Sequence[VixRegime[T]], vix: np.ndarray) -> T:
+    """The thresholds of each env, as a ``default``-typed object whose fields hold ``(num_envs,)`` arrays.
 
-    The thresholds of each env as a ``default``-typed object whose fields hold ``(num_envs,)`` arrays.
+    Env ``i`` takes the thresholds of the first of ``regimes`` (in increasing ``vix_below``, VIX
+    points) with ``vix[i] < vix_below``, else ``default``; ``vix`` is ``(num_envs,)`` in points.
 
-    Env ``i`` takes the first regime (in increasing ``vix_below``) with ``vix[i] < vix_below``,
-    else ``default``.
-
-    >>> from types import SimpleNamespace
-    >>> from thetagym.policies.rules.config import AlvhThresholds
-    >>> calm = SimpleNamespace(vix_below=18.0, thresholds=AlvhThresholds(ladder_days=3.0))
+    >>> from thetagym.policies.rules.config import AlvhRegime, AlvhThresholds
+    >>> calm = AlvhRegime(vix_below=18.0, thresholds=AlvhThresholds(ladder_days=3.0))
     >>> thresholds_for(AlvhThresholds(), [calm], np.array([12.0, 25.0])).ladder_days.tolist()
     [3.0, 5.0]
     """
@@ -32,7 +34,7 @@ def thresholds_for(default: T, regimes: Sequence[Any], vix: np.ndarray) -> T:
     sets = [regime.thresholds for regime in regimes] + [default]
     values: dict[str, Any] = {
         field.name: np.array([getattr(s, field.name) for s in sets])[chosen]
-        for field in dataclasses.fields(default)  # type: ignore[arg-type]
+        for field in dataclasses.fields(default)
     }
     return _unchecked(type(default), values)
 
