@@ -11,11 +11,14 @@ import importlib
 import importlib.util
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from thetagym.config import ConfigError
 from thetagym.evaluate.config import AgentSpec, EvaluationConfig
 from thetagym.policies import Policy
+
+if TYPE_CHECKING:
+    from thetagym.book import BookConfig
 
 RULES_FOLDER = Path("configs/rules")
 AGENTS_FOLDER = Path("agents")
@@ -23,7 +26,7 @@ MODEL_LOADER = ("thetagym.policies.trained", "load_trained_agent")
 """Module and function that load a trained agent's folder, once the training issue ships it."""
 
 
-def _load_rules(path: Path, book: Any) -> Policy:
+def _load_rules(path: Path, book: BookConfig | None) -> Policy:
     from thetagym.policies.rules import load_rule_agent
 
     return load_rule_agent(path, book)
@@ -34,7 +37,7 @@ def model_loader_available() -> bool:
     return importlib.util.find_spec(MODEL_LOADER[0]) is not None
 
 
-def _load_model(path: Path, book: Any) -> Policy:
+def _load_model(path: Path, book: BookConfig | None) -> Policy:
     if not model_loader_available():
         raise ConfigError(
             f"{path}: trained-model agents are not yet supported by this installation "
@@ -45,11 +48,14 @@ def _load_model(path: Path, book: Any) -> Policy:
     return policy
 
 
-POLICY_LOADERS: dict[str, Callable[[Path, Any], Policy]] = {"rules": _load_rules, "model": _load_model}
+POLICY_LOADERS: dict[str, Callable[[Path, BookConfig | None], Policy]] = {
+    "rules": _load_rules,
+    "model": _load_model,
+}
 """One loader per :data:`thetagym.evaluate.config.AGENT_KINDS` entry: ``loader(path, book_config)``."""
 
 
-def load_policy(spec: AgentSpec, book: Any = None) -> Policy:
+def load_policy(spec: AgentSpec, book: BookConfig | None = None) -> Policy:
     """The policy of ``spec`` for a book of ``book`` (a :class:`thetagym.book.BookConfig`),
     named ``spec.name``."""
     policy = POLICY_LOADERS[spec.kind](spec.path, book)

@@ -33,6 +33,7 @@ from thetagym.env.config import EnvConfig, ReplayConfig, resolve_config
 from thetagym.env.vector import ShortPremiumVectorEnv
 from thetagym.evaluate.config import ScenarioSpec
 from thetagym.market.history import load_shared_history
+from thetagym.market.path import MarketPath
 from thetagym.market.replay import HISTORICAL_EPISODES, load_history
 from thetagym.measures import (
     SUMMARY_FIELDS,
@@ -198,7 +199,7 @@ def _daily_closes(equity: np.ndarray, bars_per_day: int) -> np.ndarray:
     return np.asarray(filled[:, ::bars_per_day])
 
 
-def _bar_dates(market: Any, bars: int) -> np.ndarray:
+def _bar_dates(market: MarketPath, bars: int) -> np.ndarray:
     """ISO date of each bar ``0 .. bars - 1`` of path 0 (bar 0 is the close before day 0)."""
     days = market.day_of_bar(np.arange(bars))
     return np.asarray(market.dates[0, days].astype(str))

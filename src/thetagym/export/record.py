@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from tqdm import tqdm
@@ -25,6 +25,9 @@ from thetagym.env.config import EnvConfig
 from thetagym.evaluate.rollout import rollout
 from thetagym.policies import Policy, PolicyContext
 from thetagym.policies.trained import action_nvec
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 VIEW_FIELDS = tuple(field.name for field in dataclasses.fields(BookView))
 
@@ -44,7 +47,7 @@ class Recording:
     actions: np.ndarray
     views: dict[str, np.ndarray]
     valid: np.ndarray
-    episodes: Any
+    episodes: pd.DataFrame
     """The rollout's episode table (one row per seed), measures of the policy's episodes."""
 
     @property

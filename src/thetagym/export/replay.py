@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from thetagym.book import BookView
+from thetagym.book import BookConfig, BookView
 from thetagym.export.record import VIEW_FIELDS, Recording
 from thetagym.policies import PolicyContext
 from thetagym.policies.rules import RuleConfig, build_rule_agent
-from thetagym.policies.rules.memory import LayerMemory
+from thetagym.policies.rules.agent import MemoryRuleAgent
 from thetagym.policies.rules.signals import market_signals
 
 LEG_FIELDS = ("kind", "strike", "expiry_bar", "quantity", "layer", "entry_price", "is_counter")
@@ -28,20 +27,25 @@ LEG_FIELDS = ("kind", "strike", "expiry_bar", "quantity", "layer", "entry_price"
 
 
 class FrozenMemory:
-    """Stands in for a :class:`LayerMemory` over a batch of recorded states: observing changes
+    """Stands in for a rule agent's :class:`~thetagym.policies.rules.memory.Memory` over a batch of
+    recorded states: observing changes
     nothing; the index moves and ages ``(n_states, n_layers)`` are the recorded ones."""
 
     def __init__(self, index_move: np.ndarray, age_days: np.ndarray) -> None:
         self._index_move = index_move
         self._age_days = age_days
 
-    def observe(self, *args: Any) -> None:
+    def observe(
+        self, active: np.ndarray, days: np.ndarray, holds_options: np.ndarray, index_return: np.ndarray
+    ) -> None:
         """Nothing to advance: the snapshot already holds this step."""
 
     def index_move(self) -> np.ndarray:
+        """The recorded ``(n_states, n_layers)`` log index moves since each layer opened."""
         return self._index_move
 
     def age_days(self) -> np.ndarray:
+        """The recorded ``(n_states, n_layers)`` ages of the layers, trading days."""
         return self._age_days
 
     def reset(self, rows: np.ndarray) -> None:
@@ -102,18 +106,26 @@ def cap_states(states: States, max_states: int, seed: int = 0) -> States:
     return states.subset(np.sort(np.concatenate([acting, sample])))
 
 
-def rule_decisions(config: RuleConfig, states: States, layout: Layout, book_config: Any) -> np.ndarray:
+def memory_agent(config: RuleConfig, book_config: BookConfig) -> MemoryRuleAgent:
+    """The rule agent of ``config`` for ``book_config``'s book; an error if it keeps no layer memory."""
+    agent = build_rule_agent(config, book_config)
+    if not isinstance(agent, MemoryRuleAgent):
+        raise TypeError(f"rule agent {config.agent!r} keeps no layer memory; export cannot replay it")
+    return agent
+
+
+def rule_decisions(config: RuleConfig, states: States, layout: Layout, book_config: BookConfig) -> np.ndarray:
     """``(n, n_parts)`` what the rule agent of ``config`` decides at every state of ``states``."""
-    agent: Any = build_rule_agent(config, book_config)
+    agent = memory_agent(config, book_config)
     agent.memory = FrozenMemory(states.index_move, states.age_days)
     return np.asarray(agent.act(states.observations, states.masks, layout.context(states.view)))
 
 
-def replay_states(recording: Recording, config: RuleConfig, layout: Layout, book_config: Any) -> States:
+def replay_states(
+    recording: Recording, config: RuleConfig, layout: Layout, book_config: BookConfig
+) -> States:
     """The recorded states, flattened, with the memory of ``config``'s agent at each of them."""
-    agent: Any = build_rule_agent(config, book_config)
-    if not isinstance(getattr(agent, "memory", None), LayerMemory):
-        raise TypeError(f"rule agent {config.agent!r} keeps no LayerMemory; export cannot replay it")
+    agent = memory_agent(config, book_config)
     steps, envs = recording.valid.shape
     agent.reset(np.arange(envs))
     moves, ages = [], []

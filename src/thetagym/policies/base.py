@@ -10,9 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from thetagym.book import BookView
 
 
 @dataclass(frozen=True)
@@ -24,7 +27,7 @@ class PolicyContext:
     in action order; ``info`` is the env's info of the previous step (empty after a reset).
     """
 
-    book: Any
+    book: BookView
     observation_names: Sequence[str]
     layer_names: Sequence[str]
     layer_kinds: Sequence[str]

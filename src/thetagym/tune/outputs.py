@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,9 @@ from matplotlib.figure import Figure
 
 from thetagym.measures import measure_label
 from thetagym.tune.config import _flow
+
+if TYPE_CHECKING:
+    import optuna
 
 HELD_OUT_PREFIX = "# held-out:"
 """The header line a reader (or a test) can parse the held-out score from."""
@@ -68,7 +71,7 @@ def importance_figure(importances: dict[str, float]) -> Figure:
     return figure
 
 
-def parameter_importances(study: Any) -> dict[str, float]:
+def parameter_importances(study: optuna.Study) -> dict[str, float]:
     """PED-ANOVA importances over completed trials (no extra dependency); empty with fewer than
     two or when they cannot be computed."""
     import optuna

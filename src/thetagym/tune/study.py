@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,9 @@ from thetagym.tune.trial import (
     suggest,
     untuned_parameters,
 )
+
+if TYPE_CHECKING:
+    import optuna
 
 VIOLATION_CAP = 1e9
 """Violation stored for a constraint whose measure is not finite."""
@@ -61,7 +64,7 @@ def sampler_seed(config: TuneConfig, number: int) -> int:
     return int(np.random.SeedSequence([config.sampler_seed, number]).generate_state(1)[0])
 
 
-def make_sampler(config: TuneConfig, number: int) -> Any:
+def make_sampler(config: TuneConfig, number: int) -> optuna.samplers.TPESampler:
     """The TPE sampler that proposes trial ``number``."""
     import optuna
 
@@ -75,7 +78,7 @@ def storage_url(config: TuneConfig, out: Path) -> str:
     return config.storage or f"sqlite:///{(out / STORAGE_FILE).resolve()}"
 
 
-def open_study(config: TuneConfig, storage: str, resume: bool) -> Any:
+def open_study(config: TuneConfig, storage: str, resume: bool) -> optuna.Study:
     """The study ``config.study_name`` in ``storage``: a new one, or (``resume``) the one there.
     A new study whose name is taken in a shared storage is refused rather than mixed in."""
     import optuna
@@ -121,7 +124,7 @@ def scenario_envs(config: TuneConfig, seeds: Callable[[int], tuple[int, ...]]) -
 
 def run_study(
     config: TuneConfig,
-    study: Any,
+    study: optuna.Study,
     engine: Engine,
     base_rules: dict[str, Any],
     trials: int,
@@ -155,11 +158,11 @@ def run_study(
 
 def _run_batch(
     config: TuneConfig,
-    study: Any,
+    study: optuna.Study,
     engine: Engine,
     base_rules: dict[str, Any],
     scenarios: tuple[Any, ...],
-    batch: list[tuple[Any, dict[str, Any]]],
+    batch: list[tuple[optuna.Trial, dict[str, Any]]],
     on_result: Callable[[TrialResult], None] | None,
 ) -> None:
     trials = {trial.number: (trial, params) for trial, params in batch}
@@ -175,7 +178,7 @@ def _run_batch(
             on_result(result)
 
 
-def record(config: TuneConfig, study: Any, trial: Any, result: TrialResult) -> None:
+def record(config: TuneConfig, study: optuna.Study, trial: optuna.Trial, result: TrialResult) -> None:
     """Tell ``study`` the result of ``trial``: completed with its objective and violations, or
     failed with its error."""
     import optuna
@@ -203,7 +206,7 @@ def _json_float(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
-def trials_table(study: Any) -> pd.DataFrame:
+def trials_table(study: optuna.Study) -> pd.DataFrame:
     """A row per trial: number, state, objective, feasible, the config values of its parameters
     (``param.<key path>``), its recorded measures, seconds and error."""
     rows = []

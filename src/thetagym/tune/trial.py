@@ -18,7 +18,7 @@ import json
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -28,6 +28,9 @@ from thetagym.evaluate.summary import POOLED, summarise_episodes
 from thetagym.measures import TARGET_VOLATILITY
 from thetagym.policies.rules.config import CONFIG_TYPES, RuleConfig, merge_regime_thresholds
 from thetagym.tune.config import ParameterSpec
+
+if TYPE_CHECKING:
+    import optuna
 
 PRIMITIVES = (str, int, float, bool, type(None))
 TRIAL_RESAMPLES = 100
@@ -58,7 +61,7 @@ def decode_choice(spec: ParameterSpec, value: Any) -> Any:
     return json.loads(value)
 
 
-def suggest(trial: Any, space: dict[str, ParameterSpec]) -> dict[str, Any]:
+def suggest(trial: optuna.Trial, space: dict[str, ParameterSpec]) -> dict[str, Any]:
     """Ask an Optuna trial for every dimension of ``space`` in order; values as put in the config."""
     params: dict[str, Any] = {}
     for name, spec in space.items():
@@ -69,6 +72,7 @@ def suggest(trial: Any, space: dict[str, ParameterSpec]) -> dict[str, Any]:
             step = int(spec.step or 1)
             params[name] = trial.suggest_int(name, int(spec.low), int(spec.high), step=step, log=spec.log)
         else:
+            assert spec.low is not None and spec.high is not None
             value = trial.suggest_float(name, spec.low, spec.high, step=spec.step, log=spec.log)
             params[name] = rounded(value, spec)
     return params

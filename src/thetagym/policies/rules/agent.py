@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from thetagym.book import GuardConfig
+from thetagym.book import BookConfig, GuardConfig
 from thetagym.policies.base import PolicyContext
 from thetagym.policies.rules.actions import ActionPlan
 from thetagym.policies.rules.config import AlvhConfig, DynamicExposureConfig, RuleConfig
-from thetagym.policies.rules.memory import LayerMemory
+from thetagym.policies.rules.memory import LayerMemory, Memory
 
 
 class RuleAgent:
@@ -24,7 +22,7 @@ class RuleAgent:
     obey_masks = True
     """False only for agents whose illegal choices the env must see (and count)."""
 
-    def __init__(self, config: RuleConfig, book_config: Any = None, source: str = "") -> None:
+    def __init__(self, config: RuleConfig, book_config: BookConfig | None = None, source: str = "") -> None:
         self.config = config
         self.book_config = book_config
         self.source = source
@@ -58,11 +56,14 @@ class MemoryRuleAgent(RuleAgent):
     config: DynamicExposureConfig | AlvhConfig
 
     def __init__(
-        self, config: DynamicExposureConfig | AlvhConfig, book_config: Any = None, source: str = ""
+        self,
+        config: DynamicExposureConfig | AlvhConfig,
+        book_config: BookConfig | None = None,
+        source: str = "",
     ) -> None:
         super().__init__(config, book_config, source)
         self.budget = self.delta_budget(config.delta_budget)
-        self.memory = LayerMemory()
+        self.memory: Memory = LayerMemory()
 
     def reset(self, rows: np.ndarray) -> None:
         self.memory.reset(rows)

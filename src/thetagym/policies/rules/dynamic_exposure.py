@@ -23,11 +23,10 @@ or bull outside ``balance_band`` and, once it holds futures, flattens inside ``f
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
-from thetagym.book import LayerAction
+from thetagym.book import BookConfig, LayerAction
 from thetagym.policies.base import PolicyContext
 from thetagym.policies.rules.actions import ActionPlan
 from thetagym.policies.rules.agent import MemoryRuleAgent
@@ -55,7 +54,9 @@ class DynamicExposure(MemoryRuleAgent):
 
     config: DynamicExposureConfig
 
-    def __init__(self, config: DynamicExposureConfig, book_config: Any = None, source: str = "") -> None:
+    def __init__(
+        self, config: DynamicExposureConfig, book_config: BookConfig | None = None, source: str = ""
+    ) -> None:
         super().__init__(config, book_config, source)
         self.spreads = book_config.spreads if book_config is not None else SpreadModel()
         if book_config is not None:

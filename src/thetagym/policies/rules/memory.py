@@ -9,10 +9,36 @@ stops holding short options (assignment turns a wing into a futures position).
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import numpy as np
 
 ROLL_TOLERANCE_DAYS = 0.5
 """Days to expiry must rise by more than this between steps to count as a new opening."""
+
+
+class Memory(Protocol):
+    """What a rule agent reads of its memory: per env and layer, the index move since the layer
+    opened and the layer's age. :class:`LayerMemory` keeps it step by step; the export stands a
+    recorded snapshot in for it (:class:`thetagym.export.replay.FrozenMemory`)."""
+
+    def observe(
+        self, active: np.ndarray, days: np.ndarray, holds_options: np.ndarray, index_return: np.ndarray
+    ) -> None:
+        """Advance by one step (see :meth:`LayerMemory.observe`)."""
+        ...
+
+    def index_move(self) -> np.ndarray:
+        """``(num_envs, n_layers)`` log move of the index since each layer opened."""
+        ...
+
+    def age_days(self) -> np.ndarray:
+        """``(num_envs, n_layers)`` trading days each open layer has lived."""
+        ...
+
+    def reset(self, rows: np.ndarray) -> None:
+        """Forget envs ``rows``."""
+        ...
 
 
 class LayerMemory:

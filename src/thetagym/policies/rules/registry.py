@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
+from thetagym.book import BookConfig
 from thetagym.config import ConfigError, build, read_yaml, suggest
-from thetagym.policies.base import Policy
 from thetagym.policies.rules.agent import RuleAgent
 from thetagym.policies.rules.alvh import Alvh
 from thetagym.policies.rules.config import AGENT_NAMES, CONFIG_TYPES, RuleConfig, merge_regime_thresholds
@@ -58,7 +57,9 @@ def load_rule_config(path: str | Path, expect: str | Sequence[str] | None = None
     return build(CONFIG_TYPES[agent], merge_regime_thresholds(data), source=str(path))
 
 
-def build_rule_agent(config: RuleConfig, book_config: Any = None, source: str = "") -> Policy:
+def build_rule_agent(
+    config: RuleConfig, book_config: BookConfig | None = None, source: str = ""
+) -> RuleAgent:
     """The agent a rule config drives, for a book of ``book_config`` (a :class:`thetagym.book.BookConfig`).
 
     Settings that name the book's layers are checked against it here; ``source`` (the config's
@@ -68,7 +69,7 @@ def build_rule_agent(config: RuleConfig, book_config: Any = None, source: str = 
 
 
 def load_rule_agent(
-    path: str | Path, book_config: Any = None, expect: str | Sequence[str] | None = None
-) -> Policy:
+    path: str | Path, book_config: BookConfig | None = None, expect: str | Sequence[str] | None = None
+) -> RuleAgent:
     """Load the rule config in ``path`` and build its agent (see :func:`load_rule_config`)."""
     return build_rule_agent(load_rule_config(path, expect), book_config, source=str(path))

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 from scipy.special import ndtr
 
+from thetagym.book import BookConfig, BookView
 from thetagym.measures import TRADING_DAYS_PER_YEAR
 from thetagym.policies.base import PolicyContext
 from thetagym.pricing.black76 import black76_price
@@ -66,7 +66,7 @@ def layers_of(context: PolicyContext, kinds: Sequence[str]) -> np.ndarray:
     return np.isin(np.asarray(context.layer_kinds), list(kinds))
 
 
-def layer_biases(context: PolicyContext, book_config: Any = None) -> np.ndarray:
+def layer_biases(context: PolicyContext, book_config: BookConfig | None = None) -> np.ndarray:
     """``(n_layers,)`` index-delta bias of each layer: the book config's, else the kind's default.
 
     A VIX-ETP layer (short VXX or long inverse VIX) is short volatility, hence long the index: +1.
@@ -78,31 +78,31 @@ def layer_biases(context: PolicyContext, book_config: Any = None) -> np.ndarray:
     return np.where(np.asarray(context.layer_kinds) == "vix_etp", defaults, configured)
 
 
-def imbalance(view: Any, delta_budget: float) -> np.ndarray:
+def imbalance(view: BookView, delta_budget: float) -> np.ndarray:
     """Net delta over the delta budget, ``(num_envs,)``: +1.0 is a full budget long."""
     return np.asarray(view.net_delta, dtype=float) / delta_budget
 
 
-def _leg_in_layer(view: Any, n_layers: int) -> np.ndarray:
+def _leg_in_layer(view: BookView, n_layers: int) -> np.ndarray:
     """``(num_envs, max_legs, n_layers)`` bool: leg ``j`` belongs to layer ``l`` and is held."""
     held = np.asarray(view.quantity) != 0
     return held[:, :, None] & (np.asarray(view.layer)[:, :, None] == np.arange(n_layers))
 
 
-def short_options(view: Any, n_layers: int) -> np.ndarray:
+def short_options(view: BookView, n_layers: int) -> np.ndarray:
     """``(num_envs, max_legs, n_layers)`` bool: the layer's short option legs (counter-trades excluded)."""
     kind = np.asarray(view.kind)
     short = (np.asarray(view.quantity) < 0) & IS_OPTION[kind] & ~np.asarray(view.is_counter, dtype=bool)
     return _leg_in_layer(view, n_layers) & short[:, :, None]
 
 
-def holds_short_option(view: Any) -> np.ndarray:
+def holds_short_option(view: BookView) -> np.ndarray:
     """``(num_envs, n_layers)`` bool: the layer holds at least one short option."""
     n_layers = np.asarray(view.is_open).shape[1]
     return np.asarray(short_options(view, n_layers).any(axis=1))
 
 
-def holds_futures(view: Any) -> np.ndarray:
+def holds_futures(view: BookView) -> np.ndarray:
     """``(num_envs, n_layers)`` bool: the layer holds ES futures outside its counter-trades
     (an option layer: futures received by assignment; the hedge layer: the balancer's futures)."""
     n_layers = np.asarray(view.is_open).shape[1]
@@ -110,13 +110,15 @@ def holds_futures(view: Any) -> np.ndarray:
     return np.asarray((_leg_in_layer(view, n_layers) & futures[:, :, None]).any(axis=1))
 
 
-def futures_positions(view: Any, context: PolicyContext, kinds: Sequence[str] = OPTION_LAYERS) -> np.ndarray:
+def futures_positions(
+    view: BookView, context: PolicyContext, kinds: Sequence[str] = OPTION_LAYERS
+) -> np.ndarray:
     """``(num_envs, n_layers)`` bool: layers of ``kinds`` holding ES futures and no short option
     (an option layer after assignment; a futures layer)."""
     return holds_futures(view) & ~holds_short_option(view) & layers_of(context, kinds)
 
 
-def short_option_delta(view: Any) -> np.ndarray:
+def short_option_delta(view: BookView) -> np.ndarray:
     """``(num_envs, n_layers)`` |delta| of each layer's most threatened short option (0 where none).
 
     The view's moneyness ``z`` is the short strike's distance to the money in standard deviations,
@@ -134,7 +136,7 @@ def short_option_delta(view: Any) -> np.ndarray:
     return np.where(holds_short_option(view), ndtr(-z), 0.0)
 
 
-def short_option_spread(view: Any, volatility: np.ndarray, model: SpreadModel) -> np.ndarray:
+def short_option_spread(view: BookView, volatility: np.ndarray, model: SpreadModel) -> np.ndarray:
     """``(num_envs, n_layers)`` relative bid/ask spread (ask - bid over mid) of each layer's short option.
 
     Derived with :func:`thetagym.pricing.spreads.half_spread` from the short legs' mean strike, the
