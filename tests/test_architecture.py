@@ -1,4 +1,4 @@
-"""Each layer of the architecture imports only from the layers below it (DESIGN.md section 6)."""
+"""Each layer of the architecture imports only from the layers below it (docs/architecture.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Measures of a short-premium book: the one place they are computed (DESIGN §5).
+"""Measures of a short-premium book: the one place they are computed (``docs/measures.md``).
 
 Pure numpy functions over arrays; the environment's ``info``, the rule agents and the reports all
 call them. Money is in USD, time in trading days or years as stated, fractions are of the starting
@@ -65,7 +65,8 @@ DAILY_FIELDS = (
 )
 """Keys of :func:`daily_measures`: the per-episode measures read from the daily equity curve."""
 HEADLINE_MEASURES = ("sharpe", "sortino", "risk_matched_return", "cvar_5")
-"""The scale-free money-and-risk measures a comparison is decided on (DESIGN §5); higher is better."""
+"""The scale-free money-and-risk measures a comparison is decided on (``docs/measures.md``); higher
+is better."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Every rule of DESIGN.md §3 on constructed states, and the guard switched off."""
+"""Every rule of the guard (docs/guard.md) on constructed states, and the guard switched off."""
 
 from __future__ import annotations
 

@@ -45,7 +45,7 @@ INDICATORS = ("realised_volatility", "index_rsi", "index_macd", "vix_rsi", "vix_
 def data_dir() -> Path:
     if not has_shared_data():
         pytest.skip(
-            "no historical data: set THETAGYM_DATA or provide ../shared/data (see shared/data/README.md)"
+            "no historical data: set THETAGYM_DATA or provide ../shared/data (see docs/market.md#historical-data)"
         )
     return shared_data_dir()
 

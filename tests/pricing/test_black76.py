@@ -1,6 +1,6 @@
 """Black-76 and Black-Scholes kernels: reference values, identities, limits, Monte Carlo, properties.
 
-Reference values are those of MARKET_FACTS.md, "Test vectors for Black-Scholes / Black-76".
+Reference values are those of docs/market.md#reference-values-for-pricing-tests.
 """
 
 from __future__ import annotations

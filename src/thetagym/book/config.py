@@ -122,7 +122,7 @@ class LayerConfig:
 
 @dataclass(frozen=True)
 class GuardConfig:
-    """The spiral-prevention rules of DESIGN.md §3; on unless ``enabled: false``."""
+    """The spiral-prevention rules (``docs/guard.md``); on unless ``enabled: false``."""
 
     enabled: bool = setting(True, doc="switch the guard off only to demonstrate the rebalancing spiral")
     book_max_contracts: int = setting(60, ge=1, doc="cap on the book's gross contracts")

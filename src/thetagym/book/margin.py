@@ -1,6 +1,6 @@
 """The scenarios of the book's SPAN-style margin (computed by :mod:`thetagym.book.compiled.margin`).
 
-Sixteen scenarios (MARKET_FACTS.md, "Margin"): the index moves by 0, ±1/3, ±2/3 and ±3/3 of the
+Sixteen scenarios (``docs/market.md#margin``): the index moves by 0, ±1/3, ±2/3 and ±3/3 of the
 scan range, each with implied volatility scanned up and down by ``volatility_scan`` (relative),
 plus ±``extreme_multiple`` scan ranges with volatility unchanged, of which ``extreme_fraction`` of
 the loss counts. VIX futures and VXX-like shares move by ``vix_beta`` times the index move (a

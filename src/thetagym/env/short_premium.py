@@ -25,7 +25,7 @@ class ShortPremiumEnv(gymnasium.Env[np.ndarray, np.ndarray]):
     layer, a hedge layer) on a simulated or replayed S&P 500 market with several bars per trading
     day. The book earns the option decay (theta) and loses on index and volatility moves. The agent
     rolls, opens, closes, accepts assignment, counter-trades each layer and shifts the book's
-    delta; the spiral-prevention guard (DESIGN.md §3) replaces illegal choices by HOLD.
+    delta; the spiral-prevention guard (``docs/guard.md``) replaces illegal choices by HOLD.
 
     ## Action Space
 

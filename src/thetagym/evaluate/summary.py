@@ -104,8 +104,8 @@ CELL_STATISTICS = cell_statistics()
 
 
 def episode_measures(episodes: pd.DataFrame) -> list[str]:
-    """The measures of an episodes table, in order: DESIGN §5 measures, the daily ones, premium
-    sold, the cell statistics, then ``attr_*`` totals."""
+    """The measures of an episodes table, in order: the episode summary's (:data:`SUMMARY_FIELDS`),
+    the daily ones, premium sold, the cell statistics, then ``attr_*`` totals."""
     columns = set(episodes.columns)
     known = [*SUMMARY_FIELDS, *(f for f in DAILY_FIELDS if f not in MOMENT_FIELDS), "premium_sold"]
     measures = [m for m in known if m in columns]

@@ -437,7 +437,7 @@ DATA_FILES = {
     "vix3m_daily.csv": "Cboe VIX3M daily (optional)",
     "tbill_3m_monthly.csv": "3-month T-bill rate, monthly, FRED TB3MS (optional)",
 }
-"""The files of the shared data folder (see ``shared/data/README.md``); the first two are needed."""
+"""The files of the historical data folder (``docs/market.md#historical-data``); the first two are needed."""
 
 
 def _data_candidates() -> list[Path]:
@@ -473,7 +473,7 @@ def shared_data_dir() -> Path:
     raise ReplayDataError(
         f"no historical data folder: {where} no spx_daily.csv and vix_daily.csv. Set THETAGYM_DATA to a "
         f"folder holding {expected}, in date,open,high,low,close layout (Cboe and Yahoo downloads also "
-        "work; see shared/data/README.md for sources)"
+        "work; docs/market.md#historical-data lists the sources)"
     )
 
 

@@ -7,7 +7,7 @@ instantaneous variance is ``variance_multiplier`` times the P variance (the vari
 premium), mean-reverting under Q at its own speed to its own, higher, long-run level, with more
 and larger negative jumps than under P.
 
-Sources of the defaults (see ``MARKET_FACTS.md``): mean reversion and vol-of-variance between the
+Sources of the defaults (``docs/market.md#sources-of-the-default-parameters``): mean reversion and vol-of-variance between the
 Bakshi-Cao-Chen (1997) and Gatheral fits, P jump rate about one every other year (Eraker 2004),
 Q jumps as in the Duffie-Pan-Singleton / Gatheral fits (mean log-jump -0.10 to -0.12), and the
 Q-over-P variance ratio and Q long-run level tuned so that VIX, its percentiles, VIX/VIX3M and the

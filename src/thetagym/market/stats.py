@@ -1,4 +1,4 @@
-"""Stylized facts of market paths beside published S&P 500 / VIX figures (``MARKET_FACTS.md``).
+"""Stylized facts of market paths beside published S&P 500 / VIX figures (``docs/market.md#stylized-facts``).
 
 Pure functions of a :class:`MarketPath`, pooled over all its paths, on daily closes. The figures:
 

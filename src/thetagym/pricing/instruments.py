@@ -49,7 +49,7 @@ def _by_kind(values: dict[InstrumentKind, float | bool], dtype: type) -> npt.NDA
 
 MULTIPLIER: npt.NDArray[np.float64] = _by_kind(
     {
-        InstrumentKind.ES_CALL: 50.0,  # USD per index point (MARKET_FACTS.md, "Contracts")
+        InstrumentKind.ES_CALL: 50.0,  # USD per index point (docs/market.md#contracts)
         InstrumentKind.ES_PUT: 50.0,
         InstrumentKind.ES_FUTURE: 50.0,
         InstrumentKind.VIX_FUTURE: 1000.0,  # USD per VIX point

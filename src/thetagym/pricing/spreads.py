@@ -18,7 +18,7 @@ quoter), and spreads scale in proportion to volatility. The quoted bid is rounde
 ask up to the ES option tick grid (0.05 points at or below 5.00, 0.25 above), so the full spread
 is at least one tick, and the bid is floored at 0.
 
-Tick sizes are the exchange's (MARKET_FACTS.md, "Contracts"). No published table of ES/SPX option
+Tick sizes are the exchange's (``docs/market.md#contracts``). No published table of ES/SPX option
 spreads was found, so the widening coefficients are *assumptions* chosen to reproduce typical
 screen quotes: an at-the-money 30-day ES option (about 100 points at 18% volatility) quoted
 about 0.50 points wide, a 10-delta two-week put (about 3 points) 0.10-0.20 wide, a put 500 points

@@ -33,7 +33,7 @@ from thetagym.evaluate.summary import POOLED
 from thetagym.measures import measure_label
 
 COMPONENTS = ATTRIBUTION
-"""P&L attribution components, in stacking order (DESIGN §5)."""
+"""P&L attribution components, in stacking order (``docs/measures.md#per-layer-pl-attribution``)."""
 AGENT_PALETTE = (
     *(mpl.colors.to_hex(mpl.colormaps["tab10"](i)) for i in range(10)),
     *(mpl.colors.to_hex(mpl.colormaps["tab20b"](i)) for i in range(0, 20, 2)),

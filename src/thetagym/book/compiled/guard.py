@@ -1,4 +1,4 @@
-"""The guard of one env: which choices are legal at its current bar (DESIGN.md §3).
+"""The guard of one env: which choices are legal at its current bar (``docs/guard.md``).
 
 Physical feasibility applies always (nothing to close, no deep in-the-money option to accept,
 no expiry left on the path). With ``guard.enabled`` the six spiral-prevention rules apply too:
