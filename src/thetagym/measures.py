@@ -174,7 +174,8 @@ TRACKED_COUNTS = ("steps", "blocked", "adds_blocked", "rolls", "assignments", "c
 
 
 def theta_accrued(theta: np.ndarray, step_years: np.ndarray | float) -> np.ndarray:
-    """Theta accrued (USD): the sum over the last axis of theta (USD per year) times step time (years).
+    """Theta accrued (USD): the sum over the last axis of ``theta`` (the book's theta, USD per year,
+    one value per step) times ``step_years`` (each step's length in years, scalar or per step).
 
     >>> float(theta_accrued(np.array([252.0, 504.0]), 1 / 252))
     3.0
@@ -185,7 +186,8 @@ def theta_accrued(theta: np.ndarray, step_years: np.ndarray | float) -> np.ndarr
 def theta_capture(pnl: np.ndarray, accrued: np.ndarray) -> np.ndarray:
     """Net P&L over theta accrued: the share of the decay the book kept (1.0 = all of it).
 
-    Reported as 0 where less than :data:`MIN_THETA_ACCRUED` USD was accrued.
+    ``pnl`` and ``accrued`` are USD per episode (the same shape). Reported as 0 where less than
+    :data:`MIN_THETA_ACCRUED` USD was accrued.
 
     >>> theta_capture(np.array([600.0, -300.0, 5.0]), np.array([1000.0, 1000.0, 0.0])).tolist()
     [0.6, -0.3, 0.0]
@@ -217,7 +219,8 @@ def max_drawdown(equity: np.ndarray, capital: np.ndarray | float) -> np.ndarray:
 
 
 def annualised_return(total_return: np.ndarray, days: np.ndarray | float) -> np.ndarray:
-    """Compound annual rate of a total return (fraction) earned over ``days`` trading days.
+    """Compound annual rate of ``total_return`` (a fraction: 0.1 = +10%) earned over ``days``
+    trading days.
 
     A total loss (return <= -1) gives -1; zero days give 0.
 
@@ -236,7 +239,8 @@ def annualised_return(total_return: np.ndarray, days: np.ndarray | float) -> np.
 def calmar(
     annual_return: np.ndarray, max_dd: np.ndarray, days: np.ndarray | float | None = None
 ) -> np.ndarray:
-    """Calmar ratio: annualised return over max drawdown (floored at :data:`MIN_DRAWDOWN`).
+    """Calmar ratio: ``annual_return`` (fraction a year) over ``max_dd`` (max drawdown, fraction of
+    capital, floored at :data:`MIN_DRAWDOWN`).
 
     Given the episodes' ``days``, NaN for those shorter than :data:`MIN_CALMAR_DAYS` trading days,
     where an annualised return over a quarter says little and the ratio ranks luck: reports pass
@@ -274,8 +278,9 @@ def cvar(returns: np.ndarray, level: float = 0.05) -> np.ndarray:
 def excess_returns(
     daily_equity: np.ndarray, capital: np.ndarray | float, cash_rate: np.ndarray | float = 0.0
 ) -> np.ndarray:
-    """Daily returns on capital in excess of cash: equity curves ``(..., days + 1)`` (USD, day 0
-    first) give ``(..., days)`` returns ``(E[t] - E[t-1] - E[t-1] cash_rate / 252) / capital``.
+    """Daily returns on capital in excess of cash: equity curves ``daily_equity`` ``(..., days + 1)``
+    (USD at each day's close, day 0 first) on ``capital`` (USD, scalar or per curve) give
+    ``(..., days)`` returns ``(E[t] - E[t-1] - E[t-1] cash_rate / 252) / capital``.
 
     ``cash_rate`` (annual fraction, scalar or per day) is what the book's cash is credited with:
     the excess is over what the account's equity would have earned sitting in cash that day, so
@@ -295,8 +300,9 @@ def excess_returns(
 
 
 def compounding_returns(daily_equity: np.ndarray, cash_rate: np.ndarray | float = 0.0) -> np.ndarray:
-    """Daily returns on the previous close's equity, in excess of the cash rate (annual, scalar or
-    per day): what a backtest over years uses, where the book's size follows its equity, unlike
+    """Daily returns of ``daily_equity`` (USD at each day's close, the start first) on the previous
+    close's equity, in excess of ``cash_rate`` (annual fraction, scalar or per day): what a
+    backtest over years uses, where the book's size follows its equity, unlike
     :func:`excess_returns` on fixed starting capital for a fixed-size book's episodes.
 
     >>> compounding_returns(np.array([100.0, 110.0, 99.0])).round(4).tolist()
@@ -310,7 +316,8 @@ def compounding_returns(daily_equity: np.ndarray, cash_rate: np.ndarray | float 
 
 
 def peak_drawdown(daily_equity: np.ndarray) -> np.ndarray:
-    """Largest fall of an equity curve (last axis) from its running peak, as a fraction of that peak.
+    """Largest fall of ``daily_equity`` (an equity curve, USD, last axis) from its running peak, as a
+    fraction of that peak.
 
     >>> float(peak_drawdown(np.array([100.0, 200.0, 150.0, 210.0])))
     0.25
@@ -327,10 +334,10 @@ TRACK_FIGURES = ("annualised_return", "volatility", "max_drawdown", "sharpe", "s
 
 
 def track_figures(daily_equity: np.ndarray, cash_rate: np.ndarray | float = 0.0) -> dict[str, float]:
-    """The figures of one long equity curve (a close a day, the start first): compound annualised
-    return, annualised volatility, max drawdown from peak, Sharpe and Sortino of daily returns on
-    equity in excess of ``cash_rate`` (annual, scalar or per day), and Calmar (annualised return
-    over max drawdown, floored at :data:`MIN_DRAWDOWN`).
+    """The figures of ``daily_equity``, one long equity curve (USD, a close a day, the start
+    first): compound annualised return, annualised volatility, max drawdown from peak, Sharpe and
+    Sortino of daily returns on equity in excess of ``cash_rate`` (annual, scalar or per day), and
+    Calmar (annualised return over max drawdown, floored at :data:`MIN_DRAWDOWN`).
 
     >>> figures = track_figures(np.array([100.0, 101.0, 100.5, 102.0]))
     >>> round(figures["annualised_return"], 2), round(figures["max_drawdown"], 4)
@@ -456,8 +463,10 @@ def daily_measures(
     cash_rate: np.ndarray | float = 0.0,
     target_volatility: float = TARGET_VOLATILITY,
 ) -> dict[str, np.ndarray]:
-    """The measures of :data:`DAILY_FIELDS` for equity curves ``(..., days + 1)`` (USD, a close
-    a day, day 0 the starting equity) on ``capital`` (USD), with cash credited at ``cash_rate``."""
+    """The measures of :data:`DAILY_FIELDS` for equity curves ``daily_equity`` ``(..., days + 1)``
+    (USD, a close a day, day 0 the starting equity) on ``capital`` (USD), with cash credited at
+    ``cash_rate`` (annual fraction, scalar or per day), risk-matched to ``target_volatility``
+    (annual fraction)."""
     returns = excess_returns(daily_equity, capital, cash_rate)
     return {
         "excess_pnl": np.asarray(np.sum(returns, axis=-1) * np.asarray(capital, dtype=float)),
@@ -503,6 +512,9 @@ def pooled_volatility(days: np.ndarray, sum1: np.ndarray, sum2: np.ndarray) -> n
     """Annualised volatility of every day of a set of episodes, from their :func:`return_moments`
     (arrays over episodes, last axis): the episodes' track record laid end to end.
 
+    ``days`` is each episode's ``trading_days``, ``sum1`` and ``sum2`` its ``return_sum`` and
+    ``return_sum2``; the other pooled measures take the same arguments.
+
     >>> r = np.array([[0.01, -0.01], [0.01, -0.01]])
     >>> m = return_moments(r)
     >>> bool(np.isclose(pooled_volatility(m["trading_days"], m["return_sum"], m["return_sum2"]),
@@ -529,7 +541,8 @@ def pooled_sharpe(days: np.ndarray, sum1: np.ndarray, sum2: np.ndarray) -> np.nd
 
 def pooled_sortino(days: np.ndarray, sum1: np.ndarray, sum2: np.ndarray, downside2: np.ndarray) -> np.ndarray:
     """Annualised Sortino ratio of every day of a set of episodes (last axis), as :func:`sortino`
-    of their daily returns concatenated.
+    of their daily returns concatenated; ``downside2`` is each episode's ``downside_sum2`` (the
+    other arguments as in :func:`pooled_volatility`).
 
     >>> r = np.array([[0.002, -0.001], [0.003, 0.0]])
     >>> m = return_moments(r)
@@ -557,7 +570,11 @@ def pooled_risk_matched_return(
     target_volatility: float = TARGET_VOLATILITY,
 ) -> np.ndarray:
     """:func:`risk_matched_return` of every day of a set of episodes (last axis): the whole track
-    record scaled by one factor to ``target_volatility`` and compounded.
+    record scaled by one factor to ``target_volatility`` (annual fraction) and compounded.
+
+    The arguments are the episodes' :data:`RISK_MATCHED_MOMENTS` in order: ``days`` their
+    ``trading_days``, ``sum1`` to ``sum4`` their ``return_sum`` to ``return_sum4``, ``worst_day``
+    their ``worst_day``.
 
     The log growth ``sum log(1 + k r)`` is taken from the moments as ``k S1 - k^2 S2/2 + k^3 S3/3
     - k^4 S4/4``: the next term is ``(k r)^5 / 5`` a day, under 1e-4 of a day's log growth for scaled
@@ -582,7 +599,8 @@ def pooled_risk_matched_return(
 
 
 def pooled_theta_capture(pnl: np.ndarray, accrued: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Theta capture of a set of episodes: total P&L over total theta accrued along ``axis`` (a
+    """Theta capture of a set of episodes: total ``pnl`` over total theta ``accrued`` (both USD per
+    episode) along ``axis`` (a
     ratio of sums, which a nearly empty book cannot blow up as it does a mean of ratios); NaN
     where less than :data:`MIN_THETA_ACCRUED` USD was accrued in all.
 
@@ -626,7 +644,8 @@ def premium_sold(
 
 
 def spiral_index(peak_gross: np.ndarray, start_gross: np.ndarray) -> np.ndarray:
-    """Peak gross contracts over starting gross contracts (1.0 = never grew; start 0 counts as 1).
+    """``peak_gross`` contracts over ``start_gross`` contracts, per episode (1.0 = never grew; a
+    start of 0 counts as 1).
 
     >>> spiral_index(np.array([30, 10, 4]), np.array([10, 10, 0])).tolist()
     [3.0, 1.0, 4.0]
@@ -710,8 +729,9 @@ class EpisodeTracker:
         **counts: np.ndarray,
     ) -> None:
         """Add one step for every env: end-of-step ``equity`` (USD), ``theta`` accrued this step
-        (USD), ``gross`` contracts, ``margin_use`` (requirement / equity), ``reward``, and counts
-        this step named as in :data:`SUMMARY_FIELDS` (``blocked``, ``rolls``, ...)."""
+        (USD), ``gross`` contracts, ``margin_use`` (requirement / equity), ``reward``, whether the
+        step ended in a ``margin_call`` (None: none did), and counts this step named as in
+        :data:`SUMMARY_FIELDS` (``blocked``, ``rolls``, ...)."""
         self.steps += 1
         self.equity[:] = equity
         np.maximum(self.peak_equity, equity, out=self.peak_equity)

@@ -160,7 +160,7 @@ def test_pooled_theta_capture_is_a_ratio_of_sums_a_tiny_book_cannot_blow_up() ->
     pnl = np.array([12_000.0, -3_000.0, 150.0])  # the third book accrued $4 of theta and made $150
     accrued = np.array([20_000.0, 18_000.0, 4.0])
     assert measures.pooled_theta_capture(pnl, accrued) == pytest.approx(9_150.0 / 38_004.0)
-    assert measures.theta_capture(pnl, accrued)[2] == pytest.approx(37.5)  # the old per-episode ratio
+    assert measures.theta_capture(pnl, accrued)[2] == pytest.approx(37.5)  # the per-episode ratio
     assert np.isnan(measures.pooled_theta_capture(np.array([5.0]), np.array([0.5])))
 
 

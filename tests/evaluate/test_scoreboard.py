@@ -127,7 +127,7 @@ def test_a_winner_is_marked_only_when_the_paired_interval_excludes_zero() -> Non
 
 def test_a_nearly_empty_book_cannot_top_the_leaderboard() -> None:
     # The put-write at one contract on $100M (1/400 of the benchmark's risk) beside the benchmark.
-    # Under the old mean of per-episode theta capture such a book could top the table; here money
+    # A mean of per-episode theta capture would let such a book top the table; money
     # per unit of risk is scale-free, so it ties the full book exactly on every headline measure
     # and on pooled theta capture, and the tie ranks the book that made more money first.
     config = EvaluationConfig(

@@ -665,8 +665,9 @@ Li and Zhou 2018, "Market intraday momentum", J. Financial Economics 129(2), 394
 
 
 def test_first_bar_direction_does_not_predict_big_days(history: History) -> None:
-    """Over 1990-2023 (195 days moved more than 3%): Brownian bridges pinned to the close made
-    the first bar agree with the rest of such days 84-92% of the time; now about half."""
+    """Over 1990-2023 (195 days moved more than 3%), the first bar's direction agrees with the
+    rest of such days about half the time: drawn from the variance known at the previous close, it
+    uses nothing of the day (a bridge pinned to the close would agree 84-92% of the time)."""
     path = replay_path(history, None, "2023-12-28", 4, np.random.default_rng(0))
     agreements = []
     for series, threshold in ((path.index[0], 0.03), (path.vix[0], 0.15)):

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 RULES_FOLDER = Path("configs/rules")
 AGENTS_FOLDER = Path("agents")
 MODEL_LOADER = ("thetagym.policies.trained", "load_trained_agent")
-"""Module and function that load a trained agent's folder, once the training issue ships it."""
+"""Module and function that load a trained agent's folder, imported only when a trained agent is
+loaded (the module pulls in torch)."""
 
 
 def _load_rules(path: Path, book: BookConfig | None) -> Policy:

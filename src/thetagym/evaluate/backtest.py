@@ -56,7 +56,8 @@ def run_backtest(
 ) -> Backtest:
     """Replay history from ``start`` to ``end`` (ISO dates) for ``agent`` on the book of ``env``,
     one path seeded with ``seed`` (it draws the intraday bars), against an optional ``benchmark``
-    CSV of daily index closes."""
+    CSV of daily index closes; ``scenario`` replaces the ``start:end`` replay (a named window, for
+    instance)."""
     spec = scenario or ScenarioSpec(replay=f"{start}:{end}")
     config = env_config(env, spec, None)
     result = rollout(load_policy(agent, config.book), config, (seed,))
@@ -100,7 +101,8 @@ def daily_table(dates: pd.DatetimeIndex, equity: np.ndarray) -> pd.DataFrame:
 def with_benchmark(
     daily: pd.DataFrame, path: Path, capital: float, cash_rate: np.ndarray | float = 0.0
 ) -> tuple[pd.DataFrame, dict[str, float], dict[str, float]]:
-    """``daily`` with the benchmark's close and return on the same dates, the benchmark's figures
+    """``daily`` (the backtest's daily table) with the close and return of the benchmark in the CSV
+    at ``path`` on the same dates, invested with ``capital`` (USD); the benchmark's figures
     (Sharpe and Sortino in excess of ``cash_rate``, per year, scalar or per day), and the
     correlation and tracking error (annualised) of the two daily return series."""
     dates, closes = read_closes(path)
@@ -138,7 +140,8 @@ def _close_before(closes: pd.Series, first: pd.Timestamp, fallback: float) -> fl
 
 def calendar_returns(daily: pd.DataFrame, period: str) -> pd.DataFrame:
     """Compound return of the agent (and benchmark) in each calendar ``period`` (``"Y"`` or ``"M"``),
-    with the agent's largest drawdown from its peak within the period."""
+    with the agent's largest drawdown from its peak within the period; ``daily`` is the
+    backtest's daily table (``date``, ``equity``, ``return``, optionally ``benchmark_return``)."""
     keys = daily["date"].dt.to_period(period)
     columns = ["return"] + (["benchmark_return"] if "benchmark_return" in daily.columns else [])
     grouped = daily.groupby(keys)
@@ -154,7 +157,8 @@ def _within_drawdown(equity: np.ndarray) -> float:
 
 
 def monthly_returns(daily: pd.DataFrame) -> pd.DataFrame:
-    """The agent's compound return per month, a row per year and a column per month (1-12)."""
+    """The agent's compound return per month of ``daily`` (as in :func:`calendar_returns`), a row
+    per year and a column per month (1-12)."""
     months = calendar_returns(daily, "M")
     period = pd.PeriodIndex(months["month"], freq="M")
     table = pd.DataFrame({"year": period.year, "month": period.month, "return": months["return"]})

@@ -2,7 +2,7 @@
 
 The interval is the **percentile** bootstrap: resample the episodes with replacement, compute the
 statistic on each resample, and take the ``(1 - confidence) / 2`` and ``(1 + confidence) / 2``
-quantiles of those values. It was chosen over BCa because
+quantiles of those values. It is used rather than BCa because
 
 - it needs no jackknife and no acceleration estimate, both of which are noisy at the 20-100
   episodes an evaluation runs, and BCa's bias correction is undefined (infinite) when every
@@ -58,7 +58,8 @@ def bootstrap_interval(
     *,
     rng: np.random.Generator,
 ) -> Interval:
-    """Percentile bootstrap interval of ``statistic`` over the finite entries of ``values``.
+    """Percentile bootstrap interval of ``statistic`` over the finite entries of ``values``, at
+    ``confidence`` (0.95: the 2.5% and 97.5% quantiles of ``n_resamples`` resamples).
 
     ``statistic`` is called on the whole ``(n_resamples, n)`` resample matrix with ``axis=1`` (numpy
     reductions such as ``np.mean`` and ``np.median`` accept that); a callable without an ``axis``
@@ -132,12 +133,14 @@ def stratified_replicates(
 
 
 def resample_rows(n_rows: int, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """``(n_resamples, n_rows)`` row indices drawn with replacement: one bootstrap resample a row."""
+    """``(n_resamples, n_rows)`` row indices drawn with replacement by ``rng``: one bootstrap
+    resample a row."""
     return rng.integers(0, n_rows, size=(n_resamples, n_rows))
 
 
 def percentile_interval(estimate: float, replicates: np.ndarray, confidence: float = 0.95) -> Interval:
-    """The percentile interval of ``replicates`` around ``estimate`` (NaN replicates: NaN bounds).
+    """The ``confidence`` percentile interval (0.95: from the 2.5% to the 97.5% quantile) of
+    ``replicates`` around ``estimate`` (NaN replicates: NaN bounds).
 
     >>> [round(x, 6) for x in percentile_interval(1.0, np.arange(101.0), 0.9)]
     [1.0, 5.0, 95.0]
@@ -168,7 +171,8 @@ def _apply_rowwise(statistic: Statistic, resamples: np.ndarray) -> np.ndarray:
 def nest_summary(table: pd.DataFrame, by: Sequence[str] = ("agent", "scenario")) -> dict[str, Any]:
     """The flat summary (:func:`thetagym.evaluate.summary.summarise_episodes`) as ``{agent: {scenario: {measure: {"mean", "low", "high", "n"}}}}``.
 
-    Keys are strings; non-finite numbers become ``None`` so the result is strict JSON.
+    ``by`` names the key columns, outermost first. Keys are strings; non-finite numbers become
+    ``None`` so the result is strict JSON.
 
     >>> table = pd.DataFrame({"agent": ["a"], "scenario": ["calm"], "pnl_mean": [1.0],
     ...                       "pnl_low": [0.5], "pnl_high": [float("nan")], "pnl_n": [3]})

@@ -150,7 +150,9 @@ def load_evaluation_config(path: str | Path) -> EvaluationConfig:
 def check_evaluation_config(
     config: EvaluationConfig, source: str = "", base: Path | None = None
 ) -> EvaluationConfig:
-    """``config`` with its paths resolved, or a :class:`ConfigError` naming ``source``, key and value."""
+    """``config`` with its paths resolved (:func:`resolve_path`: the working directory first, then
+    ``base``, the config file's folder, and its parents), or a :class:`ConfigError` naming
+    ``source``, key and value."""
     where = f"{source}: " if source else ""
     if not config.agents:
         raise ConfigError(f"{where}key 'agents': list at least one agent")
@@ -245,7 +247,8 @@ def _check_agent(agent: AgentSpec, base: Path | None, where: str) -> AgentSpec:
 
 
 def check_scenario_name(name: str, where: str) -> None:
-    """Raise unless ``name`` is a built-in scenario or scenario mix."""
+    """Raise a :class:`ConfigError` starting with ``where`` (file and key) unless ``name`` is a
+    built-in scenario or scenario mix."""
     known = scenario_names()
     if name not in known:
         raise ConfigError(
@@ -254,7 +257,8 @@ def check_scenario_name(name: str, where: str) -> None:
 
 
 def check_replay_name(replay: str, where: str) -> None:
-    """Raise unless ``replay`` is a named historical window or ``START:END`` with ISO dates."""
+    """Raise a :class:`ConfigError` starting with ``where`` (file and key) unless ``replay`` is a
+    named historical window or ``START:END`` with ISO dates."""
     if replay in HISTORICAL_EPISODES:
         return
     if ":" in replay:

@@ -94,7 +94,8 @@ def leaderboard_scenarios(summary: pd.DataFrame) -> list[str]:
 
 
 def default_baseline(summary: pd.DataFrame, headline: str, candidates: Sequence[str]) -> str:
-    """The best-ranked of ``candidates`` (rule agents on the evaluation's own book) on the headline,
+    """The best-ranked of ``candidates`` (rule agents on the evaluation's own book) on the
+    ``headline`` measure in ``summary`` (:func:`~thetagym.evaluate.summary.summarise_episodes`),
     pooled when there are pooled rows; the first agent if no candidate ran."""
     scenario = leaderboard_scenarios(summary)[0]
     ranked = ranking(summary, headline, scenario)
@@ -113,7 +114,9 @@ def build_leaderboards(
     target_volatility: float = TARGET_VOLATILITY,
 ) -> dict[str, Leaderboard]:
     """A :class:`Leaderboard` per scenario of :func:`leaderboard_scenarios`, from the episodes, their
-    summary and the paired differences against ``baseline`` (:func:`paired_differences`)."""
+    summary and the paired differences against ``baseline`` (:func:`paired_differences`), ranked on
+    ``headline``. The leader's paired intervals take ``confidence``, ``n_resamples``, ``seed`` and
+    ``target_volatility`` as :func:`~thetagym.evaluate.summary.paired_differences` does."""
     boards: dict[str, Leaderboard] = {}
     leaders: dict[str, pd.DataFrame] = {}
     for scenario in leaderboard_scenarios(summary):
@@ -199,7 +202,8 @@ TEXT_CONTEXT = ("pnl", "premium_sold", "cvar_5", "matched_max_drawdown")
 
 
 def leaderboard_text(board: Leaderboard, confidence: float = CONFIDENCE) -> str:
-    """``board`` as an aligned plain-text table, with a title line saying who wins.
+    """``board`` as an aligned plain-text table, with a title line saying who wins; intervals are
+    labelled with ``confidence`` (0.95: "95%").
 
     Columns: rank, agent, the headline with its interval, the paired difference against the
     baseline with its interval and verdict, standing against the leader, and money and risk.

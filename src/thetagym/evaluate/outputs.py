@@ -76,9 +76,9 @@ def write_json(data: Any, path: Path) -> Path:
 
 
 def summary_json(result: EvaluationResult, confidence: float = CONFIDENCE) -> dict[str, Any]:
-    """``summary.json``: agent -> scenario (``pooled`` included) -> measure -> ``{mean, low, high,
-    n}``, plus the ``paired`` differences against the baseline and the ``leaderboard`` of every
-    scenario."""
+    """``summary.json`` of ``result``: agent -> scenario (``pooled`` included) -> measure -> ``{mean,
+    low, high, n}``, plus the ``paired`` differences against the baseline (intervals at
+    ``confidence``) and the ``leaderboard`` of every scenario."""
     nested = nest_summary(result.summary)
     nested["paired"] = nest_paired(result.paired, result.baseline, result.headline, confidence)
     nested["leaderboard"] = leaderboard_json(result.leaderboards)
@@ -93,7 +93,7 @@ def write_evaluation(
     metadata: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write every output of ``result`` and the resolved ``config`` into ``out``; return the
-    report's path."""
+    report's path. ``title`` heads the report; ``metadata`` (name -> value) is listed under it."""
 
     write_table(result.episodes, out / EPISODES_FILE)
     write_table(result.summary, out / SUMMARY_CSV)

@@ -103,7 +103,8 @@ def rollout(
     target_volatility: float = TARGET_VOLATILITY,
 ) -> Rollout:
     """Run ``policy`` for one episode in each of ``len(seeds)`` envs of ``config`` seeded with
-    ``seeds``; risk-matched measures scale to ``target_volatility`` (annual fraction)."""
+    ``seeds``; risk-matched measures scale to ``target_volatility`` (annual fraction). With
+    ``trace``, every bar of env 0 is recorded in :attr:`Rollout.trace`."""
     envs = ShortPremiumVectorEnv(len(seeds), config)
     core = envs.core
     layers = [layer.name for layer in config.book.layers]

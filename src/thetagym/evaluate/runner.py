@@ -112,8 +112,10 @@ def run_tasks(
     engine: str = "local",
     address: str | None = None,
 ) -> list[TaskResult]:
-    """Results of ``tasks`` in task order, run by ``engine`` (local processes or Ray tasks, see
-    :mod:`thetagym.engines`); a progress bar counts episodes done and time left."""
+    """Results of ``tasks`` in task order, each run by ``runner`` on ``engine`` (local processes or
+    Ray tasks, see :mod:`thetagym.engines`) with up to ``workers`` workers (None: one per core), on
+    the Ray cluster at ``address`` if given; with ``progress``, a bar counts episodes done and time
+    left."""
     workers = max(1, min(workers or os.cpu_count() or 1, len(tasks)))
     total = sum(len(task.seeds) for task in tasks)
     results: list[TaskResult | None] = [None] * len(tasks)
@@ -167,8 +169,8 @@ def evaluate(
     address: str | None = None,
 ) -> EvaluationResult:
     """Run ``config`` (``workers`` overrides ``config.workers``) on ``engine`` (``local`` processes
-    or ``ray`` tasks, on the cluster at ``address`` if given) and summarise it. The result does not
-    depend on the engine or the number of workers."""
+    or ``ray`` tasks, on the cluster at ``address`` if given) and summarise it; ``progress`` shows
+    a progress bar. The result does not depend on the engine or the number of workers."""
     tasks = plan(config)
     results = run_tasks(tasks, workers or config.workers, progress, engine=engine, address=address)
     episodes = pd.concat([r.episodes for r in results], ignore_index=True)

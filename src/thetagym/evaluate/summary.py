@@ -84,7 +84,8 @@ def cell_statistics(target_volatility: float = TARGET_VOLATILITY) -> CellStatist
     episodes' track record laid end to end (:func:`thetagym.measures.pooled_sharpe`); theta capture
     is a ratio of sums, of the P&L over what the equity would have earned in cash (interest is no
     decay the book kept); CVaR is the tail mean of the episodes' returns over cash (the sum of their
-    daily excess returns on capital)."""
+    daily excess returns on capital). Risk-matched measures scale to ``target_volatility`` (annual
+    fraction)."""
     moments = ("trading_days", "return_sum", "return_sum2")
     return {
         "sharpe": (moments, pooled_sharpe),
@@ -166,7 +167,11 @@ def summarise_episodes(
     """One row per agent and scenario, then one per agent pooled over scenarios (scenario
     :data:`POOLED`, attribution left out): ``<measure>_mean/_low/_high/_n`` for every measure of
     :func:`episode_measures`. ``_mean`` is the mean over episodes, or for the measures of
-    :func:`cell_statistics` the cell's statistic; ``_n`` counts the episodes with a finite value."""
+    :func:`cell_statistics` the cell's statistic; ``_n`` counts the episodes with a finite value.
+
+    Intervals are ``confidence`` percentile bootstraps of ``n_resamples`` resamples drawn from a
+    generator seeded with ``seed``; risk-matched measures scale to ``target_volatility`` (annual
+    fraction)."""
     rng = np.random.default_rng(seed)
     statistics = cell_statistics(target_volatility)
     measures = episode_measures(episodes)
@@ -223,7 +228,9 @@ def paired_differences(
     scenarios with equal weight (:data:`POOLED`), with the bootstrap interval over paths.
 
     Episodes are matched on :data:`EPISODE_KEY`; ``n`` is the number of matched paths. Columns
-    are :data:`PAIRED_COLUMNS`, a row per agent, scenario and measure.
+    are :data:`PAIRED_COLUMNS`, a row per agent, scenario and measure. ``episodes`` is the
+    evaluation's episodes table, ``measures`` the measures compared; ``confidence``,
+    ``n_resamples``, ``seed`` and ``target_volatility`` as in :func:`summarise_episodes`.
     """
     agents = list(dict.fromkeys(episodes["agent"]))
     if baseline not in agents:
