@@ -25,7 +25,8 @@ ALL = "all"
 
 
 def plain_agreement(policy: np.ndarray, rules: np.ndarray) -> float:
-    """Share of (state, part) decisions that agree; ``(n, n_parts)`` arrays."""
+    """Share of (state, part) decisions on which ``policy`` and ``rules`` agree; both are
+    ``(n, n_parts)`` integer actions on the same states."""
     return float(np.mean(policy == rules)) if policy.size else float("nan")
 
 
@@ -38,7 +39,9 @@ def _recalls(policy: np.ndarray, rules: np.ndarray, n_values: int) -> tuple[np.n
 
 
 def balanced_agreement(policy: np.ndarray, rules: np.ndarray) -> float:
-    """Mean over parts of the mean agreement over the values the policy used (1.0: identical)."""
+    """Mean over parts of the mean agreement over the values the policy used (1.0: identical), for
+    ``policy`` and ``rules`` actions ``(n, n_parts)`` on the same states. Unlike
+    :func:`plain_agreement` it is not won by holding when the policy mostly holds."""
     if not policy.size:
         return float("nan")
     n_values = int(max(policy.max(), rules.max())) + 1
@@ -47,7 +50,7 @@ def balanced_agreement(policy: np.ndarray, rules: np.ndarray) -> float:
 
 
 def decision_names(part: int, n_parts: int) -> list[str]:
-    """Names of the values of action part ``part`` (the last part is the balancer)."""
+    """Names of the values of action part ``part`` of ``n_parts`` (the last part is the balancer)."""
     actions = BalancerAction if part == n_parts - 1 else LayerAction
     return [action.name.lower() for action in actions]
 
@@ -55,7 +58,8 @@ def decision_names(part: int, n_parts: int) -> list[str]:
 def fidelity_table(
     policy: np.ndarray, rules: Mapping[str, np.ndarray], part_names: Sequence[str]
 ) -> pd.DataFrame:
-    """Agreement of each rule set (``label -> (n, n_parts)`` decisions) with ``policy``.
+    """Agreement of each rule set (``label -> (n, n_parts)`` decisions) with ``policy`` (``(n,
+    n_parts)``), its parts named by ``part_names``.
 
     A row per decision any of them made: ``part``, ``decision``, ``policy`` (times the policy chose
     it), then per label ``<label>`` (times those rules chose it) and ``<label>_agreement``; a row

@@ -117,12 +117,14 @@ def with_thresholds(
     thresholds: ThresholdsT,
     regimes: tuple[VixRegime[ThresholdsT], ...] = (),
 ) -> ThresholdedRuleConfig[ThresholdsT]:
-    """``config`` with its top-level threshold set and regimes replaced."""
+    """``config`` with its top-level threshold set replaced by ``thresholds`` and its regimes by
+    ``regimes``."""
     return dataclasses.replace(config, thresholds=thresholds, regimes=regimes)
 
 
 def pick(values: Sequence[float], scores: Sequence[float], current: float) -> float:
-    """The best-scoring value; among ties ``current`` if tied, else the middle of the longest run.
+    """The best-scoring of ``values`` (sorted; ``scores`` in the same order); among ties ``current``
+    if tied, else the middle of the longest run.
 
     >>> pick([1, 2, 3, 4, 5], [0.1, 0.9, 0.9, 0.9, 0.2], 5)
     3
@@ -146,8 +148,9 @@ def pick(values: Sequence[float], scores: Sequence[float], current: float) -> fl
 def fit_flat_layers(
     config: DynamicExposureConfig, states: States, score: Scorer, layer_names: Sequence[str]
 ) -> tuple[DynamicExposureConfig, float, float]:
-    """``config`` with the ``flat_layers`` (in book order) that best reproduce the policy on
-    ``states``, by greedy flips kept only when they raise the score; and the score before and after."""
+    """``config`` with the ``flat_layers`` (among ``layer_names``, the book's, in book order) that
+    best reproduce the policy on ``states``, by greedy flips kept only when they raise ``score``; and
+    the score before and after."""
     start = best = score(config, states)
     changed = True
     while changed:
@@ -181,7 +184,8 @@ def coordinate_descent(
 ) -> ThresholdsT:
     """The threshold set fitted on ``states`` by coordinate descent from ``config.thresholds``.
 
-    ``grids`` maps each threshold name to the values tried (:data:`thetagym.export.grids.THRESHOLD_GRIDS`);
+    ``score`` rates a candidate config on ``states``; ``grids`` maps each threshold name to the
+    values tried (:data:`thetagym.export.grids.THRESHOLD_GRIDS`);
     ``sweeps`` caps the sweeps over all thresholds; ``bar`` is advanced by one per config scored.
     """
     current = config.thresholds
@@ -220,7 +224,10 @@ def fit(
     layer_names: Sequence[str] = (),
 ) -> FitResult:
     """Fit ``original``'s flat layers (among ``layer_names``, the book's; none given: kept as they
-    are), then its thresholds: one set, and one per VIX band if that generalises better."""
+    are), then its thresholds: one set, and one per VIX band if that generalises better.
+
+    ``score`` rates a config on states; the fit uses ``fit_states`` and the choice between one set
+    and one per band ``heldout_states``. ``settings`` steer the search; ``progress`` shows a bar."""
     flat_agreement = None
     if isinstance(original, DynamicExposureConfig) and layer_names:
         original, before, after = fit_flat_layers(original, fit_states, score, layer_names)

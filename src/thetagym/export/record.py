@@ -56,7 +56,8 @@ class Recording:
 
 
 def effective_actions(actions: np.ndarray, masks: np.ndarray, nvec: list[int]) -> np.ndarray:
-    """``actions`` ``(E, n_parts)`` with every choice its flat mask ``(E, sum(nvec))`` forbids set to 0.
+    """``actions`` ``(E, n_parts)`` with every choice its flat mask forbids set to 0 (HOLD); ``masks``
+    are ``(E, sum(nvec))`` booleans, ``nvec`` the number of choices of each part.
 
     >>> effective_actions(np.array([[1, 2]]), np.array([[1, 1, 1, 1, 0]], bool), [2, 3]).tolist()
     [[1, 0]]
@@ -103,7 +104,8 @@ class _Recorder:
 def record(
     policy: Policy, config: EnvConfig, seeds: tuple[int, ...], progress: bool = False, label: str = "record"
 ) -> Recording:
-    """Roll ``policy`` out for one episode per seed in envs of ``config`` and record every step."""
+    """Roll ``policy`` out for one episode per seed of ``seeds`` (training seeds) in envs of
+    ``config`` and record every step; ``progress`` shows a bar labelled ``label``."""
     nvec = action_nvec(len(config.book.layers))
     with tqdm(total=config.horizon, unit="step", desc=label, disable=not progress, leave=False) as bar:
         recorder = _Recorder(policy, nvec, bar)

@@ -61,6 +61,7 @@ class Layout:
     layer_kinds: tuple[str, ...]
 
     def context(self, view: BookView) -> PolicyContext:
+        """What a rule agent reads besides the observation, with ``view`` as the book."""
         return PolicyContext(view, self.observation_names, self.layer_names, self.layer_kinds, {})
 
 
@@ -96,7 +97,8 @@ class States:
 
 def cap_states(states: States, max_states: int, seed: int = 0) -> States:
     """At most ``max_states`` of ``states``: every state where the policy did something other than
-    HOLD, and a uniform sample of the all-HOLD states (so HOLD's agreement is estimated without bias)."""
+    HOLD, and a uniform sample of the all-HOLD states (so HOLD's agreement is estimated without
+    bias), drawn by a generator seeded with ``seed``."""
     if len(states) <= max_states:
         return states
     acting = np.flatnonzero((states.policy_actions != 0).any(axis=1))
@@ -115,7 +117,8 @@ def memory_agent(config: RuleConfig, book_config: BookConfig) -> MemoryRuleAgent
 
 
 def rule_decisions(config: RuleConfig, states: States, layout: Layout, book_config: BookConfig) -> np.ndarray:
-    """``(n, n_parts)`` what the rule agent of ``config`` decides at every state of ``states``."""
+    """``(n, n_parts)`` what the rule agent of ``config`` on ``book_config``'s book decides at every
+    state of ``states``, whose observation and layers ``layout`` names."""
     agent = memory_agent(config, book_config)
     agent.memory = FrozenMemory(states.index_move, states.age_days)
     return np.asarray(agent.act(states.observations, states.masks, layout.context(states.view)))
@@ -124,7 +127,8 @@ def rule_decisions(config: RuleConfig, states: States, layout: Layout, book_conf
 def replay_states(
     recording: Recording, config: RuleConfig, layout: Layout, book_config: BookConfig
 ) -> States:
-    """The recorded states, flattened, with the memory of ``config``'s agent at each of them."""
+    """The states of ``recording``, flattened, with the memory of ``config``'s agent (on
+    ``book_config``'s book, reading names from ``layout``) at each of them."""
     agent = memory_agent(config, book_config)
     steps, envs = recording.valid.shape
     agent.reset(np.arange(envs))

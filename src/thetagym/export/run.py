@@ -52,13 +52,15 @@ class ExportResult:
     policy_name: str
 
     def agreement(self, label: str = EXPORTED, decision: str = "balanced") -> float:
-        """Held-out agreement over all parts (``decision``: ``balanced`` or ``all``)."""
+        """Held-out agreement over all parts of the ``label`` config (``exported`` or ``original``)
+        with the policy (``decision``: ``balanced`` or ``all``)."""
         row = self.fidelity[(self.fidelity["part"] == "all") & (self.fidelity["decision"] == decision)]
         return float(row[f"{label}_agreement"].iloc[0])
 
 
 def check_seeds(fit_seeds: tuple[int, ...], heldout_seeds: tuple[int, ...]) -> None:
-    """Both seed sets non-empty, disjoint, and within the training seeds."""
+    """Raise a :class:`ConfigError` unless ``fit_seeds`` and ``heldout_seeds`` are non-empty,
+    disjoint, and within the training seeds."""
     if not fit_seeds or not heldout_seeds:
         raise ConfigError("export needs at least one fitting seed and one held-out seed")
     outside = [s for s in (*fit_seeds, *heldout_seeds) if s not in TRAINING_SEED_RANGE]
@@ -72,8 +74,8 @@ def check_seeds(fit_seeds: tuple[int, ...], heldout_seeds: tuple[int, ...]) -> N
 
 
 def fittable_config(rules: RuleConfig | str | Path, expect: str | None = None) -> Fittable:
-    """The rule config to start from (a path is loaded), checked to have named thresholds and,
-    when ``expect`` is given, to be of that agent."""
+    """The rule config to start from (``rules``, loaded if a path), checked to have named
+    thresholds and, when ``expect`` is given, to be of that agent."""
     wanted = (expect,) if expect else FITTABLE_AGENTS
     config = load_rule_config(rules, expect=wanted) if isinstance(rules, str | Path) else rules
     if config.agent not in wanted or not isinstance(config, ThresholdedRuleConfig):
@@ -97,8 +99,12 @@ def export_thresholds(
 ) -> ExportResult:
     """Fit the thresholds of ``rules`` so that its agent reproduces ``policy``'s decisions.
 
-    ``max_fit_states`` caps the fitting states (:func:`~thetagym.export.replay.cap_states`);
-    ``name`` names the exported config (default: ``<agent>-from-<policy name>``).
+    The policy is recorded in envs of ``env_config`` on ``fit_seeds`` (to fit) and
+    ``heldout_seeds`` (to judge the fit), both training seeds. ``settings`` steer the search
+    (default :class:`FitSettings`); ``max_fit_states`` caps the fitting states
+    (:func:`~thetagym.export.replay.cap_states`); ``name`` names the exported config (default:
+    ``<agent>-from-<policy name>``); ``expect`` restricts ``rules`` to one agent; ``progress``
+    shows progress bars.
     """
     check_seeds(fit_seeds, heldout_seeds)
     original = fittable_config(rules, expect)

@@ -53,7 +53,8 @@ def evaluate_value(
 ) -> ValueResult:
     """Evaluate ``agents`` on ``episodes`` paths of ``env_config``'s scenario, ``days`` trading days
     each (default: the env's episode length), from evaluation seed ``seed``; write the report into
-    ``folder`` (refused if not empty, unless ``force``) next to the env config used (``env.yaml``)."""
+    ``folder`` (refused if not empty, unless ``force``) next to the env config used (``env.yaml``).
+    ``workers`` processes run the episodes (None: one per core); ``progress`` shows a bar."""
     prepare_output(folder, force)
     env_file = folder / ENV_FILE
     env_file.write_text(dump(env_config))

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 
 
 def check_out_path(path: Path, force: bool) -> None:
-    """Refuse to replace an existing file unless ``force``; refuse a folder always."""
+    """Refuse (a :class:`ConfigError`) to replace an existing file at ``path`` unless ``force``;
+    refuse a folder always."""
     if path.is_dir():
         raise ConfigError(f"{path}: --out is a folder; give the path of the rule config YAML to write")
     if path.exists() and not force:
@@ -100,7 +101,8 @@ def render(config: Fittable, original: Fittable, header: Sequence[str]) -> str:
 def write_rule_config(
     config: Fittable, original: Fittable, header: Sequence[str], path: Path, force: bool = False
 ) -> Path:
-    """Write ``config`` to ``path`` (see :func:`render`) and check it loads back unchanged."""
+    """Write ``config``, fitted from ``original``, to ``path`` under the comment lines ``header``
+    (see :func:`render`; an existing file only with ``force``), and check it loads back unchanged."""
     check_out_path(path, force)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(render(config, original, header))
@@ -120,8 +122,9 @@ def _seeds(seeds: Sequence[int]) -> str:
 def header(
     result: ExportResult, source: str, rules: str, env: str, evaluation: pd.DataFrame | None = None
 ) -> list[str]:
-    """Provenance comment lines: ``source`` (the policy's agent folder), ``rules`` (the config
-    started from), ``env``; ``evaluation``: mean measures per agent (rows) on held-out paths."""
+    """Provenance comment lines of the export ``result``: ``source`` (the policy's agent folder),
+    ``rules`` (the config started from), ``env``; ``evaluation``: mean measures per agent (rows) on
+    held-out paths."""
     lines = [
         f"{result.config.agent} rule config exported by `thetagym export-thresholds`: its thresholds are fitted",
         "so that the rule agent reproduces the decisions of a policy. Edit and run it like any rule config.",
