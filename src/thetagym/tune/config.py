@@ -66,7 +66,8 @@ class Constraint:
 
 
 def parse_constraint(text: str, where: str = "constraint") -> Constraint:
-    """The :class:`Constraint` of ``"measure <= value"`` (or ``>=``), or a :class:`ConfigError`."""
+    """The :class:`Constraint` of ``text``, ``"measure <= value"`` (or ``>=``), or a
+    :class:`ConfigError` starting with ``where`` (file and key)."""
     match = _CONSTRAINT.match(text)
     if match is None:
         raise ConfigError(f"{where}: {text!r} must read 'MEASURE <= VALUE' or 'MEASURE >= VALUE'")
@@ -268,9 +269,9 @@ def _existing(path: Path, base: Path, where: str) -> Path:
 
 
 def check_parameter_path(cls: type, data: Any, name: str, where: str) -> None:
-    """Raise a :class:`ConfigError` unless ``name`` (dotted, list indices as numbers) is a setting
-    of the rule config class ``cls`` that a value can be put in (a list index must exist in
-    ``data``, the rule config file's mapping)."""
+    """Raise a :class:`ConfigError` starting with ``where`` (file and key) unless ``name`` (dotted,
+    list indices as numbers) is a setting of the rule config class ``cls`` that a value can be put
+    in (a list index must exist in ``data``, the rule config file's mapping)."""
     hint: Any = cls
     node = data
     for part in name.split("."):

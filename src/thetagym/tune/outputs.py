@@ -27,7 +27,8 @@ HELD_OUT_PREFIX = "# held-out:"
 
 
 def history_figure(table: pd.DataFrame, objective: str) -> Figure:
-    """Objective per trial (feasible, infeasible, failed marked apart) and the best feasible so far."""
+    """The ``objective`` measure per trial of ``table`` (:func:`~thetagym.tune.study.trials_table`;
+    feasible, infeasible, failed marked apart) and the best feasible so far."""
     figure = Figure(figsize=(7, 4), layout="constrained")
     axes = figure.add_subplot()
     label = measure_label(objective).name
@@ -57,7 +58,8 @@ def history_figure(table: pd.DataFrame, objective: str) -> Figure:
 
 
 def importance_figure(importances: dict[str, float]) -> Figure:
-    """Horizontal bars of each parameter's importance (PED-ANOVA), or a note when there is too little."""
+    """Horizontal bars of ``importances`` (parameter -> PED-ANOVA importance), or a note when
+    there are none."""
     figure = Figure(figsize=(7, 0.5 * max(len(importances), 3) + 1), layout="constrained")
     axes = figure.add_subplot()
     if importances:
@@ -87,6 +89,7 @@ def parameter_importances(study: optuna.Study) -> dict[str, float]:
 
 
 def save_figure(figure: Figure, path: Path) -> Path:
+    """Write ``figure`` as an image to ``path`` (its suffix picks the format); return ``path``."""
     figure.savefig(path, dpi=110)
     return path
 

@@ -87,7 +87,13 @@ def tune(
     resume: bool = False,
     on_result: Callable[[TrialResult], None] | None = None,
 ) -> TuneResult:
-    """Run the study in ``out`` up to ``trials`` trials, then judge and write the winner."""
+    """Run the study of ``config`` in ``out`` up to ``trials`` trials (default: the config's), then
+    judge and write the winner.
+
+    ``source`` names the tune config file in the tuned file's header; ``engine`` (``local`` or
+    ``ray``), ``workers`` and ``address`` choose what runs the trials (:func:`thetagym.tune.engines.make_engine`);
+    ``resume`` continues the study already in ``out``; ``on_result`` is called with each trial's
+    result as it is recorded."""
     require_extra("optuna")
     started = time.perf_counter()
     prepare_folder(out, resume, local_study=config.storage is None)
@@ -120,8 +126,10 @@ def write_tuned(
     source: str,
     workers: int | None,
 ) -> tuple[Path, dict[str, Any]]:
-    """Write the winner's rule config, judge it on held-out seeds against the untuned one, and
-    write the config again with the provenance header."""
+    """Write the winner's rule config (the base rule config with the winning ``params``; ``best`` its
+    row of the trials ``table``), judge it on held-out seeds against the untuned one with
+    ``workers`` processes, and write the config again with the provenance header naming
+    ``source``."""
     base = read_yaml(config.rules)
     untuned = rule_config(base, str(config.rules))
     untuned_name = untuned.name or untuned.agent
@@ -140,8 +148,10 @@ def write_tuned(
 def held_out_evaluation(
     config: TuneConfig, tuned: Path, tuned_name: str, untuned_name: str, workers: int | None, folder: Path
 ) -> dict[str, Any]:
-    """Tuned and untuned rule configs on the held-out evaluation seeds; the objective of each and
-    their paired difference (tuned - untuned), pooled over scenarios, with 95% intervals."""
+    """The ``tuned`` rule config file and the untuned one of ``config``, named ``tuned_name`` and
+    ``untuned_name``, evaluated on the held-out evaluation seeds by ``workers`` processes, with the
+    evaluation written into ``folder``; the objective of each and their paired difference (tuned -
+    untuned), pooled over scenarios, with 95% intervals."""
     from thetagym.evaluate.runner import evaluate
 
     evaluation = EvaluationConfig(
@@ -214,7 +224,9 @@ def provenance(
     table: pd.DataFrame,
     held_out: dict[str, Any],
 ) -> list[str]:
-    """The header of the tuned rule config: what was searched, how, what won and how it held up."""
+    """The header of the tuned rule config: what was searched (``config``, from ``source``), how,
+    what won (``params``, ``best`` its row of the trials ``table``) and how it held up
+    (``held_out``, from :func:`held_out_evaluation`)."""
     states = table["state"].value_counts()
     complete = table[table["state"] == "COMPLETE"]
     infeasible = int((~complete["feasible"].astype(bool)).sum())

@@ -65,7 +65,7 @@ def sampler_seed(config: TuneConfig, number: int) -> int:
 
 
 def make_sampler(config: TuneConfig, number: int) -> optuna.samplers.TPESampler:
-    """The TPE sampler that proposes trial ``number``."""
+    """The TPE sampler that proposes trial ``number``, seeded from ``config.sampler_seed``."""
     import optuna
 
     return optuna.samplers.TPESampler(
@@ -74,7 +74,7 @@ def make_sampler(config: TuneConfig, number: int) -> optuna.samplers.TPESampler:
 
 
 def storage_url(config: TuneConfig, out: Path) -> str:
-    """The config's storage URL, or the SQLite file of the tuning run's folder."""
+    """``config.storage``, or the SQLite file in the tuning run's folder ``out``."""
     return config.storage or f"sqlite:///{(out / STORAGE_FILE).resolve()}"
 
 
@@ -130,7 +130,10 @@ def run_study(
     trials: int,
     on_result: Callable[[TrialResult], None] | None = None,
 ) -> None:
-    """Run ``study`` until it holds ``trials`` trials (interrupted ones first run again)."""
+    """Run ``study`` until it holds ``trials`` trials (interrupted ones first run again), in
+    batches of ``config.batch`` on ``engine``; each trial's rule config is ``base_rules`` (the
+    rule config file's mapping) with the trial's parameters. ``on_result`` is called with each
+    result."""
     import optuna
 
     scenarios = scenario_envs(config, config.training_seeds)
@@ -179,8 +182,8 @@ def _run_batch(
 
 
 def record(config: TuneConfig, study: optuna.Study, trial: optuna.Trial, result: TrialResult) -> None:
-    """Tell ``study`` the result of ``trial``: completed with its objective and violations, or
-    failed with its error."""
+    """Tell ``study`` the result of ``trial``: completed with its objective and the violations of
+    ``config``'s constraints, or failed with its error."""
     import optuna
 
     objective = result.measures.get(config.objective, float("nan"))
@@ -207,7 +210,7 @@ def _json_float(value: float) -> float | None:
 
 
 def trials_table(study: optuna.Study) -> pd.DataFrame:
-    """A row per trial: number, state, objective, feasible, the config values of its parameters
+    """A row per trial of ``study``: number, state, objective, feasible, the config values of its parameters
     (``param.<key path>``), its recorded measures, seconds and error."""
     rows = []
     for trial in study.get_trials(deepcopy=False):

@@ -38,15 +38,17 @@ TRIAL_RESAMPLES = 100
 
 
 def rounded(value: float, spec: ParameterSpec) -> float:
-    """A sampled float as written to the rule config: on the step's grid, else 6 significant digits
-    (the trial is scored with exactly this value, so the tuned file reproduces its score)."""
+    """A sampled float ``value`` of parameter ``spec`` as written to the rule config: on the step's
+    grid, else 6 significant digits (the trial is scored with exactly this value, so the tuned
+    file reproduces its score)."""
     if spec.step is not None:
         return round(value, 10)
     return float(f"{value:.6g}")
 
 
 def categorical_choices(spec: ParameterSpec) -> list[Any]:
-    """What Optuna chooses among: the choices themselves when plain values, else their JSON text."""
+    """What Optuna chooses among for ``spec``: its choices themselves when plain values, else their
+    JSON text."""
     assert spec.choices is not None
     if all(isinstance(choice, PRIMITIVES) for choice in spec.choices):
         return list(spec.choices)
@@ -54,7 +56,8 @@ def categorical_choices(spec: ParameterSpec) -> list[Any]:
 
 
 def decode_choice(spec: ParameterSpec, value: Any) -> Any:
-    """The choice an Optuna categorical value stands for (see :func:`categorical_choices`)."""
+    """The choice of ``spec`` that an Optuna categorical ``value`` stands for (see
+    :func:`categorical_choices`)."""
     assert spec.choices is not None
     if all(isinstance(choice, PRIMITIVES) for choice in spec.choices):
         return value
@@ -79,7 +82,8 @@ def suggest(trial: optuna.Trial, space: dict[str, ParameterSpec]) -> dict[str, A
 
 
 def stored_parameters(stored: dict[str, Any], space: dict[str, ParameterSpec]) -> dict[str, Any]:
-    """The config values of a trial's stored Optuna parameters (for resuming an interrupted trial)."""
+    """The config values of a trial's ``stored`` Optuna parameters, for each parameter of ``space``
+    (for resuming an interrupted trial)."""
     params: dict[str, Any] = {}
     for name, spec in space.items():
         value = stored[name]
@@ -129,7 +133,8 @@ def untuned_parameters(untuned: Any, space: dict[str, ParameterSpec]) -> dict[st
 
 
 def apply_parameters(data: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
-    """A copy of the rule config mapping ``data`` with each dotted key path set to its value."""
+    """A copy of the rule config mapping ``data`` with each dotted key path of ``params`` set to its
+    value."""
     result = copy.deepcopy(data)
     for name, value in params.items():
         node: Any = result
@@ -146,7 +151,8 @@ def apply_parameters(data: dict[str, Any], params: dict[str, Any]) -> dict[str, 
 
 
 def rule_config(data: dict[str, Any], source: str = "") -> RuleConfig:
-    """The rule config of a raw mapping (regimes completed from the top-level thresholds)."""
+    """The rule config of the raw mapping ``data`` (regimes completed from the top-level thresholds);
+    ``source`` names it in errors."""
     return build(CONFIG_TYPES[data["agent"]], merge_regime_thresholds(data), source=source)
 
 
@@ -209,7 +215,7 @@ def trial_episodes(task: TrialTask) -> pd.DataFrame:
 
 def pooled_means(episodes: pd.DataFrame, target_volatility: float = TARGET_VOLATILITY) -> dict[str, float]:
     """Every measure's cell statistic over ``episodes``: the pooled row (scenarios with equal weight),
-    or the single scenario's row."""
+    or the single scenario's row; risk-matched measures scale to ``target_volatility``."""
     summary = summarise_episodes(episodes, n_resamples=TRIAL_RESAMPLES, target_volatility=target_volatility)
     pooled = summary[summary["scenario"] == POOLED]
     row = (pooled if len(pooled) else summary).iloc[0]
