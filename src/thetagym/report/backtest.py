@@ -35,8 +35,8 @@ PERCENT_FIGURES = ("annualised_return", "volatility", "max_drawdown", "correlati
 
 
 def equity_figure(backtest: Backtest) -> Figure:
-    """Equity on a log scale (with the benchmark rebased to the starting capital) above the drawdown
-    from the peak, both against dates."""
+    """Equity of ``backtest`` on a log scale (with the benchmark rebased to the starting capital)
+    above the drawdown from the peak, both against dates."""
     daily = backtest.daily
     with report_style():
         figure = Figure(figsize=(9.6, 5.6), layout="constrained")
@@ -64,7 +64,8 @@ def equity_figure(backtest: Backtest) -> Figure:
 
 
 def monthly_figure(backtest: Backtest) -> Figure:
-    """Monthly returns as a heatmap (a row per year, a column per month), each cell labelled in percent."""
+    """Monthly returns of ``backtest`` as a heatmap (a row per year, a column per month), each cell
+    labelled in percent."""
     table = backtest.monthly
     values = 100 * table.to_numpy(dtype=float)
     limit = float(np.nanpercentile(np.abs(values), 98)) if np.isfinite(values).any() else 1.0
@@ -84,7 +85,8 @@ def monthly_figure(backtest: Backtest) -> Figure:
 
 
 def render_backtest(backtest: Backtest, out_path: Path, metadata: dict[str, Any]) -> Path:
-    """Write the backtest's page to ``out_path`` and return it."""
+    """Write the page of ``backtest`` to ``out_path`` and return it; ``metadata`` (name -> value)
+    is listed under the title."""
     title = f"thetagym backtest: {backtest.agent}, {backtest.start} to {backtest.end}"
     blocks = [
         f"<header><h1>{escape(title)}</h1>{_metadata(metadata)}</header>",
@@ -104,7 +106,8 @@ def render_backtest(backtest: Backtest, out_path: Path, metadata: dict[str, Any]
 
 
 def format_figure(name: str, value: float) -> str:
-    """A figure of :func:`thetagym.measures.track_figures` as shown: percent or a plain ratio.
+    """The figure ``name`` of :func:`thetagym.measures.track_figures`, worth ``value``, as shown:
+    percent or a plain ratio.
 
     >>> format_figure("volatility", 0.1234), format_figure("sharpe", 0.5432)
     ('12.3%', '0.54')

@@ -82,7 +82,8 @@ def report_style() -> Iterator[None]:
 
 
 def agent_colours(agents: Iterable[str]) -> dict[str, str]:
-    """A distinct colour per agent from :data:`AGENT_PALETTE`, assigned in the order given.
+    """A distinct colour per agent of ``agents`` from :data:`AGENT_PALETTE`, assigned in the order
+    given.
 
     >>> agent_colours(["a", "b", "a"])
     {'a': '#1f77b4', 'b': '#ff7f0e'}
@@ -164,8 +165,10 @@ def risk_return(
     y: str = "sharpe",
     x: str = "volatility",
 ) -> Figure | None:
-    """``y`` against ``x``, one point per agent pooled over scenarios (or of the only scenario),
-    with interval whiskers both ways; robust axes, off-scale points marked at the edge."""
+    """``y`` against ``x`` (measures of ``summary``, the evaluation summary), one point per agent
+    pooled over scenarios (or of the only scenario), with interval whiskers both ways; robust axes,
+    off-scale points marked at the edge. ``colours`` and ``labels`` map each agent to its colour and
+    its name as shown."""
     rows = _risk_rows(summary, x, y)
     if rows.empty:
         return None
@@ -193,7 +196,8 @@ def risk_return_by_scenario(
     y: str = "sharpe",
     x: str = "volatility",
 ) -> Figure | None:
-    """Small multiples of :func:`risk_return`: a panel per scenario (pooled rows left out), the
+    """Small multiples of :func:`risk_return` over ``summary``, coloured by ``colours``: a panel per
+    scenario (pooled rows left out), the
     ``y`` axis shared by all panels, ``x`` fitted to each (scenarios differ in risk by multiples);
     both robust. ``None`` with fewer than two scenarios."""
     rows = _risk_rows(summary, x, y)
@@ -228,7 +232,10 @@ def spiral(
 ) -> Figure | None:
     """The rebalancing spiral on one path: gross contracts of every agent (guard-off agents drawn
     heavy, their peak marked), the guard's blocked actions added up, equity, and the index level
-    for context; panels share the time axis. ``None`` without ``gross_contracts``."""
+    for context; panels share the time axis. ``None`` without ``gross_contracts``.
+
+    ``traces`` maps each agent to its trace on the path (a row per bar); ``colours`` and ``labels``
+    map agents to colours and shown names; ``guard_off`` names the agents run with the guard off."""
     if not traces or any("gross_contracts" not in t.columns for t in traces.values()):
         return None
     first = next(iter(traces.values()))
@@ -293,7 +300,8 @@ def spiral(
 def equity_and_drawdown(
     traces: Mapping[str, pd.DataFrame], colours: Mapping[str, str], labels: Mapping[str, str]
 ) -> Figure | None:
-    """Equity (USD, top) and drawdown (% of starting capital, bottom) of every agent on one path.
+    """Equity (USD, top) and drawdown (% of starting capital, bottom) of every agent on one path,
+    from ``traces`` (agent -> a row per bar), with ``colours`` and ``labels`` as in :func:`spiral`.
 
     Agents whose equity coincides (:func:`coinciding`) are drawn in layers, the first widest, so
     every colour still shows."""
@@ -370,7 +378,10 @@ def attribution(
 ) -> Figure | None:
     """Horizontal P&L bars, an agent a row, stacked by component (gains right of zero, losses
     left, a black diamond at the net): a panel per scenario (columns) and layer (rows), all layers
-    together on top. Components use :data:`COMPONENT_COLOURS`; ``colours`` only picks the agents."""
+    together on top. Components use :data:`COMPONENT_COLOURS`; ``colours`` only picks the agents.
+
+    ``table`` holds the P&L per agent, scenario, layer and component; ``labels`` map agents to
+    shown names; ``order`` sets the agents' rows (default: the order of ``colours``)."""
     if table.empty:
         return None
     scenarios = list(dict.fromkeys(table["scenario"]))
@@ -434,7 +445,8 @@ def attribution(
 
 
 def plot_simulation(trace: pd.DataFrame, out_dir: Path) -> list[Path]:
-    """Write ``path.png`` (index, VIX), ``greeks.png`` (net delta/gamma/vega/theta) and ``equity.png``.
+    """Write ``path.png`` (index, VIX), ``greeks.png`` (net delta/gamma/vega/theta) and ``equity.png``
+    into ``out_dir``.
 
     ``trace`` has one row per bar with columns ``bar, date, index, vix, equity, drawdown,
     net_delta, net_gamma, net_vega, net_theta, gross_contracts``. Returns the written paths.
@@ -486,7 +498,8 @@ def trace_time(trace: pd.DataFrame) -> tuple[np.ndarray, bool]:
 
 
 def usd_short(value: float, span: float | None = None) -> str:
-    """A compact dollar amount for an axis tick; ``span`` (the axis range, USD) keeps the digits
+    """``value`` (USD) as a compact dollar amount for an axis tick; ``span`` (the axis range, USD)
+    keeps the digits
     that tell neighbouring ticks apart.
 
     >>> [usd_short(v) for v in (0.0, -1500.0, 25_000.0, 1_250_000.0, 12.0)]
@@ -528,7 +541,8 @@ def _usd_ticks(axis: Axis) -> None:
 
 
 def coinciding(traces: Mapping[str, pd.DataFrame], column: str) -> list[list[str]]:
-    """Groups (two or more, in trace order) of agents whose ``column`` is the same on every bar.
+    """Groups (two or more, in trace order) of agents whose ``column`` is the same on every bar of
+    their ``traces`` (agent -> a row per bar).
 
     >>> same = pd.DataFrame({"equity": [1.0, 2.0]})
     >>> coinciding({"a": same, "b": pd.DataFrame({"equity": [1.0, 3.0]}), "c": same}, "equity")

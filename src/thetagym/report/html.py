@@ -143,7 +143,7 @@ def render_report(
     metadata: Mapping[str, Any],
 ) -> Path:
     """Write the report of ``result`` (an :class:`~thetagym.evaluate.runner.EvaluationResult`) to
-    ``out_path`` and return it.
+    ``out_path`` under the heading ``title``, and return it.
 
     Reads the result's ``leaderboards``, ``summary``, ``episodes``, ``traces``, ``spiral_traces``,
     ``guard_off``, ``headline``, ``baseline`` and path captions. ``metadata`` is listed under the
@@ -187,7 +187,8 @@ def render_report(
 
 
 def agent_label(agent: str, guard_off: Sequence[str]) -> str:
-    """An agent's name as shown: with :data:`GUARD_OFF_NOTE` when its guard was off.
+    """The name of ``agent`` as shown: with :data:`GUARD_OFF_NOTE` when it is among ``guard_off``,
+    the agents run with the guard off.
 
     >>> agent_label("naive", ["naive"]), agent_label("roll", ["naive"])
     ('naive (guard off, demonstration)', 'roll')
@@ -222,7 +223,8 @@ def measure_groups(summary: pd.DataFrame) -> list[tuple[str, list[str]]]:
 
 
 def verdict(board: Leaderboard, where: str, confidence: float) -> str:
-    """The sentence (HTML) that says who wins ``board``, or that it is a tie and between whom.
+    """The sentence (HTML) that says who wins ``board``, or that it is a tie and between whom;
+    ``where`` says which scenarios it covers ("pooled over calm and crash (equal weight)", "in crash").
 
     A winner is named only when the board marks one: every other agent's paired difference
     against the leader lies below zero at ``confidence``.
