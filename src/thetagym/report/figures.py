@@ -499,8 +499,7 @@ def trace_time(trace: pd.DataFrame) -> tuple[np.ndarray, bool]:
 
 def usd_short(value: float, span: float | None = None) -> str:
     """``value`` (USD) as a compact dollar amount for an axis tick; ``span`` (the axis range, USD)
-    keeps the digits
-    that tell neighbouring ticks apart.
+    keeps the digits that tell neighbouring ticks apart.
 
     >>> [usd_short(v) for v in (0.0, -1500.0, 25_000.0, 1_250_000.0, 12.0)]
     ['$0', '-$1.5k', '$25k', '$1.25M', '$12']
