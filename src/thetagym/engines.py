@@ -72,12 +72,14 @@ class Engine:
         self._prepare = prepare
 
     def map(self, function: Callable[[Task], Result], tasks: Sequence[Task]) -> Iterator[tuple[int, Result]]:
-        """``(position, function(task))`` for every task, in the order they finish."""
+        """``(position, function(task))`` for every task of ``tasks``, in the order they finish
+        (here, one after another in this process)."""
         for position, task in enumerate(tasks):
             yield position, function(task)
 
     def ordered(self, function: Callable[[Task], Result], tasks: Sequence[Task]) -> Iterator[Result]:
-        """``function(task)`` for every task in task order, each as soon as every earlier one is in."""
+        """``function(task)`` for every task of ``tasks`` in task order, each as soon as every
+        earlier one is in."""
         yield from in_order(self.map(function, tasks))
 
     def prepare(self) -> None:
@@ -105,6 +107,8 @@ class LocalEngine(Engine):
         self._pool: ProcessPoolExecutor | None = None
 
     def map(self, function: Callable[[Task], Result], tasks: Sequence[Task]) -> Iterator[tuple[int, Result]]:
+        """``(position, function(task))`` for every task of ``tasks``, in the order the worker
+        processes finish them (``function`` must be importable by the workers)."""
         if self.workers == 1 or len(tasks) <= 1:
             yield from super().map(function, tasks)
             return
@@ -155,6 +159,8 @@ class RayEngine(Engine):
             self._started = True
 
     def map(self, function: Callable[[Task], Result], tasks: Sequence[Task]) -> Iterator[tuple[int, Result]]:
+        """``(position, function(task))`` for every task of ``tasks``, each run as a Ray task, in the
+        order they finish."""
         import ray
 
         self.prepare()
@@ -177,8 +183,8 @@ class RayEngine(Engine):
 
 
 def check_engine(name: str, address: str | None = None) -> None:
-    """Refuse an unknown engine, a cluster address without Ray, or Ray when it is not installed,
-    before any work starts."""
+    """Refuse (a :class:`ConfigError`) an unknown engine ``name``, a cluster ``address`` without
+    Ray, or Ray when it is not installed, before any work starts."""
     if name not in ENGINES:
         raise ConfigError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}")
     if name == "local" and address:
@@ -193,7 +199,9 @@ def make_engine(
     address: str | None = None,
     prepare: Callable[[], None] | None = None,
 ) -> Engine:
-    """The engine ``name`` with ``workers`` workers (default: the machine's cores)."""
+    """The engine ``name`` (``local`` or ``ray``) with ``workers`` workers (default: the machine's
+    cores); ``address`` is a Ray cluster's (None: a local Ray instance); ``prepare`` runs once
+    before the first task (compiling kernels, say, so that workers need not)."""
     check_engine(name, address)
     count = max(1, workers or os.cpu_count() or 1)
     if name == "ray":
