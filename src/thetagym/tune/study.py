@@ -31,6 +31,7 @@ from thetagym.evaluate.rollout import env_config
 from thetagym.measures import HEADLINE_MEASURES
 from thetagym.tune.config import TuneConfig
 from thetagym.tune.trial import (
+    ScenarioRun,
     TrialResult,
     TrialTask,
     apply_parameters,
@@ -113,7 +114,7 @@ def _shown(storage: str) -> str:
     return f"{scheme}://{credentials.split(':')[0]}:***@{tail}"
 
 
-def scenario_envs(config: TuneConfig, seeds: Callable[[int], tuple[int, ...]]) -> tuple[Any, ...]:
+def scenario_envs(config: TuneConfig, seeds: Callable[[int], tuple[int, ...]]) -> tuple[ScenarioRun, ...]:
     """``(label, env config, seeds)`` of every scenario: env configs resolved here, once, so the
     tasks read no file wherever they run."""
     return tuple(
@@ -164,7 +165,7 @@ def _run_batch(
     study: optuna.Study,
     engine: Engine,
     base_rules: dict[str, Any],
-    scenarios: tuple[Any, ...],
+    scenarios: tuple[ScenarioRun, ...],
     batch: list[tuple[optuna.Trial, dict[str, Any]]],
     on_result: Callable[[TrialResult], None] | None,
 ) -> None:

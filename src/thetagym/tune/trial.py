@@ -18,7 +18,7 @@ import json
 import time
 import traceback
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import pandas as pd
 
@@ -156,14 +156,18 @@ def rule_config(data: dict[str, Any], source: str = "") -> RuleConfig:
     return build(CONFIG_TYPES[data["agent"]], merge_regime_thresholds(data), source=source)
 
 
+ScenarioRun: TypeAlias = tuple[str, EnvConfig, tuple[int, ...]]
+"""Scenario label, its env config (episode length set) and the env seeds of its episodes."""
+
+
 @dataclass(frozen=True)
 class TrialTask:
     """A rule config (raw mapping) on every scenario's episodes; ``number`` is the Optuna trial."""
 
     number: int
     rules: dict[str, Any]
-    scenarios: tuple[tuple[str, EnvConfig, tuple[int, ...]], ...]
-    """Scenario label, its env config (episode length set) and the env seeds of its episodes."""
+    scenarios: tuple[ScenarioRun, ...]
+    """Every scenario the trial runs on."""
     target_volatility: float = TARGET_VOLATILITY
     keep_episodes: bool = False
 
