@@ -75,3 +75,18 @@ def test_every_link_between_docs_pages_resolves() -> None:
 
 def test_the_readme_links_the_docs() -> None:
     assert "(docs/README.md)" in (ROOT / "README.md").read_text()
+
+
+def test_every_file_and_function_the_docs_name_exists() -> None:
+    """A page that says where something is enforced names a file (``thetagym/...py`` under
+    ``src/``, or a path from the repository's root) and, after a comma, the function there."""
+    missing = []
+    named = re.compile(r"`((?:thetagym|tests|configs)/[\w./-]+\.(?:py|yaml))`(?:, `(\w+)`)?")
+    for page in DOCS.glob("*.md"):
+        for path, function in named.findall(page.read_text()):
+            file = ROOT / ("src" if path.startswith("thetagym/") else "") / path
+            if not file.is_file():
+                missing.append(f"{page.name}: {path}")
+            elif function and not re.search(rf"^\s*def {function}\b", file.read_text(), flags=re.M):
+                missing.append(f"{page.name}: {path} has no function {function}")
+    assert missing == []
