@@ -21,6 +21,7 @@ from thetagym.tune.study import open_study, run_study, select_best, storage_url,
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark with the command-line arguments ``argv`` (None: the process's)."""
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )

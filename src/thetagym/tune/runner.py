@@ -61,7 +61,7 @@ class TuneResult:
 
 def prepare_folder(out: Path, resume: bool, local_study: bool = True) -> None:
     """Create ``out``; a non-empty folder only with ``resume`` (and then, when the study is kept
-    in the folder, it must hold one)."""
+    in the folder, ``local_study``, it must hold one)."""
     if out.exists() and not out.is_dir():
         raise ConfigError(f"{out}: output path exists and is not a folder")
     has_files = out.is_dir() and any(out.iterdir())
