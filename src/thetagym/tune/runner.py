@@ -195,7 +195,8 @@ def held_out_evaluation(
 
 
 def validation_lines(config: TuneConfig, best: pd.Series, table: pd.DataFrame) -> list[str]:
-    """How the finalists fared on the validation seeds, for the header (nothing without finalists)."""
+    """How the finalists of the trials ``table`` fared on ``config``'s validation seeds, and where
+    ``best`` (the chosen trial's row) stands, for the header (nothing without finalists)."""
     if "validation_objective" not in table.columns:
         return []
     finalists = table[np.isfinite(table["validation_objective"].to_numpy(dtype=float))]

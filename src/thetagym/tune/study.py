@@ -241,8 +241,8 @@ def _cell(value: Any) -> Any:
 
 
 def finalist_numbers(table: pd.DataFrame, count: int) -> list[int]:
-    """The numbers of the ``count`` completed, feasible trials of highest objective (lowest number
-    first among equals), best first."""
+    """The numbers of the ``count`` completed, feasible trials of ``table`` (the trials table) of
+    highest objective (lowest number first among equals), best first."""
     eligible = _eligible(table)
     ordered = eligible.sort_values(["objective", "number"], ascending=[False, True], kind="stable")
     return [int(n) for n in ordered["number"].iloc[:count]]
@@ -250,14 +250,16 @@ def finalist_numbers(table: pd.DataFrame, count: int) -> list[int]:
 
 def validate_finalists(
     config: TuneConfig,
-    study: Any,
+    study: optuna.Study,
     engine: Engine,
     base_rules: dict[str, Any],
     table: pd.DataFrame,
     numbers: list[int],
 ) -> pd.DataFrame:
-    """``table`` with each finalist's objective and feasibility on the validation seeds
-    (``validation_objective``, ``validation_feasible``; NaN and False for the other trials)."""
+    """``table`` (the trials table of ``study``) with the objective and feasibility of each trial of
+    ``numbers`` on ``config``'s validation seeds, run on ``engine`` with ``base_rules`` (the rule
+    config file's mapping) and the trial's parameters (``validation_objective``,
+    ``validation_feasible``; NaN and False for the other trials)."""
     table = table.copy()
     table["validation_objective"] = float("nan")
     table["validation_feasible"] = False

@@ -97,7 +97,7 @@ def stored_parameters(stored: dict[str, Any], space: dict[str, ParameterSpec]) -
 
 
 def untuned_values(config: Any, names: list[str]) -> dict[str, Any]:
-    """The untuned rule config's value at each dotted key path."""
+    """The untuned rule config ``config``'s value at each dotted key path of ``names``."""
     values = {}
     for name in names:
         node = config
