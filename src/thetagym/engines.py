@@ -150,6 +150,7 @@ class RayEngine(Engine):
                 ray.init(address=address, runtime_env=runtime_env, log_to_driver=False)
             else:
                 ray.init(
+                    address="local",  # a new instance of its own, never another run's cluster
                     num_cpus=workers,
                     include_dashboard=False,
                     runtime_env=runtime_env,
