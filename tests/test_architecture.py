@@ -12,6 +12,7 @@ LAYERS = {
     "seeds": 0,
     "measures": 0,
     "engines": 1,
+    "outputs": 1,  # a foundation that raises thetagym.config errors
     "pricing": 1,
     "market": 2,
     "book": 3,

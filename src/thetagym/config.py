@@ -31,6 +31,8 @@ from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 import yaml
 
 T = TypeVar("T")
+MAX_YAML_CHARACTERS = 10_000_000
+"""Longest config file read: hand-written configs are a few kilobytes."""
 
 
 class ConfigError(ValueError):
@@ -207,9 +209,21 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(f"{path}: no such config file")
     try:
-        data = yaml.safe_load(path.read_text())
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(
+            f"{path}: not a YAML text file (byte {error.object[error.start]:#04x} at offset {error.start} "
+            "is not UTF-8)"
+        ) from None
+    if len(text) > MAX_YAML_CHARACTERS:
+        raise ConfigError(f"{path}: {len(text):,} characters is too long for a config file")
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML: {error}") from None
+        problem = str(error).replace("\n", " ")
+        raise ConfigError(f"{path}: not valid YAML: {problem}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: not valid YAML: nested too deeply") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

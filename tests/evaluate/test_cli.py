@@ -12,8 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from thetagym.cli import cli
-from thetagym.evaluate.outputs import OUTPUT_FILES, fresh_folder, prepare_output
+from thetagym.evaluate.outputs import OUTPUT_FILES
 from thetagym.market.history import has_shared_data
+from thetagym.outputs import OutputError, OutputFolder, check_complete
 
 ROOT = Path(__file__).resolve().parents[2]
 SMOKE = ROOT / "configs" / "evaluate" / "smoke.yaml"
@@ -78,6 +79,7 @@ def test_evaluate_smoke_writes_every_output_and_a_report_with_every_figure(runs)
     assert json.loads((out / "summary.json").read_text()) == summary
     for name in OUTPUT_FILES:
         assert (out / name).is_file(), name
+    assert set(OUTPUT_FILES) == set(check_complete(out)["files"])
     parser = _Ids()
     parser.feed((out / "report.html").read_text())
     assert set(FIGURE_IDS) <= parser.ids
@@ -89,6 +91,7 @@ def test_evaluate_refuses_a_used_output_folder_and_keeps_user_files(runs):
     refused = CliRunner().invoke(cli, ["evaluate", str(SMOKE), "--out", str(out)])
     assert refused.exit_code != 0
     assert "not empty" in str(refused.exception) and "--force" in str(refused.exception)
+    check_complete(out)
     assert (out / "notes.txt").read_text() == "mine"
 
 
@@ -122,8 +125,12 @@ def test_an_existing_folder_is_refused_unless_forced_and_user_files_survive(tmp_
     folder = tmp_path / "out"
     folder.mkdir()
     (folder / "mine.txt").write_text("keep")
-    with pytest.raises(ValueError, match="not empty"):
-        prepare_output(folder, force=False)
-    prepare_output(folder, force=True)
+    with pytest.raises(OutputError, match="not empty"):
+        OutputFolder(folder).claim()
+    with OutputFolder(folder, replace=True) as out:
+        out.file("episodes.csv").write_text("a\n1\n")
     assert (folder / "mine.txt").read_text() == "keep"
-    assert fresh_folder(folder).name == "out-2"
+    assert set(check_complete(folder)["files"]) == {"episodes.csv"}
+    with OutputFolder(tmp_path / "out", fresh=True) as fresh:
+        pass
+    assert fresh.path.name == "out-2"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import importlib
 import importlib.util
-from typing import Any
+import os
+from typing import Any, NoReturn
 
 import click
 
@@ -93,12 +95,12 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> Any:
-    """Entry point: run the command line, turning configuration errors into one clear line."""
+    """Entry point: run the command line, turning bad input and system errors (a missing
+    permission, a full disk) into one clear line; ``THETAGYM_DEBUG=1`` shows the traceback."""
     try:
         return cli.main(args=argv, standalone_mode=False)
     except ConfigError as error:
-        click.echo(f"error: {error}", err=True)
-        raise SystemExit(2) from None
+        _fail(error, f"error: {error}", 2)
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         raise SystemExit(130) from None
@@ -107,3 +109,20 @@ def main(argv: list[str] | None = None) -> Any:
         raise SystemExit(error.exit_code) from None
     except click.exceptions.Exit as done:
         raise SystemExit(done.exit_code) from None
+    except OSError as error:
+        _fail(error, f"error: {system_error_text(error)}", 1)
+
+
+def system_error_text(error: OSError) -> str:
+    """One line for an error of the operating system: the file, then what went wrong."""
+    where = f"{error.filename}: " if error.filename else ""
+    if error.errno == errno.ENOSPC:
+        return f"{where}no space left on the device; free some space and run the command again"
+    return f"{where}{error.strerror or error}"
+
+
+def _fail(error: BaseException, line: str, code: int) -> NoReturn:
+    if os.environ.get("THETAGYM_DEBUG"):
+        raise error
+    click.echo(line, err=True)
+    raise SystemExit(code) from None

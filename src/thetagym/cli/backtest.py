@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from thetagym.cli.options import agent_option
+from thetagym.cli.options import agent_option, claim_output, force_option, out_option, seed_option
+from thetagym.outputs import REPORTS_FOLDER
 from thetagym.seeds import EVALUATION_SEED_BASE
 
 DAILY_FILE = "equity.csv"
@@ -45,15 +46,9 @@ def _date(value: str, option: str) -> str:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A daily index CSV (Cboe, Yahoo or ISO layout) to set beside the agent.",
 )
-@click.option(
-    "--seed",
-    default=EVALUATION_SEED_BASE,
-    show_default=True,
-    type=click.IntRange(0, 2**32 - 1),
-    help="Seed of the intraday bars.",
-)
-@click.option("--out", type=click.Path(path_type=Path), help="Output folder [default: reports/backtest-...].")
-@click.option("--force", is_flag=True, help="Write into a non-empty output folder (other files are kept).")
+@seed_option(EVALUATION_SEED_BASE, "Seed of the intraday bars.")
+@out_option
+@force_option
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
 def backtest(
     agent_path: Path,
@@ -71,39 +66,34 @@ def backtest(
     start, end = _date(start, "--start"), _date(end, "--end")
     if start >= end:
         raise click.BadParameter(f"--start {start} must come before --end {end}", param_hint="--start")
-    from thetagym.cli.kernels import compile_if_cold
-    from thetagym.env.config import default_config_path
-    from thetagym.evaluate.backtest import backtest_json, run_backtest
-    from thetagym.evaluate.config import AgentSpec
-    from thetagym.evaluate.outputs import (
-        REPORTS_FOLDER,
-        fresh_folder,
-        prepare_output,
-        write_json,
-        write_table,
-    )
-    from thetagym.report.backtest import render_backtest
+    default = REPORTS_FOLDER / f"backtest-{agent_path.stem}-{start}-{end}"
+    with claim_output(out, force, default) as folder:
+        from thetagym.cli.kernels import compile_if_cold
+        from thetagym.env.config import default_config_path
+        from thetagym.evaluate.backtest import backtest_json, run_backtest
+        from thetagym.evaluate.config import AgentSpec
+        from thetagym.evaluate.outputs import write_json, write_table
+        from thetagym.report.backtest import render_backtest
 
-    agent = AgentSpec.from_path(agent_path)
-    folder = out or fresh_folder(REPORTS_FOLDER / f"backtest-{agent.name}-{start}-{end}")
-    prepare_output(folder, force)
-    compile_if_cold()
-    started = time.perf_counter()
-    result = run_backtest(agent, env_path or default_config_path(), start, end, seed, benchmark)
-    elapsed = time.perf_counter() - started
-    write_table(result.daily, folder / DAILY_FILE)
-    write_table(result.yearly, folder / YEARLY_FILE)
-    write_table(result.monthly.reset_index(), folder / MONTHLY_FILE)
-    figures = backtest_json(result)
-    write_json(figures, folder / FIGURES_FILE)
-    metadata = {
-        "agent": str(agent_path),
-        "env": str(env_path or default_config_path()),
-        "window": f"{result.start} to {result.end} ({len(result.daily)} trading days)",
-        "seed": seed,
-        "run time": f"{elapsed:.0f} s",
-    }
-    report = render_backtest(result, folder / REPORT_FILE, metadata)
+        agent = AgentSpec.from_path(agent_path)
+        compile_if_cold()
+        started = time.perf_counter()
+        result = run_backtest(agent, env_path or default_config_path(), start, end, seed, benchmark)
+        elapsed = time.perf_counter() - started
+        write_table(result.daily, folder.file(DAILY_FILE))
+        write_table(result.yearly, folder.file(YEARLY_FILE))
+        write_table(result.monthly.reset_index(), folder.file(MONTHLY_FILE))
+        figures = backtest_json(result)
+        write_json(figures, folder.file(FIGURES_FILE))
+        metadata = {
+            "agent": str(agent_path),
+            "env": str(env_path or default_config_path()),
+            "window": f"{result.start} to {result.end} ({len(result.daily)} trading days)",
+            "seed": seed,
+            "run time": f"{elapsed:.0f} s",
+        }
+        render_backtest(result, folder.file(REPORT_FILE), metadata)
+    report = folder.final(REPORT_FILE)
     if as_json:
         click.echo(json.dumps(figures, indent=2, allow_nan=False))
         return

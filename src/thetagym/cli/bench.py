@@ -6,26 +6,40 @@ object with ``--json``.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import click
 
 from thetagym.cli.kernels import compile_if_cold
+from thetagym.cli.options import FiniteFloat
+from thetagym.outputs import dumps_json
+
+MAX_SECONDS = 600.0
+"""Longest time a benchmark may spend per case."""
 
 _json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 """The ``--json`` flag every benchmark takes."""
 
 
+def figure_text(value: object) -> str:
+    """A measured figure with three significant digits, thousands separated.
+
+    >>> figure_text(0.0029), figure_text(12.345), figure_text(1534567.8), figure_text(7)
+    ('0.0029', '12.3', '1,534,568', '7')
+    """
+    if not isinstance(value, float):
+        return str(value)
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+
 def _emit(results: Mapping[str, Any], as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps(results, indent=2))
+        click.echo(dumps_json(results))
         return
     width = max(len(name) for name in results)
     for name, value in results.items():
-        shown = f"{value:,.1f}" if isinstance(value, float) else str(value)
-        click.echo(f"{name:<{width}}  {shown}")
+        click.echo(f"{name:<{width}}  {figure_text(value)}")
 
 
 def _run(benchmark: Callable[..., Mapping[str, Any]], as_json: bool, **kwargs: Any) -> None:
@@ -41,7 +55,11 @@ def bench() -> None:
 @bench.command("pricing")
 @_json_option
 @click.option(
-    "--seconds", default=0.5, show_default=True, type=click.FloatRange(min=0.05), help="Time per batch size."
+    "--seconds",
+    default=0.5,
+    show_default=True,
+    type=FiniteFloat(0.05, MAX_SECONDS),
+    help="Time per batch size.",
 )
 def bench_pricing(as_json: bool, seconds: float) -> None:
     """Options priced per second for batches of 1, 100, 10,000 and 1,000,000 options."""
@@ -53,7 +71,11 @@ def bench_pricing(as_json: bool, seconds: float) -> None:
 @bench.command("market")
 @_json_option
 @click.option(
-    "--seconds", default=1.0, show_default=True, type=click.FloatRange(min=0.05), help="Time per batch size."
+    "--seconds",
+    default=1.0,
+    show_default=True,
+    type=FiniteFloat(0.05, MAX_SECONDS),
+    help="Time per batch size.",
 )
 def bench_market(as_json: bool, seconds: float) -> None:
     """Simulated path-bars per second for 1 and 256 paths."""
@@ -65,7 +87,7 @@ def bench_market(as_json: bool, seconds: float) -> None:
 @bench.command("env")
 @_json_option
 @click.option(
-    "--seconds", default=2.0, show_default=True, type=click.FloatRange(min=0.1), help="Time per setup."
+    "--seconds", default=2.0, show_default=True, type=FiniteFloat(0.1, MAX_SECONDS), help="Time per setup."
 )
 def bench_env(as_json: bool, seconds: float) -> None:
     """Env-steps per second of the single and vector env beside the pricing and margin kernel floor."""
@@ -73,4 +95,4 @@ def bench_env(as_json: bool, seconds: float) -> None:
 
     compile_if_cold()
     results = benchmark_env(seconds=seconds)
-    click.echo(json.dumps(results, indent=2) if as_json else format_benchmark(results))
+    click.echo(dumps_json(results) if as_json else format_benchmark(results))

@@ -10,7 +10,10 @@ from typing import Any
 import click
 
 from thetagym.cli.kernels import compile_if_cold
-from thetagym.config import ConfigError
+from thetagym.cli.options import claim_output, force_option, out_option
+from thetagym.config import ConfigError, read_yaml
+from thetagym.engines import check_engine
+from thetagym.outputs import REPORTS_FOLDER
 
 DEFAULT_COMPARISON = Path("configs/evaluate/default.yaml")
 
@@ -34,38 +37,31 @@ def _run(
     engine: str = "local",
     address: str | None = None,
 ) -> None:
-    from thetagym.engines import check_engine
-    from thetagym.evaluate.agents import with_builtin_agents
-    from thetagym.evaluate.config import load_evaluation_config
-    from thetagym.evaluate.leaderboard import leaderboard_text
-    from thetagym.evaluate.outputs import (
-        REPORTS_FOLDER,
-        fresh_folder,
-        prepare_output,
-        summary_json,
-        write_evaluation,
-    )
-    from thetagym.evaluate.runner import evaluate as run_evaluation
-
     check_engine(engine, address)
-    config = load_evaluation_config(config_path)
-    if compare:
-        config, skipped = with_builtin_agents(config, project_root())
-        for note in skipped:
-            click.echo(note, err=True)
-    folder = (
-        out
-        or config.out
-        or fresh_folder(REPORTS_FOLDER / ("compare" if compare else f"evaluate-{config_path.stem}"))
-    )
-    prepare_output(folder, force)
-    compile_if_cold()
-    started = time.perf_counter()
-    result = run_evaluation(config, workers=workers, progress=True, engine=engine, address=address)
-    elapsed = time.perf_counter() - started
-    title = "thetagym comparison" if compare else f"thetagym evaluation: {config_path.stem}"
-    metadata = {"config": str(config_path), "run time": f"{elapsed:.0f} s"}
-    report = write_evaluation(result, config, folder, title, metadata)
+    declared = read_yaml(config_path).get("out")
+    if out is None and isinstance(declared, str):
+        out = Path(declared)
+    default = REPORTS_FOLDER / ("compare" if compare else f"evaluate-{config_path.stem}")
+    with claim_output(out, force, default) as folder:
+        from thetagym.evaluate.agents import with_builtin_agents
+        from thetagym.evaluate.config import load_evaluation_config
+        from thetagym.evaluate.leaderboard import leaderboard_text
+        from thetagym.evaluate.outputs import REPORT_FILE, summary_json, write_evaluation
+        from thetagym.evaluate.runner import evaluate as run_evaluation
+
+        config = load_evaluation_config(config_path)
+        if compare:
+            config, skipped = with_builtin_agents(config, project_root())
+            for note in skipped:
+                click.echo(note, err=True)
+        compile_if_cold()
+        started = time.perf_counter()
+        result = run_evaluation(config, workers=workers, progress=True, engine=engine, address=address)
+        elapsed = time.perf_counter() - started
+        title = "thetagym comparison" if compare else f"thetagym evaluation: {config_path.stem}"
+        metadata = {"config": str(config_path), "run time": f"{elapsed:.0f} s"}
+        write_evaluation(result, config, folder.staging, title, metadata)
+    report = folder.final(REPORT_FILE)
     if as_json:
         click.echo(
             json.dumps({"report": str(report), "summary": summary_json(result)}, indent=2, allow_nan=False)
@@ -94,7 +90,6 @@ def _scenario_line(board: Any) -> str:
     return f"  {board.scenario:<18} {leader['agent']} {verdict} ({label.name} {value})"
 
 
-_out = click.option("--out", type=click.Path(path_type=Path), help="Output folder (refused if not empty).")
 _workers = click.option(
     "--workers", type=click.IntRange(min=1), help="Worker processes [default: all cores]."
 )
@@ -109,19 +104,16 @@ _engine = click.option(
 _address = click.option(
     "--address", help="Ray cluster address (with --engine ray) [default: start a local Ray]."
 )
-_force = click.option(
-    "--force", is_flag=True, help="Write into a non-empty output folder (other files are kept)."
-)
 
 
 @click.command()
-@click.argument("config", type=click.Path(path_type=Path))
-@_out
+@click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@out_option
 @_workers
 @_engine
 @_address
 @_json
-@_force
+@force_option
 def evaluate(
     config: Path,
     out: Path | None,
@@ -139,15 +131,15 @@ def evaluate(
 @click.option(
     "--config",
     "config_path",
-    type=click.Path(path_type=Path),
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help=f"Comparison config [default: {DEFAULT_COMPARISON}].",
 )
-@_out
+@out_option
 @_workers
 @_engine
 @_address
 @_json
-@_force
+@force_option
 def compare(
     config_path: Path | None,
     out: Path | None,

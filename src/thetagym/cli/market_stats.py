@@ -2,58 +2,65 @@
 
 Prints a table (figure, simulated value, target, tolerance, within or not) or, with ``--json``, one
 object keyed by figure name with ``value``, ``target``, ``tolerance``, ``within``, ``unit`` and
-``label``. Writes four plots (matplotlib, Agg) to ``--plot-dir`` unless ``--no-plots``.
+``label`` (strict JSON: a figure that cannot be computed is ``null``). Writes four plots
+(matplotlib, Agg) to a new folder under ``reports/`` (or ``--plot-dir``) unless ``--no-plots``.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from pathlib import Path
 
 import click
-import numpy as np
 
-from thetagym.market.calendar import TRADING_DAYS_PER_YEAR
+from thetagym.cli.options import FiniteFloat, claim_output, force_option, seed_option
+from thetagym.config import ConfigError
+from thetagym.outputs import REPORTS_FOLDER, OutputFolder, dumps_json
+from thetagym.seeds import MAX_SEED
 
-DEFAULT_PLOT_DIR = Path("reports") / "market-stats"
+DEFAULT_PLOT_DIR = REPORTS_FOLDER / "market-stats"
+MAX_PATHS = 100_000
+MAX_YEARS = 100.0
+MAX_PATH_YEARS = 20_000.0
+"""Largest simulation: 20,000 path-years at 4 bars a day hold about 2 GB of market series."""
 
 
 @click.command("market-stats")
 @click.option("--scenario", default=None, help="Simulate one named scenario (calm, crash, ...).")
 @click.option("--mix", default=None, help="Simulate a weighted scenario mix [default: calm-to-stressed].")
-@click.option("--paths", "n_paths", default=64, show_default=True, type=click.IntRange(min=1), help="Paths.")
+@click.option(
+    "--paths", "n_paths", default=64, show_default=True, type=click.IntRange(1, MAX_PATHS), help="Paths."
+)
 @click.option(
     "--years",
     default=5.0,
     show_default=True,
-    type=click.FloatRange(min=0.1),
+    type=FiniteFloat(0.1, MAX_YEARS),
     help="Years per path (252 days).",
 )
-@click.option("--seed", default=0, show_default=True, type=int, help="Path i uses seed + i.")
+@seed_option(0, "Path i uses seed + i.")
 @click.option(
     "--config",
     "config_path",
     default=None,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="MarketConfig YAML (e.g. configs/market/default.yaml).",
 )
 @click.option(
     "--scenarios",
     "scenarios_path",
     default=None,
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Scenario and mix definitions YAML (e.g. configs/market/scenarios.yaml).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object keyed by figure name.")
 @click.option(
     "--plot-dir",
-    default=str(DEFAULT_PLOT_DIR),
-    show_default=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder for the plots.",
+    help=f"Folder for the plots (refused if not empty) [default: a new {DEFAULT_PLOT_DIR}-N].",
 )
+@force_option
 @click.option("--no-plots", is_flag=True, help="Do not write plots.")
 def market_stats(
     scenario: str | None,
@@ -64,20 +71,54 @@ def market_stats(
     config_path: Path | None,
     scenarios_path: Path | None,
     as_json: bool,
-    plot_dir: Path,
+    plot_dir: Path | None,
+    force: bool,
     no_plots: bool,
 ) -> None:
     """Simulate the market and print its stylized facts beside the published targets."""
+    if scenario is not None and mix is not None:
+        raise click.UsageError("give --scenario or --mix, not both")
+    if n_paths * years > MAX_PATH_YEARS:
+        raise click.BadParameter(
+            f"{n_paths} paths x {years:g} years is {n_paths * years:,.0f} path-years, more than "
+            f"{MAX_PATH_YEARS:,.0f}; use fewer paths or years",
+            param_hint="--paths/--years",
+        )
+    if seed + n_paths - 1 > MAX_SEED:
+        raise click.BadParameter(
+            f"{seed}: the last path's seed {seed + n_paths - 1} exceeds {MAX_SEED}", param_hint="--seed"
+        )
+    if no_plots:
+        _report(scenario, mix, n_paths, years, seed, config_path, scenarios_path, as_json, None)
+        return
+    with claim_output(plot_dir, force, DEFAULT_PLOT_DIR) as folder:
+        written = _report(scenario, mix, n_paths, years, seed, config_path, scenarios_path, as_json, folder)
+    click.echo(f"plots written to {folder.path}/: {', '.join(p.name for p in written)}", err=as_json)
+
+
+def _report(
+    scenario: str | None,
+    mix: str | None,
+    n_paths: int,
+    years: float,
+    seed: int,
+    config_path: Path | None,
+    scenarios_path: Path | None,
+    as_json: bool,
+    folder: OutputFolder | None,
+) -> list[Path]:
+    """Simulate, print the table or JSON, and write the plots into ``folder`` (if any); the plots'
+    staged paths."""
+    import numpy as np
     from tqdm import tqdm
 
-    from thetagym.config import ConfigError, load
+    from thetagym.config import load
+    from thetagym.market.calendar import TRADING_DAYS_PER_YEAR
     from thetagym.market.params import MarketConfig
     from thetagym.market.scenarios import DEFAULT_MIX, ScenarioBook, load_scenarios
     from thetagym.market.simulator import simulate, simulate_in_chunks
     from thetagym.market.stats import compare, stylized_facts
 
-    if scenario is not None and mix is not None:
-        raise click.UsageError("give --scenario or --mix, not both")
     config = load(MarketConfig, config_path) if config_path else MarketConfig()
     book = load_scenarios(scenarios_path) if scenarios_path else ScenarioBook.builtin()
     name = scenario or mix or DEFAULT_MIX
@@ -102,7 +143,7 @@ def market_stats(
     table = compare(stylized_facts(path))
 
     if as_json:
-        click.echo(json.dumps(table, indent=2, allow_nan=True))
+        click.echo(dumps_json(table))
     else:
         click.echo(
             f"{name}: {n_paths} paths x {n_days} days ({n_paths * n_days / TRADING_DAYS_PER_YEAR:.0f} "
@@ -111,9 +152,7 @@ def market_stats(
         click.echo(_format_table(table))
         inside = sum(bool(row["within"]) for row in table.values())
         click.echo(f"{inside} of {len(table)} figures within tolerance")
-    if not no_plots:
-        written = write_plots(path, table, plot_dir)
-        click.echo(f"plots written to {plot_dir}/: {', '.join(p.name for p in written)}", err=as_json)
+    return write_plots(path, table, folder.staging) if folder is not None else []
 
 
 def _format_table(table: dict[str, dict[str, object]]) -> str:
@@ -130,11 +169,12 @@ def _format_table(table: dict[str, dict[str, object]]) -> str:
 
 
 def write_plots(path: object, table: dict[str, dict[str, object]], plot_dir: Path) -> list[Path]:
-    """Sample paths, return histogram, VIX distribution and a term-structure snapshot as PNGs."""
+    """Into the existing folder ``plot_dir``: sample paths, return histogram, VIX distribution and a term-structure snapshot as PNGs."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import numpy as np
 
     from thetagym.market.path import MarketPath
     from thetagym.market.stats import VIX_PERCENTILES, daily, daily_log_returns
@@ -142,7 +182,6 @@ def write_plots(path: object, table: dict[str, dict[str, object]], plot_dir: Pat
     from thetagym.market.vix import vix_future_price
 
     assert isinstance(path, MarketPath)
-    plot_dir.mkdir(parents=True, exist_ok=True)
     bpd = path.bars_per_day
     written: list[Path] = []
     days = np.arange(path.n_days + 1)

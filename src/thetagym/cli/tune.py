@@ -10,10 +10,14 @@ from typing import Any
 import click
 
 from thetagym.cli.kernels import compile_if_cold
+from thetagym.config import read_yaml
+from thetagym.engines import check_engine
+from thetagym.outputs import REPORTS_FOLDER
+from thetagym.tune.folder import tune_folder
 
 
 @click.command()
-@click.argument("config", type=click.Path(path_type=Path))
+@click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--trials", type=click.IntRange(min=1), help="Trials in all [default: the config's].")
 @click.option(
     "--engine",
@@ -44,17 +48,24 @@ def tune(
     resume: bool,
 ) -> None:
     """Tune the rule config named by the tune CONFIG; write trials, figures and the tuned config."""
-    from thetagym.engines import check_engine, require_extra
-    from thetagym.tune.config import load_tune_config
-    from thetagym.tune.runner import tune as run_tune
-
-    require_extra("optuna")
     check_engine(engine, address)
-    settings = load_tune_config(config)
-    if storage:
-        settings = dataclasses.replace(settings, storage=storage)
-    folder = out or settings.out or Path("reports") / f"tune-{config.stem}"
-    compile_if_cold()
+    raw = read_yaml(config)
+    declared = raw.get("out")
+    folder = out or (Path(declared) if isinstance(declared, str) else REPORTS_FOLDER / f"tune-{config.stem}")
+    claimed = tune_folder(folder, resume, local_study=not (storage or raw.get("storage")))
+    try:
+        from thetagym.engines import require_extra
+        from thetagym.tune.config import load_tune_config
+        from thetagym.tune.runner import tune as run_tune
+
+        require_extra("optuna")
+        settings = load_tune_config(config)
+        if storage:
+            settings = dataclasses.replace(settings, storage=storage)
+        compile_if_cold()
+    except BaseException:
+        claimed.abandon()
+        raise
 
     def show(result: object) -> None:
         number = getattr(result, "number", -1)
@@ -71,7 +82,7 @@ def tune(
     try:
         result = run_tune(
             settings,
-            folder,
+            claimed,
             source=str(config),
             trials=trials,
             engine=engine,

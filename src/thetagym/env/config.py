@@ -56,12 +56,17 @@ class EnvConfig:
         63, ge=1, le=MAX_EPISODE_DAYS, doc="episode length, trading days (truncation)"
     )
     path_extra_days: int = setting(
-        0, ge=0, doc="trading days simulated past the horizon so expiries exist; 0: derived from the book"
+        0,
+        ge=0,
+        le=MAX_EPISODE_DAYS,
+        doc="trading days simulated past the horizon so expiries exist; 0: derived from the book",
     )
     ruin_fraction: float = setting(
         0.5, ge=0.0, lt=1.0, doc="terminate when equity is at or below this fraction of capital"
     )
-    observation_clip: float = setting(5.0, gt=0.0, doc="observations are clipped to [-clip, clip]")
+    observation_clip: float = setting(
+        5.0, gt=0.0, le=1_000.0, doc="observations are clipped to [-clip, clip]"
+    )
     reward: RewardConfig = nested(RewardConfig, doc="reward settings")
 
     def __post_init__(self) -> None:

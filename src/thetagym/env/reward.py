@@ -20,13 +20,13 @@ from thetagym.config import setting
 class RewardConfig:
     """Reward settings; the default is equity change over capital with a drawdown penalty."""
 
-    scale: float = setting(100.0, gt=0.0, doc="reward units per 1.0 of capital (100: percent)")
+    scale: float = setting(100.0, gt=0.0, le=1e4, doc="reward units per 1.0 of capital (100: percent)")
     drawdown_penalty: float = setting(
-        1.0, ge=0.0, doc="weight on the increase of max drawdown (fraction of capital), 0 = off"
+        1.0, ge=0.0, le=1e3, doc="weight on the increase of max drawdown (fraction of capital), 0 = off"
     )
-    theta_bonus: float = setting(0.0, ge=0.0, doc="weight on theta accrued this step over capital")
+    theta_bonus: float = setting(0.0, ge=0.0, le=1e3, doc="weight on theta accrued this step over capital")
     blocked_penalty: float = setting(
-        0.0, ge=0.0, doc="reward units taken per illegal choice the guard replaced by HOLD"
+        0.0, ge=0.0, le=1e3, doc="reward units taken per illegal choice the guard replaced by HOLD"
     )
 
 

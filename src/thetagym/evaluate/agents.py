@@ -6,10 +6,11 @@ new kind of agent is one loader function added there.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
 import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,8 +46,24 @@ def _load_model(path: Path, book: BookConfig | None) -> Policy:
             f"({MODEL_LOADER[0]} is missing); evaluate rule agents instead"
         )
     module_name, function = MODEL_LOADER
-    policy: Policy = getattr(importlib.import_module(module_name), function)(path, book)
+    with model_load_errors(path):
+        policy: Policy = getattr(importlib.import_module(module_name), function)(path, book)
     return policy
+
+
+@contextlib.contextmanager
+def model_load_errors(path: Path) -> Iterator[None]:
+    """Turn whatever a damaged or foreign agent folder raises while it loads into one
+    :class:`ConfigError` naming the folder (the file's own errors say which part is wrong)."""
+    try:
+        yield
+    except ConfigError:
+        raise
+    except Exception as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise ConfigError(
+            f"{path}: cannot load this trained agent ({type(error).__name__}{': ' + reason if reason else ''})"
+        ) from None
 
 
 POLICY_LOADERS: dict[str, Callable[[Path, BookConfig | None], Policy]] = {

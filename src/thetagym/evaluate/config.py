@@ -24,7 +24,7 @@ from thetagym.env.config import MAX_EPISODE_DAYS
 from thetagym.market.replay import HISTORICAL_EPISODES
 from thetagym.market.scenarios import DEFAULT_MIX, ScenarioBook
 from thetagym.measures import HEADLINE_MEASURES, TARGET_VOLATILITY
-from thetagym.seeds import EVALUATION_SEED_BASE, check_evaluation_seeds
+from thetagym.seeds import EVALUATION_SEED_BASE, MAX_SEED, check_evaluation_seeds
 
 RESERVED_NAMES = ("paired", "leaderboard")
 """Top-level keys of ``summary.json`` beside the agents' names, so no agent may take them."""
@@ -113,14 +113,16 @@ class EvaluationConfig:
     scenarios: tuple[str | ScenarioSpec, ...] = setting(
         (DEFAULT_MIX,), doc="scenario names, or {replay: NAME_OR_START:END} mappings"
     )
-    seed: int = setting(EVALUATION_SEED_BASE, ge=0, doc="base env seed; must not overlap training seeds")
+    seed: int = setting(
+        EVALUATION_SEED_BASE, ge=0, le=MAX_SEED, doc="base env seed; must not overlap training seeds"
+    )
     episodes: int = setting(16, ge=1, le=100_000, doc="episodes per scenario (one vector env of this many)")
     days: int = setting(
         63, ge=1, le=MAX_EPISODE_DAYS, doc="trading days per episode (replays: at most their window)"
     )
     out: Path | None = setting(None, doc="output folder (default: reports/evaluate-<config name>)")
-    workers: int | None = setting(None, ge=1, doc="worker processes (default: the machine's cores)")
-    bootstrap_resamples: int = setting(2000, ge=100, doc="resamples per bootstrap interval")
+    workers: int | None = setting(None, ge=1, le=1_024, doc="worker processes (default: the machine's cores)")
+    bootstrap_resamples: int = setting(2000, ge=100, le=1_000_000, doc="resamples per bootstrap interval")
     headline: str = setting(
         "sharpe", doc="the measure agents are ranked on: sharpe, sortino, risk_matched_return or cvar_5"
     )

@@ -1,7 +1,7 @@
-"""The output folder of an evaluation: choosing it, guarding it, and writing the files.
+"""The files of an evaluation's output folder.
 
-An existing folder that holds anything is refused unless ``force`` is given; even then only the
-files this module writes (:data:`OUTPUT_FILES`) are replaced, and nothing else is deleted.
+The folder itself is claimed, locked, staged and marked complete by
+:class:`thetagym.outputs.OutputFolder`; the writers here write into its staging folder.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from thetagym.config import ConfigError, dump
+from thetagym.config import dump
 from thetagym.evaluate.bootstrap import nest_summary
 from thetagym.evaluate.config import EvaluationConfig
 from thetagym.evaluate.leaderboard import leaderboard_json
@@ -28,39 +28,7 @@ PAIRED_CSV = "paired.csv"
 TRACES_FILE = "traces.csv"
 REPORT_FILE = "report.html"
 CONFIG_FILE = "config.yaml"
-REPORTS_FOLDER = Path("reports")
-"""Where outputs go when no folder is given (relative to the working directory)."""
 OUTPUT_FILES = (EPISODES_FILE, SUMMARY_CSV, SUMMARY_JSON, PAIRED_CSV, TRACES_FILE, REPORT_FILE, CONFIG_FILE)
-
-
-def prepare_output(path: Path, force: bool) -> Path:
-    """Create ``path``; refuse a non-empty existing folder (or a file) unless ``force``."""
-    if path.exists() and not path.is_dir():
-        raise ConfigError(f"{path}: output path exists and is not a folder")
-    if path.is_dir() and any(path.iterdir()) and not force:
-        raise ConfigError(
-            f"{path}: output folder exists and is not empty; choose another --out, "
-            "or pass --force to replace the evaluation files in it (other files are kept)"
-        )
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def fresh_folder(stem: Path) -> Path:
-    """``stem`` if it does not exist yet, else ``stem-2``, ``stem-3``, ... (the first that does not).
-
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as root:
-    ...     (Path(root) / "compare").mkdir()
-    ...     fresh_folder(Path(root) / "compare").name
-    'compare-2'
-    """
-    if not stem.exists():
-        return stem
-    number = 2
-    while stem.with_name(f"{stem.name}-{number}").exists():
-        number += 1
-    return stem.with_name(f"{stem.name}-{number}")
 
 
 def write_table(table: pd.DataFrame, path: Path) -> Path:

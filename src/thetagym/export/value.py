@@ -1,10 +1,11 @@
 """What the export is worth: the policy, the exported rules and the original rules evaluated on
 common held-out market paths (evaluation seeds, never training seeds) with the evaluation harness,
-its report written into a folder (by convention next to the exported file: ``<stem>-evaluation/``).
+its report written into an output folder (by default ``reports/export-<stem>/``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,8 +14,9 @@ import pandas as pd
 from thetagym.config import dump
 from thetagym.env.config import EnvConfig
 from thetagym.evaluate.config import AgentSpec, EvaluationConfig, check_evaluation_config
-from thetagym.evaluate.outputs import prepare_output, write_evaluation
+from thetagym.evaluate.outputs import REPORT_FILE, write_evaluation
 from thetagym.evaluate.runner import evaluate
+from thetagym.outputs import REPORTS_FOLDER, OutputFolder
 from thetagym.seeds import EVALUATION_SEED_BASE
 
 ENV_FILE = "env.yaml"
@@ -36,27 +38,25 @@ class ValueResult:
 
 
 def evaluation_folder(out: Path) -> Path:
-    """Where the evaluation of the rule config ``out`` goes: ``<stem>-evaluation/`` beside it."""
-    return out.with_name(f"{out.stem}-evaluation")
+    """Where the evaluation of the rule config ``out`` goes by default: ``reports/export-<stem>``
+    (``-2``, ``-3``, ... when taken)."""
+    return REPORTS_FOLDER / f"export-{out.stem}"
 
 
 def evaluate_value(
     agents: tuple[AgentSpec, ...],
     env_config: EnvConfig,
-    folder: Path,
+    folder: OutputFolder,
     episodes: int = 16,
     days: int | None = None,
     seed: int = EVALUATION_SEED_BASE,
     workers: int | None = 1,
     progress: bool = False,
-    force: bool = False,
 ) -> ValueResult:
     """Evaluate ``agents`` on ``episodes`` paths of ``env_config``'s scenario, ``days`` trading days
     each (default: the env's episode length), from evaluation seed ``seed``; write the report into
-    ``folder`` (refused if not empty, unless ``force``) next to the env config used (``env.yaml``).
-    ``workers`` processes run the episodes (None: one per core); ``progress`` shows a bar."""
-    prepare_output(folder, force)
-    env_file = folder / ENV_FILE
+    the claimed output ``folder`` next to the env config used (``env.yaml``)."""
+    env_file = folder.file(ENV_FILE)
     env_file.write_text(dump(env_config))
     config = check_evaluation_config(
         EvaluationConfig(
@@ -73,5 +73,6 @@ def evaluate_value(
     )
     result = evaluate(config, workers=workers, progress=progress)
     title = "thetagym export: policy, exported rules, original rules"
-    report = write_evaluation(result, config, folder, title, {"seeds": f"{seed} onwards"})
-    return ValueResult(result.episodes, report)
+    written = dataclasses.replace(config, env=folder.final(ENV_FILE).resolve())
+    write_evaluation(result, written, folder.staging, title, {"seeds": f"{seed} onwards"})
+    return ValueResult(result.episodes, folder.final(REPORT_FILE))

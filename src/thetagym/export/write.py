@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from thetagym.config import ConfigError
+from thetagym.outputs import check_new_file, write_atomically
 from thetagym.policies.rules import load_rule_config
 
 if TYPE_CHECKING:
@@ -28,12 +28,8 @@ if TYPE_CHECKING:
 
 
 def check_out_path(path: Path, force: bool) -> None:
-    """Refuse (a :class:`ConfigError`) to replace an existing file at ``path`` unless ``force``;
-    refuse a folder always."""
-    if path.is_dir():
-        raise ConfigError(f"{path}: --out is a folder; give the path of the rule config YAML to write")
-    if path.exists() and not force:
-        raise ConfigError(f"{path}: file exists; choose another --out, or pass --force to replace it")
+    """Refuse to replace an existing file unless ``force``; refuse a folder always."""
+    check_new_file(path, force)
 
 
 FITTED_SETTINGS = ("flat_layers",)
@@ -105,7 +101,7 @@ def write_rule_config(
     (see :func:`render`; an existing file only with ``force``), and check it loads back unchanged."""
     check_out_path(path, force)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render(config, original, header))
+    write_atomically(path, lambda tmp: tmp.write_text(render(config, original, header)))
     loaded = load_rule_config(path, expect=config.agent)
     if loaded != config:
         raise RuntimeError(f"{path}: the written rule config does not load back as the fitted one")

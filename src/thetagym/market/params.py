@@ -33,14 +33,33 @@ import numpy as np
 from thetagym.config import ConfigError, load, nested, setting
 from thetagym.measures import TRADING_DAYS_PER_YEAR
 
+# Ranges of the settings, wide around every published fit and every market since 1928; values
+# outside them overflow the simulator or describe no equity index.
+MIN_INDEX, MAX_INDEX = 100.0, 100_000.0
+"""Index level, points: the S&P 500 has traded between about 100 (1982) and 7,000 (2025)."""
+MIN_VIX, MAX_VIX = 5.0, 150.0
+"""VIX, points: it has closed between 9.1 and 82.7 since 1990 (intraday high 89.5 in 2008)."""
+MAX_VARIANCE = 4.0
+"""Long-run variance, per year: 4.0 is 200% volatility, twice the peak of 1987 and 2008."""
+MAX_MEAN_REVERSION = 50.0
+"""Variance mean reversion, per year: 50 is a half-life of 3.5 trading days."""
+MAX_VOL_OF_VARIANCE = 5.0
+"""Vol-of-variance, per sqrt(year): published Heston and Bates fits lie between 0.3 and 1.5."""
+MAX_JUMP_INTENSITY = 50.0
+"""Jumps per year: 50 is about one a week; fits give 0.1 to 2 (under Q up to 5)."""
+
 
 @dataclass(frozen=True)
 class VarianceConfig:
     """Instantaneous variance of the index under P: ``dv = kappa (theta - v) dt + xi sqrt(v) dW``."""
 
-    mean_reversion: float = setting(4.0, gt=0.0, doc="kappa, per year (log VIX mean-reverts ~4.7/yr)")
-    long_variance: float = setting(0.027, gt=0.0, doc="theta, per year (0.027 = 16.4% volatility)")
-    vol_of_variance: float = setting(0.42, ge=0.0, doc="xi, per sqrt(year)")
+    mean_reversion: float = setting(
+        4.0, gt=0.0, le=MAX_MEAN_REVERSION, doc="kappa, per year (log VIX mean-reverts ~4.7/yr)"
+    )
+    long_variance: float = setting(
+        0.027, gt=0.0, le=MAX_VARIANCE, doc="theta, per year (0.027 = 16.4% volatility)"
+    )
+    vol_of_variance: float = setting(0.42, ge=0.0, le=MAX_VOL_OF_VARIANCE, doc="xi, per sqrt(year)")
     correlation: float = setting(-0.85, ge=-1.0, le=1.0, doc="rho between index and variance shocks")
 
 
@@ -48,11 +67,13 @@ class VarianceConfig:
 class JumpConfig:
     """Index jumps under P: log-jump ``N(mean, std^2)`` at ``intensity`` per year."""
 
-    intensity: float = setting(0.5, ge=0.0, doc="jumps per year under P (Eraker 2004: about 0.5)")
+    intensity: float = setting(
+        0.5, ge=0.0, le=MAX_JUMP_INTENSITY, doc="jumps per year under P (Eraker 2004: about 0.5)"
+    )
     mean: float = setting(-0.02, ge=-1.0, le=1.0, doc="mean log-jump")
-    std: float = setting(0.05, ge=0.0, doc="standard deviation of the log-jump")
+    std: float = setting(0.05, ge=0.0, le=1.0, doc="standard deviation of the log-jump")
     variance_loading: float = setting(
-        6.0, ge=0.0, doc="variance added per squared down-jump (a -7% jump adds 6 * 0.0049 = 0.029)"
+        6.0, ge=0.0, le=100.0, doc="variance added per squared down-jump (a -7% jump adds 6 * 0.0049 = 0.029)"
     )
 
 
@@ -61,24 +82,30 @@ class PricingMeasureConfig:
     """The pricing measure Q: surface constants, the variance risk premium and the skew."""
 
     variance_multiplier: float = setting(
-        1.2, gt=0.0, doc="Q instantaneous variance over P variance (the variance risk premium)"
+        1.2, gt=0.0, le=10.0, doc="Q instantaneous variance over P variance (the variance risk premium)"
     )
-    mean_reversion: float = setting(1.5, gt=0.0, doc="kappa under Q, per year")
-    long_variance: float = setting(0.085, gt=0.0, doc="long-run diffusive variance under Q, per year")
-    vol_of_variance: float = setting(0.45, ge=0.0, doc="xi under Q (VIX futures convexity, VIX options)")
-    jump_intensity: float = setting(0.35, ge=0.0, doc="jumps per year under Q")
+    mean_reversion: float = setting(1.5, gt=0.0, le=MAX_MEAN_REVERSION, doc="kappa under Q, per year")
+    long_variance: float = setting(
+        0.085, gt=0.0, le=MAX_VARIANCE, doc="long-run diffusive variance under Q, per year"
+    )
+    vol_of_variance: float = setting(
+        0.45, ge=0.0, le=MAX_VOL_OF_VARIANCE, doc="xi under Q (VIX futures convexity, VIX options)"
+    )
+    jump_intensity: float = setting(0.35, ge=0.0, le=MAX_JUMP_INTENSITY, doc="jumps per year under Q")
     jump_mean: float = setting(-0.10, ge=-1.0, le=1.0, doc="mean log-jump under Q")
-    jump_std: float = setting(0.06, ge=0.0, doc="standard deviation of the log-jump under Q")
-    skew: float = setting(0.27, ge=0.0, doc="smile skew at VIX = skew_reference_vix")
-    skew_stress: float = setting(0.004, ge=0.0, doc="skew added per VIX point above the reference")
-    skew_reference_vix: float = setting(18.0, gt=0.0, doc="VIX (points) at which skew is `skew`")
+    jump_std: float = setting(0.06, ge=0.0, le=1.0, doc="standard deviation of the log-jump under Q")
+    skew: float = setting(0.27, ge=0.0, le=2.0, doc="smile skew at VIX = skew_reference_vix")
+    skew_stress: float = setting(0.004, ge=0.0, le=0.1, doc="skew added per VIX point above the reference")
+    skew_reference_vix: float = setting(
+        18.0, ge=MIN_VIX, le=MAX_VIX, doc="VIX (points) at which skew is `skew`"
+    )
     skew_bounds: tuple[float, float] = setting((0.15, 0.45), doc="skew is clipped to these")
-    curvature: float = setting(0.05, ge=0.0, doc="smile curvature in standardised moneyness")
+    curvature: float = setting(0.05, ge=0.0, le=1.0, doc="smile curvature in standardised moneyness")
 
     def __post_init__(self) -> None:
         low, high = self.skew_bounds
-        if not 0.0 <= low <= high:
-            raise ConfigError(f"skew_bounds must satisfy 0 <= low <= high, got {self.skew_bounds}")
+        if not 0.0 <= low <= high <= 2.0:
+            raise ConfigError(f"skew_bounds must satisfy 0 <= low <= high <= 2, got {self.skew_bounds}")
 
     @property
     def jump_variance(self) -> float:
@@ -90,8 +117,8 @@ class PricingMeasureConfig:
 class VixConfig:
     """VIX futures ETPs."""
 
-    vxx_initial_price: float = setting(25.0, gt=0.0, doc="VXX-like ETP price at bar 0, USD")
-    inverse_initial_price: float = setting(100.0, gt=0.0, doc="inverse VIX ETP price at bar 0, USD")
+    vxx_initial_price: float = setting(25.0, gt=0.0, le=1e6, doc="VXX-like ETP price at bar 0, USD")
+    inverse_initial_price: float = setting(100.0, gt=0.0, le=1e6, doc="inverse VIX ETP price at bar 0, USD")
     inverse_floor: float = setting(
         0.02, gt=0.0, lt=1.0, doc="the inverse ETP keeps at least this share of its value in a day"
     )
@@ -106,10 +133,12 @@ class MarketConfig:
         0.25, ge=0.0, lt=1.0, doc="share of a day's variance in its first bar (the overnight gap)"
     )
     start_date: str = setting("2024-01-02", doc="first trading day of simulated paths (ISO)")
-    initial_index: float = setting(4800.0, gt=0.0, doc="index level at bar 0, points")
-    initial_vix: float = setting(16.0, gt=0.0, doc="VIX at bar 0 (sets the initial variance), points")
+    initial_index: float = setting(4800.0, ge=MIN_INDEX, le=MAX_INDEX, doc="index level at bar 0, points")
+    initial_vix: float = setting(
+        16.0, ge=MIN_VIX, le=MAX_VIX, doc="VIX at bar 0 (sets the initial variance), points"
+    )
     initial_vix_dispersion: float = setting(
-        0.3, ge=0.0, doc="log standard deviation of the initial VIX across paths (0: all equal)"
+        0.3, ge=0.0, le=2.0, doc="log standard deviation of the initial VIX across paths (0: all equal)"
     )
     rate: float = setting(
         0.04, ge=-0.1, le=0.5, doc="risk-free rate, per year: discounts option prices, credited on cash"

@@ -27,6 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from thetagym.config import ConfigError, build, read_yaml, setting, suggest
+from thetagym.market.params import (
+    MAX_JUMP_INTENSITY,
+    MAX_MEAN_REVERSION,
+    MAX_VARIANCE,
+    MAX_VIX,
+    MAX_VOL_OF_VARIANCE,
+    MIN_VIX,
+)
 
 
 @dataclass(frozen=True)
@@ -36,10 +44,16 @@ class ShockConfig:
 
     window: tuple[float, float] = setting((0.1, 0.5), doc="fractions of the path the shock day lies in")
     index_gap: float = setting(-0.04, gt=-1.0, le=1.0, doc="index simple return at the open")
-    vix_multiplier: float = setting(2.0, gt=0.0, doc="VIX at the open over VIX at the previous close")
+    vix_multiplier: float = setting(
+        2.0, gt=0.0, le=10.0, doc="VIX at the open over VIX at the previous close"
+    )
     stress_days: tuple[int, int] = setting((0, 0), doc="length of the stress regime, trading days")
-    stress_long_variance: float = setting(0.04, gt=0.0, doc="P long-run variance in the stress regime")
-    stress_jump_intensity: float = setting(0.5, ge=0.0, doc="P jumps per year in the stress regime")
+    stress_long_variance: float = setting(
+        0.04, gt=0.0, le=MAX_VARIANCE, doc="P long-run variance in the stress regime"
+    )
+    stress_jump_intensity: float = setting(
+        0.5, ge=0.0, le=MAX_JUMP_INTENSITY, doc="P jumps per year in the stress regime"
+    )
     stress_jump_mean: float = setting(-0.035, ge=-1.0, le=1.0, doc="mean log-jump in the stress regime")
     stress_equity_premium: float = setting(0.0, ge=-5.0, le=5.0, doc="P drift in the stress regime")
 
@@ -58,16 +72,20 @@ class ScenarioConfig:
 
     description: str = ""
     equity_premium: float | None = setting(None, ge=-5.0, le=5.0, doc="P excess drift, per year")
-    long_variance: float | None = setting(None, gt=0.0, doc="P long-run variance, per year")
-    mean_reversion: float | None = setting(None, gt=0.0, doc="P variance mean reversion, per year")
-    vol_of_variance: float | None = setting(None, ge=0.0, doc="P vol-of-variance")
+    long_variance: float | None = setting(None, gt=0.0, le=MAX_VARIANCE, doc="P long-run variance, per year")
+    mean_reversion: float | None = setting(
+        None, gt=0.0, le=MAX_MEAN_REVERSION, doc="P variance mean reversion, per year"
+    )
+    vol_of_variance: float | None = setting(None, ge=0.0, le=MAX_VOL_OF_VARIANCE, doc="P vol-of-variance")
     correlation: float | None = setting(None, ge=-1.0, le=1.0, doc="P leverage correlation")
-    jump_intensity: float | None = setting(None, ge=0.0, doc="P jumps per year")
+    jump_intensity: float | None = setting(None, ge=0.0, le=MAX_JUMP_INTENSITY, doc="P jumps per year")
     jump_mean: float | None = setting(None, ge=-1.0, le=1.0, doc="P mean log-jump")
-    jump_std: float | None = setting(None, ge=0.0, doc="P log-jump standard deviation")
-    initial_vix: float | None = setting(None, gt=0.0, doc="VIX at bar 0, points")
-    initial_vix_dispersion: float | None = setting(None, ge=0.0, doc="log sd of the initial VIX")
-    drift_swing: float = setting(0.0, ge=0.0, doc="amplitude of a drift alternating in sign, per year")
+    jump_std: float | None = setting(None, ge=0.0, le=1.0, doc="P log-jump standard deviation")
+    initial_vix: float | None = setting(None, ge=MIN_VIX, le=MAX_VIX, doc="VIX at bar 0, points")
+    initial_vix_dispersion: float | None = setting(None, ge=0.0, le=2.0, doc="log sd of the initial VIX")
+    drift_swing: float = setting(
+        0.0, ge=0.0, le=5.0, doc="amplitude of a drift alternating in sign, per year"
+    )
     drift_swing_days: int = setting(10, ge=1, doc="trading days between sign changes of the swing")
     shock: ShockConfig | None = None
 

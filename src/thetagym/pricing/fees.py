@@ -16,6 +16,9 @@ import numpy.typing as npt
 from thetagym.config import setting
 from thetagym.pricing.instruments import InstrumentKind
 
+MAX_FEE = 1_000.0
+"""Largest fee per contract and side, USD: retail ES option commissions are 1 to 3 USD."""
+
 __all__ = ["FeeSchedule", "fees"]
 
 
@@ -23,11 +26,11 @@ __all__ = ["FeeSchedule", "fees"]
 class FeeSchedule:
     """USD charged per contract (or share) traded, per side, all exchange and clearing fees in."""
 
-    es_option: float = setting(2.0, ge=0.0, doc="USD per ES option contract, per side")
-    es_future: float = setting(2.5, ge=0.0, doc="USD per ES futures contract, per side")
-    vix_future: float = setting(2.5, ge=0.0, doc="USD per VIX futures contract, per side")
-    vix_option: float = setting(1.5, ge=0.0, doc="USD per VIX option contract, per side")
-    etp_share: float = setting(0.005, ge=0.0, doc="USD per ETP share, per side")
+    es_option: float = setting(2.0, ge=0.0, le=MAX_FEE, doc="USD per ES option contract, per side")
+    es_future: float = setting(2.5, ge=0.0, le=MAX_FEE, doc="USD per ES futures contract, per side")
+    vix_future: float = setting(2.5, ge=0.0, le=MAX_FEE, doc="USD per VIX futures contract, per side")
+    vix_option: float = setting(1.5, ge=0.0, le=MAX_FEE, doc="USD per VIX option contract, per side")
+    etp_share: float = setting(0.005, ge=0.0, le=1.0, doc="USD per ETP share, per side")
 
     @functools.cached_property
     def per_unit(self) -> npt.NDArray[np.float64]:

@@ -58,27 +58,39 @@ def _is_multiple(value: float, unit: float) -> bool:
 class SpreadModel:
     """Bid/ask spread model of ES options (and the ES future), in index points."""
 
-    small_tick: float = setting(0.05, gt=0.0, doc="option tick at or below tick_threshold, points ($2.50)")
-    large_tick: float = setting(0.25, gt=0.0, doc="option tick above tick_threshold, points ($12.50)")
-    tick_threshold: float = setting(5.0, ge=0.0, doc="premium (points) above which large_tick applies")
-    futures_tick: float = setting(0.25, gt=0.0, doc="ES futures tick, points ($12.50)")
-    futures_spread_ticks: int = setting(1, ge=1, doc="ES futures quoted width, ticks")
-    absolute_half_spread: float = setting(0.025, ge=0.0, doc="base half-spread, points")
+    small_tick: float = setting(
+        0.05, gt=0.0, le=100.0, doc="option tick at or below tick_threshold, points ($2.50)"
+    )
+    large_tick: float = setting(
+        0.25, gt=0.0, le=100.0, doc="option tick above tick_threshold, points ($12.50)"
+    )
+    tick_threshold: float = setting(
+        5.0, ge=0.0, le=10_000.0, doc="premium (points) above which large_tick applies"
+    )
+    futures_tick: float = setting(0.25, gt=0.0, le=100.0, doc="ES futures tick, points ($12.50)")
+    futures_spread_ticks: int = setting(1, ge=1, le=1_000, doc="ES futures quoted width, ticks")
+    absolute_half_spread: float = setting(0.025, ge=0.0, le=100.0, doc="base half-spread, points")
     relative_half_spread: float = setting(
-        0.0015, ge=0.0, doc="base half-spread as a fraction of the mid price"
+        0.0015, ge=0.0, le=1.0, doc="base half-spread as a fraction of the mid price"
     )
     moneyness_widening: float = setting(
-        0.3, ge=0.0, doc="relative widening per standard deviation of log-moneyness"
+        0.3, ge=0.0, le=10.0, doc="relative widening per standard deviation of log-moneyness"
     )
-    moneyness_cap: float = setting(4.0, ge=0.0, doc="standard deviations beyond which wings stop widening")
-    expiry_widening: float = setting(1.0, ge=0.0, doc="extra relative width at expiry (1.0 = twice as wide)")
+    moneyness_cap: float = setting(
+        4.0, ge=0.0, le=20.0, doc="standard deviations beyond which wings stop widening"
+    )
+    expiry_widening: float = setting(
+        1.0, ge=0.0, le=100.0, doc="extra relative width at expiry (1.0 = twice as wide)"
+    )
     expiry_scale_days: float = setting(
-        7.0, gt=0.0, doc="days to expiry at which half of expiry_widening applies"
+        7.0, gt=0.0, le=365.0, doc="days to expiry at which half of expiry_widening applies"
     )
     reference_volatility: float = setting(
-        0.18, gt=0.0, doc="volatility of the base spread (S&P 500 long-run 18.2%)"
+        0.18, gt=0.0, le=2.0, doc="volatility of the base spread (S&P 500 long-run 18.2%)"
     )
-    volatility_floor: float = setting(0.08, gt=0.0, doc="volatility below which spreads stop narrowing")
+    volatility_floor: float = setting(
+        0.08, gt=0.0, le=2.0, doc="volatility below which spreads stop narrowing"
+    )
 
     def __post_init__(self) -> None:
         if not _is_multiple(self.large_tick, self.small_tick):

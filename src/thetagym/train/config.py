@@ -18,14 +18,19 @@ Schedules such as ``lin_3e-4`` are parsed by :mod:`thetagym.train.schedules`, ne
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from thetagym.config import ConfigError, build, nested, read_yaml, setting
 from thetagym.env.reward import RewardConfig
-from thetagym.seeds import EVALUATION_SEED_BASE, TRAINING_SEED_RANGE, check_evaluation_seeds
+from thetagym.seeds import EVALUATION_SEED_BASE, MAX_SEED, TRAINING_SEED_RANGE, check_evaluation_seeds
 from thetagym.train.schedules import LinearSchedule, parse_schedule
+
+SCHEDULE_RANGES = {"learning_rate": 1.0, "clip_range": 1.0}
+"""Largest initial value of each schedule: an Adam step above 1 diverges, and PPO's clip range is
+a fraction of the probability ratio (0.1 to 0.3 in practice)."""
 
 
 @dataclass(frozen=True)
@@ -33,20 +38,25 @@ class Hyperparameters:
     """stable-baselines3 PPO settings; ``learning_rate`` and ``clip_range`` accept ``lin_<x>``."""
 
     learning_rate: float | str = setting("lin_3e-4", doc="Adam step size, constant or lin_<initial>")
-    n_steps: int = setting(128, ge=8, doc="steps per env between updates")
-    batch_size: int = setting(2048, ge=8, doc="minibatch size (transitions)")
-    n_epochs: int = setting(5, ge=1, doc="passes over each rollout")
-    gamma: float = setting(0.995, gt=0.0, le=1.0, doc="discount per bar")
-    gae_lambda: float = setting(0.95, gt=0.0, le=1.0, doc="GAE bias-variance trade-off")
+    n_steps: int = setting(128, ge=8, le=100_000, doc="steps per env between updates")
+    batch_size: int = setting(2048, ge=8, le=10_000_000, doc="minibatch size (transitions)")
+    n_epochs: int = setting(5, ge=1, le=1_000, doc="passes over each rollout")
+    gamma: float = setting(
+        0.995, ge=0.5, le=1.0, doc="discount per bar (0.5: a horizon of two bars, half a trading day)"
+    )
+    gae_lambda: float = setting(0.95, ge=0.5, le=1.0, doc="GAE bias-variance trade-off")
     clip_range: float | str = setting(0.2, doc="PPO clip range, constant or lin_<initial>")
-    ent_coef: float = setting(0.01, ge=0.0, doc="entropy bonus weight")
-    vf_coef: float = setting(0.5, ge=0.0, doc="value loss weight")
-    max_grad_norm: float = setting(0.5, gt=0.0, doc="gradient clipping norm")
+    ent_coef: float = setting(0.01, ge=0.0, le=1.0, doc="entropy bonus weight (PPO uses 0 to 0.05)")
+    vf_coef: float = setting(0.5, ge=0.0, le=10.0, doc="value loss weight")
+    max_grad_norm: float = setting(0.5, gt=0.0, le=100.0, doc="gradient clipping norm")
     normalize_advantage: bool = setting(True, doc="normalise advantages per minibatch")
 
     def __post_init__(self) -> None:
-        for key in ("learning_rate", "clip_range"):
-            parse_schedule(getattr(self, key), key)
+        for key, high in SCHEDULE_RANGES.items():
+            schedule = parse_schedule(getattr(self, key), key)
+            initial = schedule.initial if isinstance(schedule, LinearSchedule) else schedule
+            if not (math.isfinite(initial) and 0.0 < initial <= high):
+                raise ValueError(f"{key}: {getattr(self, key)!r} is out of range, must be in (0, {high:g}]")
 
     def for_sb3(self) -> dict[str, Any]:
         """Keyword arguments for the PPO constructor, schedules resolved."""
@@ -72,10 +82,14 @@ class PolicyNetwork:
 class EvaluationSchedule:
     """Periodic evaluation against a rule agent on held-out seeds (outside the training range)."""
 
-    every_steps: int = setting(50_000, ge=0, doc="evaluate every this many env-steps (0: never)")
-    episodes: int = setting(16, ge=1, doc="episodes per evaluation (one vector env)")
+    every_steps: int = setting(
+        50_000, ge=0, le=10_000_000_000, doc="evaluate every this many env-steps (0: never)"
+    )
+    episodes: int = setting(16, ge=1, le=100_000, doc="episodes per evaluation (one vector env)")
     against: str = setting("configs/rules/dynamic_exposure.yaml", doc="rule config of the reference agent")
-    seed: int = setting(EVALUATION_SEED_BASE, ge=0, doc="base seed of the held-out evaluation paths")
+    seed: int = setting(
+        EVALUATION_SEED_BASE, ge=0, le=MAX_SEED, doc="base seed of the held-out evaluation paths"
+    )
 
     def __post_init__(self) -> None:
         check_evaluation_seeds(self.seed, scenarios=1, episodes=self.episodes)
@@ -92,10 +106,10 @@ class TrainConfig:
     algorithm: Literal["maskable_ppo", "ppo"] = setting(
         "maskable_ppo", doc="sb3-contrib MaskablePPO or SB3 PPO"
     )
-    total_timesteps: int = setting(200_000, ge=1, doc="env-steps of training")
+    total_timesteps: int = setting(200_000, ge=1, le=10_000_000_000, doc="env-steps of training")
     n_envs: int = setting(64, ge=1, le=4096, doc="envs in the batched vector env")
     seed: int = setting(1, ge=0, doc="seed of the training run (envs, network, sampling)")
-    torch_threads: int = setting(1, ge=1, doc="torch threads (1 is fastest for small networks)")
+    torch_threads: int = setting(1, ge=1, le=1_024, doc="torch threads (1 is fastest for small networks)")
     checkpoint_every: int = setting(50_000, ge=1, doc="env-steps between checkpoints")
     hyperparameters: Hyperparameters = nested(Hyperparameters)
     policy: PolicyNetwork = nested(PolicyNetwork)
@@ -130,6 +144,11 @@ class TrainConfig:
 def load_train_config(path: str | Path, overrides: dict[str, Any] | None = None) -> TrainConfig:
     """Load a :class:`TrainConfig`, applying command-line ``overrides`` (checked like YAML values)."""
     data = read_yaml(path)
+    if not data:
+        raise ConfigError(
+            f"{path}: the training config is empty; name at least its env and total_timesteps "
+            "(see configs/train/maskable_ppo.yaml)"
+        )
     for key, value in (overrides or {}).items():
         if value is not None:
             data[key] = value

@@ -36,6 +36,7 @@ from thetagym.measures import DAILY_FIELDS, HEADLINE_MEASURES, SUMMARY_FIELDS, T
 from thetagym.policies.rules.config import AGENT_NAMES, CONFIG_TYPES
 from thetagym.seeds import (
     EVALUATION_SEED_BASE,
+    MAX_SEED,
     TRAINING_SEED_RANGE,
     check_evaluation_seeds,
     episode_seed,
@@ -139,16 +140,19 @@ class TuneConfig:
     )
     episodes: int = setting(16, ge=1, le=100_000, doc="episodes per scenario per trial")
     days: int = setting(63, ge=1, le=MAX_EPISODE_DAYS, doc="trading days per episode")
-    trials: int = setting(32, ge=1, doc="trials in all (--trials overrides)")
+    trials: int = setting(32, ge=1, le=100_000, doc="trials in all (--trials overrides)")
     batch: int = setting(
         4,
         ge=1,
+        le=1_000,
         doc="trials proposed together before any of them is scored; fixed, so the worker count "
         "cannot change what the sampler sees",
     )
-    sampler_seed: int = setting(0, ge=0, doc="seed of the TPE sampler")
-    startup_trials: int = setting(10, ge=1, doc="random trials before TPE models the results")
-    training_seed: int = setting(0, ge=0, doc="base env seed of the trials' episodes (below 1e9)")
+    sampler_seed: int = setting(0, ge=0, le=MAX_SEED, doc="seed of the TPE sampler")
+    startup_trials: int = setting(10, ge=1, le=100_000, doc="random trials before TPE models the results")
+    training_seed: int = setting(
+        0, ge=0, le=MAX_SEED, doc="base env seed of the trials' episodes (below 1e9)"
+    )
     untuned_first: bool = setting(
         True,
         doc="trial 0 runs the untuned config's values (when inside the space), so the search starts "
@@ -162,14 +166,22 @@ class TuneConfig:
         "(a trial's own seeds flatter it); 0: the best trial on the trial seeds wins",
     )
     validation_seed: int = setting(
-        500_000_000, ge=0, doc="base env seed of the finalists' validation episodes (training range)"
+        500_000_000,
+        ge=0,
+        le=MAX_SEED,
+        doc="base env seed of the finalists' validation episodes (training range)",
     )
     validation_episodes: int = setting(32, ge=1, le=100_000, doc="validation episodes per scenario")
     evaluation_seed: int = setting(
-        EVALUATION_SEED_BASE, doc="base env seed of the held-out evaluation (>= 1e9)"
+        EVALUATION_SEED_BASE,
+        ge=EVALUATION_SEED_BASE,
+        le=MAX_SEED,
+        doc="base env seed of the held-out evaluation (>= 1e9)",
     )
     evaluation_episodes: int = setting(64, ge=1, le=100_000, doc="held-out episodes per scenario")
-    bootstrap_resamples: int = setting(2000, ge=100, doc="resamples per held-out bootstrap interval")
+    bootstrap_resamples: int = setting(
+        2000, ge=100, le=1_000_000, doc="resamples per held-out bootstrap interval"
+    )
     target_volatility: float = setting(
         TARGET_VOLATILITY, gt=0.0, le=2.0, doc="annualised volatility risk-matched measures scale to"
     )
@@ -179,7 +191,9 @@ class TuneConfig:
         "sqlite:///PATH); default: study.db in the output folder",
     )
     study_name: str = setting("thetagym-tune", doc="name of the study in its storage")
-    workers: int | None = setting(None, ge=1, doc="trials run at once (default: the machine's cores)")
+    workers: int | None = setting(
+        None, ge=1, le=1_024, doc="trials run at once (default: the machine's cores)"
+    )
     out: Path | None = setting(None, doc="output folder (default: reports/tune-<config name>)")
 
     @property

@@ -3,15 +3,15 @@ against the untuned rule config (paired, on the same paths), and every output wr
 
 Folder contents: ``trials.csv``, ``study.db`` (the Optuna study), ``history.png``,
 ``importance.png``, ``<rule config name>.yaml`` (the tuned rule config with its provenance header),
-``heldout/`` (summary, paired differences and episodes of the held-out evaluation) and ``tune.json``
-(the figures of the header, for programs).
+``heldout/`` (summary, paired differences and episodes of the held-out evaluation), ``tune.json``
+(the figures of the header, for programs) and, written last, ``complete.json``
+(:class:`thetagym.outputs.OutputFolder`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,12 +21,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from thetagym.config import ConfigError, read_yaml
+from thetagym.config import read_yaml
 from thetagym.engines import make_engine, require_extra
 from thetagym.env.warm_up import compile_kernels
 from thetagym.evaluate.config import AgentSpec, EvaluationConfig, check_evaluation_config
 from thetagym.evaluate.summary import POOLED
+from thetagym.outputs import OutputFolder, dumps_json
 from thetagym.tune.config import TuneConfig
+from thetagym.tune.folder import STUDY_FILE, tune_folder
 from thetagym.tune.outputs import (
     HELD_OUT_PREFIX,
     commented_yaml,
@@ -36,7 +38,6 @@ from thetagym.tune.outputs import (
     save_figure,
 )
 from thetagym.tune.study import (
-    STORAGE_FILE,
     finalist_numbers,
     open_study,
     run_study,
@@ -59,25 +60,9 @@ class TuneResult:
     seconds: float = 0.0
 
 
-def prepare_folder(out: Path, resume: bool, local_study: bool = True) -> None:
-    """Create ``out``; a non-empty folder only with ``resume`` (and then, when the study is kept
-    in the folder, ``local_study``, it must hold one)."""
-    if out.exists() and not out.is_dir():
-        raise ConfigError(f"{out}: output path exists and is not a folder")
-    has_files = out.is_dir() and any(out.iterdir())
-    if has_files and not resume:
-        raise ConfigError(
-            f"{out}: output folder exists and is not empty; choose another --out, "
-            "or pass --resume to continue the study in it"
-        )
-    if resume and has_files and local_study and not (out / STORAGE_FILE).is_file():
-        raise ConfigError(f"{out}: nothing to resume (no study.db); start a new run without --resume")
-    out.mkdir(parents=True, exist_ok=True)
-
-
 def tune(
     config: TuneConfig,
-    out: Path,
+    out: Path | OutputFolder,
     *,
     source: str = "",
     trials: int | None = None,
@@ -87,32 +72,34 @@ def tune(
     resume: bool = False,
     on_result: Callable[[TrialResult], None] | None = None,
 ) -> TuneResult:
-    """Run the study of ``config`` in ``out`` up to ``trials`` trials (default: the config's), then
-    judge and write the winner.
-
-    ``source`` names the tune config file in the tuned file's header; ``engine`` (``local`` or
-    ``ray``), ``workers`` and ``address`` choose what runs the trials (:func:`thetagym.tune.engines.make_engine`);
-    ``resume`` continues the study already in ``out``; ``on_result`` is called with each trial's
-    result as it is recorded."""
+    """Run the study in ``out`` (a folder, or one claimed with :func:`tune_folder`) up to
+    ``trials`` trials, then judge and write the winner. The study database is written in place, so
+    an interrupted run resumes; every other file appears only when the run completes."""
     require_extra("optuna")
     started = time.perf_counter()
-    prepare_folder(out, resume, local_study=config.storage is None)
-    total = trials or config.trials
-    base_rules = read_yaml(config.rules)
-    study = open_study(config, storage_url(config, out), resume)
-    with make_engine(engine, workers or config.workers, address, prepare=compile_kernels) as runner:
-        run_study(config, study, runner, base_rules, total, on_result)
-        table = trials_table(study)
-        finalists = finalist_numbers(table, config.finalists)
-        table = validate_finalists(config, study, runner, base_rules, table, finalists)
-    table.to_csv(out / "trials.csv", index=False)
-    save_figure(history_figure(table, config.objective), out / "history.png")
-    save_figure(importance_figure(parameter_importances(study)), out / "importance.png")
-    best = select_best(table)
-    result = TuneResult(table, best)
-    if best is not None:
-        params = study.trials[int(best["number"])].user_attrs["params"]
-        result.tuned_config, result.held_out = write_tuned(config, out, params, best, table, source, workers)
+    folder = (
+        out if isinstance(out, OutputFolder) else tune_folder(out, resume, local_study=config.storage is None)
+    )
+    with folder:
+        total = trials or config.trials
+        base_rules = read_yaml(config.rules)
+        study = open_study(config, storage_url(config, folder.live(STUDY_FILE).parent), resume)
+        with make_engine(engine, workers or config.workers, address, prepare=compile_kernels) as runner:
+            run_study(config, study, runner, base_rules, total, on_result)
+            table = trials_table(study)
+            finalists = finalist_numbers(table, config.finalists)
+            table = validate_finalists(config, study, runner, base_rules, table, finalists)
+        table.to_csv(folder.file("trials.csv"), index=False)
+        save_figure(history_figure(table, config.objective), folder.file("history.png"))
+        save_figure(importance_figure(parameter_importances(study)), folder.file("importance.png"))
+        best = select_best(table)
+        result = TuneResult(table, best)
+        if best is not None:
+            params = study.trials[int(best["number"])].user_attrs["params"]
+            staged, result.held_out = write_tuned(
+                config, folder.staging, params, best, table, source, workers
+            )
+            result.tuned_config = folder.final(staged.name)
     result.seconds = time.perf_counter() - started
     return result
 
@@ -141,7 +128,7 @@ def write_tuned(
     held_out = held_out_evaluation(config, path, tuned_name, untuned_name, workers, out / "heldout")
     header = provenance(config, source, params, best, table, held_out)
     path.write_text(commented_yaml(tuned, params, old, header))
-    (out / "tune.json").write_text(json.dumps(held_out | {"trial": int(best["number"])}, indent=2))
+    (out / "tune.json").write_text(dumps_json(held_out | {"trial": int(best["number"])}) + "\n")
     return path, held_out
 
 

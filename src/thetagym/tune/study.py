@@ -30,6 +30,7 @@ from thetagym.engines import Engine
 from thetagym.evaluate.rollout import env_config
 from thetagym.measures import HEADLINE_MEASURES
 from thetagym.tune.config import TuneConfig
+from thetagym.tune.folder import STUDY_FILE
 from thetagym.tune.trial import (
     ScenarioRun,
     TrialResult,
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
 
 VIOLATION_CAP = 1e9
 """Violation stored for a constraint whose measure is not finite."""
-STORAGE_FILE = "study.db"
 RECORDED_MEASURES = (
     *HEADLINE_MEASURES,
     "max_drawdown",
@@ -76,7 +76,7 @@ def make_sampler(config: TuneConfig, number: int) -> optuna.samplers.TPESampler:
 
 def storage_url(config: TuneConfig, out: Path) -> str:
     """``config.storage``, or the SQLite file in the tuning run's folder ``out``."""
-    return config.storage or f"sqlite:///{(out / STORAGE_FILE).resolve()}"
+    return config.storage or f"sqlite:///{(out / STUDY_FILE).resolve()}"
 
 
 def open_study(config: TuneConfig, storage: str, resume: bool) -> optuna.Study:
