@@ -104,6 +104,11 @@ def main(argv: list[str] | None = None) -> Any:
     except click.exceptions.Abort:
         click.echo("aborted", err=True)
         raise SystemExit(130) from None
+    except click.UsageError as error:
+        command = error.ctx.command_path if error.ctx is not None else "thetagym"
+        message = " ".join(error.format_message().split())
+        click.echo(f"error: {message} (see '{command} --help')", err=True)
+        raise SystemExit(error.exit_code) from None
     except click.ClickException as error:
         error.show()
         raise SystemExit(error.exit_code) from None

@@ -96,7 +96,10 @@ def vix_bands(text: str) -> tuple[float, ...]:
     help="Trading days per evaluation episode [default: the env's].",
 )
 @seed_option(
-    EVALUATION_SEED_BASE, "First evaluation seed (evaluation seeds start at 1e9).", low=EVALUATION_SEED_BASE
+    EVALUATION_SEED_BASE,
+    "First evaluation seed (evaluation seeds start at 1e9).",
+    low=EVALUATION_SEED_BASE,
+    name="--eval-seed",
 )
 @click.option(
     "--eval-out",

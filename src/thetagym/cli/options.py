@@ -45,10 +45,10 @@ force_option = click.option(
 )
 
 
-def seed_option(default: int, help: str, low: int = 0) -> Callable[[F], F]:
-    """``--seed``: a whole number from ``low`` to :data:`thetagym.seeds.MAX_SEED`."""
+def seed_option(default: int, help: str, low: int = 0, name: str = "--seed") -> Callable[[F], F]:
+    """``--seed`` (or ``name``): a whole number from ``low`` to :data:`thetagym.seeds.MAX_SEED`."""
     return click.option(
-        "--seed", default=default, show_default=True, type=click.IntRange(low, MAX_SEED), help=help
+        name, default=default, show_default=True, type=click.IntRange(low, MAX_SEED), help=help
     )
 
 

@@ -92,8 +92,12 @@ def tune(
             on_result=show,
         )
     except KeyboardInterrupt:
+        claimed.abandon()
         click.echo(f"interrupted; continue with: thetagym tune {config} --out {folder} --resume", err=True)
         raise SystemExit(130) from None
+    except BaseException:
+        claimed.abandon()
+        raise
     rate = 60 * len(result.trials) / max(result.seconds, 1e-9)
     click.echo(
         f"{len(result.trials)} trials in {result.seconds:.1f} s ({rate:.1f} per minute incl. held-out); {folder}"
