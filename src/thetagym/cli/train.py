@@ -11,7 +11,7 @@ from thetagym.cli.kernels import compile_if_cold
 
 
 @click.command()
-@click.argument("config", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("config", required=False, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--timesteps", type=click.IntRange(min=1), help="Override total_timesteps.")
 @click.option("--seed", type=click.IntRange(min=0), help="Override the run's seed.")
 @click.option("--n-envs", "n_envs", type=click.IntRange(min=1), help="Override the number of envs.")
