@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 import click
 
 from thetagym.cli.options import agent_option, claim_output, force_option, out_option, seed_option
-from thetagym.outputs import REPORTS_FOLDER
+from thetagym.outputs import REPORTS_FOLDER, dumps_json
 from thetagym.seeds import EVALUATION_SEED_BASE
 
 DAILY_FILE = "equity.csv"
@@ -95,7 +94,7 @@ def backtest(
         render_backtest(result, folder.file(REPORT_FILE), metadata)
     report = folder.final(REPORT_FILE)
     if as_json:
-        click.echo(json.dumps(figures, indent=2, allow_nan=False))
+        click.echo(dumps_json(figures))
         return
     agent_figures = result.figures["agent"]
     click.echo(

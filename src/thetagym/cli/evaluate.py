@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -13,7 +12,7 @@ from thetagym.cli.kernels import compile_if_cold
 from thetagym.cli.options import claim_output, force_option, out_option
 from thetagym.config import ConfigError, read_yaml
 from thetagym.engines import check_engine
-from thetagym.outputs import REPORTS_FOLDER
+from thetagym.outputs import REPORTS_FOLDER, dumps_json
 
 DEFAULT_COMPARISON = Path("configs/evaluate/default.yaml")
 
@@ -63,9 +62,7 @@ def _run(
         write_evaluation(result, config, folder.staging, title, metadata)
     report = folder.final(REPORT_FILE)
     if as_json:
-        click.echo(
-            json.dumps({"report": str(report), "summary": summary_json(result)}, indent=2, allow_nan=False)
-        )
+        click.echo(dumps_json({"report": str(report), "summary": summary_json(result)}))
         return
     boards = list(result.leaderboards.values())
     for board in boards[:1]:

@@ -6,7 +6,6 @@ The folder itself is claimed, locked, staged and marked complete by
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from thetagym.evaluate.config import EvaluationConfig
 from thetagym.evaluate.leaderboard import leaderboard_json
 from thetagym.evaluate.runner import EvaluationResult
 from thetagym.evaluate.summary import CONFIDENCE, nest_paired
+from thetagym.outputs import dumps_json
 from thetagym.report import render_report
 
 EPISODES_FILE = "episodes.csv"
@@ -38,8 +38,8 @@ def write_table(table: pd.DataFrame, path: Path) -> Path:
 
 
 def write_json(data: Any, path: Path) -> Path:
-    """Write strict JSON (no NaN), indented."""
-    path.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n")
+    """Write strict JSON (NaN and infinities as ``null``), indented."""
+    path.write_text(dumps_json(data) + "\n")
     return path
 
 
