@@ -41,7 +41,7 @@ def test_a_finished_run_lists_every_file_with_its_digest(tmp_path: Path) -> None
     assert record["files"]["table.csv"]["bytes"] == 8
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["complete.json", "heldout", "table.csv"]
     (tmp_path / "run" / "table.csv").write_text("a,b\n1,3\n")
-    with pytest.raises(OutputError, match="table.csv differs"):
+    with pytest.raises(OutputError, match=r"table\.csv differs"):
         check_complete(tmp_path / "run")
 
 
@@ -68,7 +68,7 @@ def test_replacing_drops_only_the_previous_run_s_outputs(tmp_path: Path) -> None
         out.file("traces.csv").write_text("old\n")
         out.file("summary.csv").write_text("old\n")
     (folder / "notes.txt").write_text("mine\n")
-    with pytest.raises(OutputError, match="not empty .*--force"):
+    with pytest.raises(OutputError, match=r"not empty .*--force"):
         OutputFolder(folder).claim()
     with OutputFolder(folder, replace=True) as out:
         out.file("summary.csv").write_text("new\n")
