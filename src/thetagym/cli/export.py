@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from pathlib import Path
 
@@ -9,7 +10,7 @@ import click
 
 from thetagym.cli.kernels import compile_if_cold
 from thetagym.cli.options import claim_output, seed_option
-from thetagym.outputs import REPORTS_FOLDER, OutputFolder, check_new_file
+from thetagym.outputs import REPORTS_FOLDER, check_new_file
 from thetagym.seeds import EVALUATION_SEED_BASE, MAX_SEED
 
 MAX_EPISODES = 100_000
@@ -146,121 +147,59 @@ def export_thresholds(
         raise click.BadParameter(
             f"{seed}: the last recorded seed would exceed {MAX_SEED}", param_hint="--seed"
         )
-    if no_evaluation:
-        _export(
-            agent_dir,
-            rules_path,
-            out,
-            expect,
-            env_path,
-            days,
-            seed,
-            fit_episodes,
-            heldout_episodes,
-            sweeps,
-            bands,
-            None,
-            eval_episodes,
-            eval_days,
-            eval_seed,
-            workers,
-            force,
-            not no_progress,
+    progress = not no_progress
+    folder = None if no_evaluation else claim_output(eval_out, force, REPORTS_FOLDER / f"export-{out.stem}")
+    with folder if folder is not None else contextlib.nullcontext():
+        from thetagym.env.config import default_config_path, resolve_config
+        from thetagym.env.observation import observation_names
+        from thetagym.evaluate.agents import model_load_errors
+        from thetagym.evaluate.config import AgentSpec
+        from thetagym.export import FitSettings, evaluate_value, export_thresholds, header
+        from thetagym.export.fidelity import format_table
+        from thetagym.export.run import fittable_config
+        from thetagym.export.write import write_rule_config
+        from thetagym.policies.trained import TrainedPolicy, action_nvec
+
+        original = fittable_config(rules_path, expect)
+        if env_path is None:
+            env_path = agent_dir / "env.yaml" if (agent_dir / "env.yaml").is_file() else default_config_path()
+        env_config = resolve_config(env_path, {"episode_days": days} if days else {})
+        with model_load_errors(agent_dir):
+            policy = TrainedPolicy.load(
+                agent_dir, observation_names(env_config), action_nvec(len(env_config.book.layers))
+            )
+        compile_if_cold()
+        fit_seeds = tuple(range(seed, seed + fit_episodes))
+        heldout_seeds = tuple(range(seed + fit_episodes, seed + fit_episodes + heldout_episodes))
+        settings = FitSettings(sweeps=sweeps, vix_bands=bands)
+        result = export_thresholds(
+            policy, original, env_config, fit_seeds, heldout_seeds, settings, name=out.stem, progress=progress
         )
-        return
-    with claim_output(eval_out, force, REPORTS_FOLDER / f"export-{out.stem}") as folder:
-        report = _export(
-            agent_dir,
-            rules_path,
-            out,
-            expect,
-            env_path,
-            days,
-            seed,
-            fit_episodes,
-            heldout_episodes,
-            sweeps,
-            bands,
-            folder,
-            eval_episodes,
-            eval_days,
-            eval_seed,
-            workers,
-            force,
-            not no_progress,
+        lines = header(result, str(agent_dir), str(rules_path), str(env_path))
+        write_rule_config(result.config, original, lines, out, force)
+        click.echo(f"decision agreement with the policy on {result.heldout_states} held-out states:")
+        click.echo(format_table(result.fidelity))
+        click.echo(f"regimes: {result.fit.describe()}")
+        if folder is None:
+            click.echo(f"rule config: {out}")
+            return
+        agents = (
+            AgentSpec(name=policy.name, model=agent_dir),
+            AgentSpec(name=f"exported-{out.stem}", rules=out),
+            AgentSpec(name=f"original-{rules_path.stem}", rules=rules_path),
         )
-    click.echo(f"report: {report}")
+        value = evaluate_value(
+            agents, env_config, folder, eval_episodes, eval_days, eval_seed, workers, progress
+        )
+        means = value.means()
+        write_rule_config(
+            result.config,
+            original,
+            header(result, str(agent_dir), str(rules_path), str(env_path), means),
+            out,
+            force=True,
+        )
+        click.echo(f"evaluation on {eval_episodes} held-out paths (mean per episode):")
+        click.echo(means.to_string(float_format=lambda v: f"{v:.4g}"))
+    click.echo(f"report: {value.report}")
     click.echo(f"rule config: {out}")
-
-
-def _export(
-    agent_dir: Path,
-    rules_path: Path,
-    out: Path,
-    expect: str | None,
-    env_path: Path | None,
-    days: int | None,
-    seed: int,
-    fit_episodes: int,
-    heldout_episodes: int,
-    sweeps: int,
-    bands: tuple[float, ...],
-    folder: OutputFolder | None,
-    eval_episodes: int,
-    eval_days: int | None,
-    eval_seed: int,
-    workers: int | None,
-    force: bool,
-    progress: bool,
-) -> Path | None:
-    """Fit, write --out, and (into ``folder``, if given) evaluate; the report's final path."""
-    from thetagym.env.config import default_config_path, resolve_config
-    from thetagym.env.observation import observation_names
-    from thetagym.evaluate.agents import model_load_errors
-    from thetagym.evaluate.config import AgentSpec
-    from thetagym.export import FitSettings, evaluate_value, export_thresholds, header
-    from thetagym.export.fidelity import format_table
-    from thetagym.export.run import fittable_config
-    from thetagym.export.write import write_rule_config
-    from thetagym.policies.trained import TrainedPolicy, action_nvec
-
-    original = fittable_config(rules_path, expect)
-    if env_path is None:
-        env_path = agent_dir / "env.yaml" if (agent_dir / "env.yaml").is_file() else default_config_path()
-    env_config = resolve_config(env_path, {"episode_days": days} if days else {})
-    with model_load_errors(agent_dir):
-        policy = TrainedPolicy.load(
-            agent_dir, observation_names(env_config), action_nvec(len(env_config.book.layers))
-        )
-    compile_if_cold()
-    fit_seeds = tuple(range(seed, seed + fit_episodes))
-    heldout_seeds = tuple(range(seed + fit_episodes, seed + fit_episodes + heldout_episodes))
-    settings = FitSettings(sweeps=sweeps, vix_bands=bands)
-    result = export_thresholds(
-        policy, original, env_config, fit_seeds, heldout_seeds, settings, name=out.stem, progress=progress
-    )
-    lines = header(result, str(agent_dir), str(rules_path), str(env_path))
-    write_rule_config(result.config, original, lines, out, force)
-    click.echo(f"decision agreement with the policy on {result.heldout_states} held-out states:")
-    click.echo(format_table(result.fidelity))
-    click.echo(f"regimes: {result.fit.describe()}")
-    if folder is None:
-        click.echo(f"rule config: {out}")
-        return None
-    agents = (
-        AgentSpec(name=policy.name, model=agent_dir),
-        AgentSpec(name=f"exported-{out.stem}", rules=out),
-        AgentSpec(name=f"original-{rules_path.stem}", rules=rules_path),
-    )
-    value = evaluate_value(agents, env_config, folder, eval_episodes, eval_days, eval_seed, workers, progress)
-    means = value.means()
-    write_rule_config(
-        result.config,
-        original,
-        header(result, str(agent_dir), str(rules_path), str(env_path), means),
-        out,
-        force=True,
-    )
-    click.echo(f"evaluation on {eval_episodes} held-out paths (mean per episode):")
-    click.echo(means.to_string(float_format=lambda v: f"{v:.4g}"))
-    return value.report

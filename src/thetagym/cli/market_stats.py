@@ -8,6 +8,7 @@ object keyed by figure name with ``value``, ``target``, ``tolerance``, ``within`
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from pathlib import Path
@@ -16,7 +17,7 @@ import click
 
 from thetagym.cli.options import FiniteFloat, claim_output, force_option, seed_option
 from thetagym.config import ConfigError
-from thetagym.outputs import REPORTS_FOLDER, OutputFolder, dumps_json
+from thetagym.outputs import REPORTS_FOLDER, dumps_json
 from thetagym.seeds import MAX_SEED
 
 DEFAULT_PLOT_DIR = REPORTS_FOLDER / "market-stats"
@@ -88,71 +89,55 @@ def market_stats(
         raise click.BadParameter(
             f"{seed}: the last path's seed {seed + n_paths - 1} exceeds {MAX_SEED}", param_hint="--seed"
         )
-    if no_plots:
-        _report(scenario, mix, n_paths, years, seed, config_path, scenarios_path, as_json, None)
-        return
-    with claim_output(plot_dir, force, DEFAULT_PLOT_DIR) as folder:
-        written = _report(scenario, mix, n_paths, years, seed, config_path, scenarios_path, as_json, folder)
-    click.echo(f"plots written to {folder.path}/: {', '.join(p.name for p in written)}", err=as_json)
+    folder = None if no_plots else claim_output(plot_dir, force, DEFAULT_PLOT_DIR)
+    with folder if folder is not None else contextlib.nullcontext():
+        import numpy as np
+        from tqdm import tqdm
 
+        from thetagym.config import load
+        from thetagym.market.calendar import TRADING_DAYS_PER_YEAR
+        from thetagym.market.params import MarketConfig
+        from thetagym.market.scenarios import DEFAULT_MIX, ScenarioBook, load_scenarios
+        from thetagym.market.simulator import simulate, simulate_in_chunks
+        from thetagym.market.stats import compare, stylized_facts
 
-def _report(
-    scenario: str | None,
-    mix: str | None,
-    n_paths: int,
-    years: float,
-    seed: int,
-    config_path: Path | None,
-    scenarios_path: Path | None,
-    as_json: bool,
-    folder: OutputFolder | None,
-) -> list[Path]:
-    """Simulate, print the table or JSON, and write the plots into ``folder`` (if any); the plots'
-    staged paths."""
-    import numpy as np
-    from tqdm import tqdm
+        config = load(MarketConfig, config_path) if config_path else MarketConfig()
+        book = load_scenarios(scenarios_path) if scenarios_path else ScenarioBook.builtin()
+        name = scenario or mix or DEFAULT_MIX
+        if scenario is not None and scenario not in book.scenarios:
+            book.weights(scenario)  # raises the did-you-mean error for unknown names
+            raise ConfigError(f"{scenario!r} is a mix, not a scenario: use --mix {scenario}")
+        if mix is not None and mix not in book.mixes:
+            book.weights(mix)
+            raise ConfigError(f"{mix!r} is a scenario, not a mix: use --scenario {mix}")
+        n_days = max(round(years * TRADING_DAYS_PER_YEAR), 2)
+        seeds = np.arange(seed, seed + n_paths)
 
-    from thetagym.config import load
-    from thetagym.market.calendar import TRADING_DAYS_PER_YEAR
-    from thetagym.market.params import MarketConfig
-    from thetagym.market.scenarios import DEFAULT_MIX, ScenarioBook, load_scenarios
-    from thetagym.market.simulator import simulate, simulate_in_chunks
-    from thetagym.market.stats import compare, stylized_facts
+        # Time a small batch; show a progress bar when the whole run should take more than a second.
+        started = time.perf_counter()
+        probe = simulate(config, name, n_days, seeds[:1], scenarios=book)
+        estimate = (time.perf_counter() - started) * n_paths / 4.0
+        if estimate > 1.0:
+            with tqdm(total=n_paths, desc="simulating", unit="path", disable=None) as bar:
+                path = simulate_in_chunks(config, name, n_days, seeds, scenarios=book, progress=bar.update)
+        else:
+            path = probe if n_paths == 1 else simulate(config, name, n_days, seeds, scenarios=book)
+        table = compare(stylized_facts(path))
 
-    config = load(MarketConfig, config_path) if config_path else MarketConfig()
-    book = load_scenarios(scenarios_path) if scenarios_path else ScenarioBook.builtin()
-    name = scenario or mix or DEFAULT_MIX
-    if scenario is not None and scenario not in book.scenarios:
-        book.weights(scenario)  # raises the did-you-mean error for unknown names
-        raise ConfigError(f"{scenario!r} is a mix, not a scenario: use --mix {scenario}")
-    if mix is not None and mix not in book.mixes:
-        book.weights(mix)
-        raise ConfigError(f"{mix!r} is a scenario, not a mix: use --scenario {mix}")
-    n_days = max(round(years * TRADING_DAYS_PER_YEAR), 2)
-    seeds = np.arange(seed, seed + n_paths)
-
-    # Time a small batch; show a progress bar when the whole run should take more than a second.
-    started = time.perf_counter()
-    probe = simulate(config, name, n_days, seeds[:1], scenarios=book)
-    estimate = (time.perf_counter() - started) * n_paths / 4.0
-    if estimate > 1.0:
-        with tqdm(total=n_paths, desc="simulating", unit="path", disable=None) as bar:
-            path = simulate_in_chunks(config, name, n_days, seeds, scenarios=book, progress=bar.update)
-    else:
-        path = probe if n_paths == 1 else simulate(config, name, n_days, seeds, scenarios=book)
-    table = compare(stylized_facts(path))
-
-    if as_json:
-        click.echo(dumps_json(table))
-    else:
-        click.echo(
-            f"{name}: {n_paths} paths x {n_days} days ({n_paths * n_days / TRADING_DAYS_PER_YEAR:.0f} "
-            f"path-years), {config.bars_per_day} bars a day, seed {seed}"
-        )
-        click.echo(_format_table(table))
-        inside = sum(bool(row["within"]) for row in table.values())
-        click.echo(f"{inside} of {len(table)} figures within tolerance")
-    return write_plots(path, table, folder.staging) if folder is not None else []
+        if as_json:
+            click.echo(dumps_json(table))
+        else:
+            click.echo(
+                f"{name}: {n_paths} paths x {n_days} days ({n_paths * n_days / TRADING_DAYS_PER_YEAR:.0f} "
+                f"path-years), {config.bars_per_day} bars a day, seed {seed}"
+            )
+            click.echo(_format_table(table))
+            inside = sum(bool(row["within"]) for row in table.values())
+            click.echo(f"{inside} of {len(table)} figures within tolerance")
+        if folder is not None:
+            written = write_plots(path, table, folder.staging)
+    if folder is not None:
+        click.echo(f"plots written to {folder.path}/: {', '.join(p.name for p in written)}", err=as_json)
 
 
 def _format_table(table: dict[str, dict[str, object]]) -> str:
