@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from thetagym.book import BalancerAction, Book, BookConfig, LayerAction
+from thetagym.config import ConfigError, load, to_dict
 
-from .conftest import book_config, flat_market
+from .conftest import CONFIGS, book_config, flat_market
 
 PUT, CALL, FUTURES, ETP, HEDGE = range(5)
 N_ACTIONS = 8
@@ -39,12 +41,27 @@ def test_hold_is_always_legal(default_config: BookConfig) -> None:
 
 
 def test_rule1_caps_block_growth() -> None:
-    config = book_config(guard={"book_max_contracts": 9})
-    book, market = started(config)  # 4 puts + 4 calls + 1 future = 9 contracts, ETP lots not counted apart
-    gross = np.abs(book.quantity).sum()
-    assert gross >= 9
-    act(book, market, CALL, LayerAction.CLOSE)
-    assert not legal(book, market, CALL, LayerAction.OPEN)  # would exceed the book cap again
+    layers = to_dict(_default())["layers"]
+    layers[1]["open_at_reset"] = False  # the call wing
+    config = book_config(layers=layers, guard={"book_max_contracts": 15})
+    book, market = started(config)  # 4 puts + 1 future + 10 ETP lots: the book is at its cap
+    assert np.abs(book.quantity).sum() == 15
+    assert not legal(book, market, CALL, LayerAction.OPEN)  # 4 calls would take it to 19
+
+
+def test_a_book_that_would_open_over_its_caps_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"book_max_contracts 9 is below the 19 contracts"):
+        book_config(guard={"book_max_contracts": 9})
+    layers = to_dict(_default())["layers"]
+    layers[0]["contracts"] = 13
+    with pytest.raises(
+        ConfigError, match=r"layer 'put_wing': one OPEN adds 13 contracts .* max_contracts 12"
+    ):
+        book_config(layers=layers)
+
+
+def _default() -> BookConfig:
+    return load(BookConfig, CONFIGS / "default.yaml")
 
 
 def test_rule2_roll_is_size_preserving(default_config: BookConfig) -> None:

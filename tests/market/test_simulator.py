@@ -309,7 +309,7 @@ def test_market_config_errors_name_the_key_and_suggest(tmp_path) -> None:
         build(MarketConfig, {"variance": {"vol_of_variance": -0.3}}, source="m.yaml")
     with pytest.raises(ConfigError, match=r"key 'variance.long_variance': -0.01 is out of range"):
         build(MarketConfig, {"variance": {"long_variance": -0.01}})
-    with pytest.raises(ConfigError, match=r"key 'initial_index': 0.0 is out of range, must be > 0"):
+    with pytest.raises(ConfigError, match=r"key 'initial_index': 0.0 is out of range, must be >= 100.0"):
         build(MarketConfig, {"initial_index": 0.0})
     with pytest.raises(ConfigError, match=r"key 'initial_vix': -5.0 is out of range"):
         build(MarketConfig, {"initial_vix": -5.0})
