@@ -84,6 +84,13 @@ def _agent(model: bytes, spaces: object = None) -> Callable[[Path], None]:
     return write
 
 
+def _declared_as_ppo(folder: Path) -> None:
+    """``agent/``: the reference MaskablePPO agent, its spaces record saying ``ppo``."""
+    shutil.copytree(REFERENCE_AGENT, folder / "agent")
+    spaces = folder / "agent" / "spaces.yaml"
+    spaces.write_text(spaces.read_text().replace("algorithm: maskable_ppo", "algorithm: ppo"))
+
+
 def _file(name: str) -> Callable[[Path], None]:
     return lambda folder: (folder / name).write_text("mine\n")
 
@@ -125,6 +132,7 @@ CASES = [
     # Damaged or foreign agent folders.
     Case("random-bytes model", ("simulate", "--agent", "{tmp}/agent", "--scenario", "calm", "--days", "2"), ("agent", "cannot load"), _agent(RANDOM_BYTES)),
     Case("spaces with wrong types", ("simulate", "--agent", "{tmp}/agent", "--scenario", "calm", "--days", "2"), ("agent",), _agent(RANDOM_BYTES, {"algorithm": 7, "action_nvec": "many", "observation_names": 3})),
+    Case("maskable model declared as ppo", ("simulate", "--agent", "{tmp}/agent", "--scenario", "calm", "--days", "2"), ("agent", "cannot load"), _declared_as_ppo),
     Case("spaces not a mapping", ("simulate", "--agent", "{tmp}/agent", "--scenario", "calm", "--days", "2"), ("agent",), _agent(RANDOM_BYTES, ["a", "b"])),
     # Configs whose values are out of the domain.
     Case("contracts over max_contracts", (*SIMULATE, "--env", "{tmp}/env.yaml"), ("env.yaml", "'book.layers[0].contracts'", "1000000000000"), _env_with(lambda d: d["layers"][0].update(contracts=10**12))),
