@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from thetagym.cli import main
-from thetagym.market.history import has_shared_data
+from thetagym.market.history import has_shared_data, shared_data_dir
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -98,6 +98,8 @@ def test_readme_command_runs(
         assert len(err.splitlines()) == 1 and "THETAGYM_DATA" in err, err
         assert not (tmp_path / "reports").exists()
         return
+    if needs_data:  # the example names the data folder beside the project
+        args = [str(shared_data_dir() / Path(a).name) if "shared/data" in a else a for a in args]
     long_tune = command == "tune" and "--trials" not in args and "smoke" not in " ".join(args)
     if command in STOPPED or long_tune:
         monkeypatch.setattr(STOPPED.get(command, LONG_TUNE), _stop)
