@@ -69,7 +69,7 @@ def test_command_prints_json_and_writes_the_page(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     data = json.loads(done.stdout)
     assert [part["advised"] for part in data["actions"][:2]] == ["roll_closer", "hold"]
-    assert {p.name for p in out.iterdir()} == {"advice.json", "advice.html"}
+    assert {p.name for p in out.iterdir()} == {"advice.json", "advice.html", "complete.json"}
     assert json.loads((out / "advice.json").read_text()) == data
     again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     assert again.returncode == 2 and "--force" in again.stderr

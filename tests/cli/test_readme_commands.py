@@ -81,7 +81,7 @@ def test_the_readme_shows_every_command() -> None:
 def test_readme_command_runs(
     args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for name in ("configs", "agents"):
+    for name in ("configs", "agents", "examples"):
         (tmp_path / name).symlink_to(ROOT / name)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")

@@ -49,13 +49,11 @@ def sized_config(config: EnvConfig, legs: int) -> EnvConfig:
     while opened_legs() < legs:
         for index, layer in enumerate(layers):
             if layer.kind in ("condor", "put_wing", "call_wing") and layer.rungs < 64:
-                layers[index] = dataclasses.replace(layer, rungs=layer.rungs + 1)
+                rungs = layer.rungs + 1
+                cap = max(layer.max_contracts, 2 * layer.contracts * layer.standard_leg_count * rungs)
+                layers[index] = dataclasses.replace(layer, rungs=rungs, max_contracts=cap)
                 if opened_legs() >= legs:
                     break
-    layers = [
-        dataclasses.replace(layer, max_contracts=max(layer.max_contracts, layer.open_size * 2))
-        for layer in layers
-    ]
     slots = sum(slot_count(layer) for layer in layers)
     guard = dataclasses.replace(book.guard, book_max_contracts=max(book.guard.book_max_contracts, 2 * slots))
     sized = BookConfig(**{**vars(book), "layers": tuple(layers), "max_legs": slots, "guard": guard})

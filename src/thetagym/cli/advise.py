@@ -56,27 +56,28 @@ def advise(
 ) -> None:
     """Map the positions to the book's layers; report Greeks, margin, stress losses and the
     agent's action per layer with the guard's verdict, and the book after it."""
-    from thetagym.advise import Advisor, CsvBroker
-    from thetagym.advise.render import advice_json, html_report, terminal_report
-    from thetagym.cli.kernels import compile_if_cold
-    from thetagym.env.config import default_config_path, load_env_config
-    from thetagym.evaluate.agents import load_policy
-    from thetagym.evaluate.config import AgentSpec
-    from thetagym.evaluate.outputs import REPORTS_FOLDER, fresh_folder, prepare_output
+    from thetagym.cli.options import claim_output
+    from thetagym.outputs import REPORTS_FOLDER
 
-    config_path = env_path or default_config_path()
-    config = load_env_config(config_path)
-    agent = AgentSpec.from_path(agent_path)
-    compile_if_cold()
-    advisor = Advisor(config, load_policy(agent, config.book), agent.name, str(config_path))
-    advice = advisor.advise(CsvBroker(book_path, market_path, quotes_path))
-    folder = out or fresh_folder(REPORTS_FOLDER / f"advise-{agent.name}-{advice.timestamp[:10]}")
-    prepare_output(folder, force)
-    text = advice_json(advice)
-    (folder / ADVICE_JSON).write_text(text + "\n", encoding="utf-8")
-    (folder / ADVICE_HTML).write_text(html_report(advice), encoding="utf-8")
+    with claim_output(out, force, REPORTS_FOLDER / f"advise-{agent_path.stem}") as folder:
+        from thetagym.advise import Advisor, CsvBroker
+        from thetagym.advise.render import advice_json, html_report, terminal_report
+        from thetagym.cli.kernels import compile_if_cold
+        from thetagym.env.config import default_config_path, load_env_config
+        from thetagym.evaluate.agents import load_policy
+        from thetagym.evaluate.config import AgentSpec
+
+        config_path = env_path or default_config_path()
+        config = load_env_config(config_path)
+        agent = AgentSpec.from_path(agent_path)
+        compile_if_cold()
+        advisor = Advisor(config, load_policy(agent, config.book), agent.name, str(config_path))
+        advice = advisor.advise(CsvBroker(book_path, market_path, quotes_path))
+        text = advice_json(advice)
+        folder.file(ADVICE_JSON).write_text(text + "\n", encoding="utf-8")
+        folder.file(ADVICE_HTML).write_text(html_report(advice), encoding="utf-8")
     if as_json:
         click.echo(text)
         return
     click.echo(terminal_report(advice))
-    click.echo(f"\nreport: {folder / ADVICE_HTML}")
+    click.echo(f"\nreport: {folder.path / ADVICE_HTML}")
