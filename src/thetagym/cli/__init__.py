@@ -50,6 +50,11 @@ COMMANDS = {
         "Advise on today's book: risk, stress and guard-checked actions.",
     ),
     "train": ("thetagym.cli.train", "train", "Train a PPO agent from a YAML config."),
+    "convert-agent": (
+        "thetagym.cli.convert",
+        "convert_agent",
+        "Convert a trusted stable-baselines3 zip into an agent folder that loads without unpickling.",
+    ),
     "tune": (
         "thetagym.cli.tune",
         "tune",

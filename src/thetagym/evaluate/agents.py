@@ -104,7 +104,8 @@ def builtin_agents(root: Path) -> list[AgentSpec]:
 
 def with_builtin_agents(config: EvaluationConfig, root: Path) -> tuple[EvaluationConfig, list[str]]:
     """``config`` plus the built-in agents of ``root`` it does not list yet, and notes on any
-    skipped (trained agents while trained models are not supported)."""
+    skipped: trained agents while trained models are not supported, and trained agents whose files
+    do not match the sha256 digests in their metadata (or that hold only an SB3 zip)."""
     listed = {agent.path.resolve() for agent in config.agents}
     names = {agent.name for agent in config.agents}
     extra = [
@@ -118,4 +119,13 @@ def with_builtin_agents(config: EvaluationConfig, root: Path) -> tuple[Evaluatio
             "trained models are not yet supported"
         )
         extra = [spec for spec in extra if spec.kind != "model"]
+    elif trained:
+        from thetagym.policies.trained import verify_agent
+
+        for spec in trained:
+            try:
+                verify_agent(spec.path)
+            except ConfigError as error:
+                notes.append(f"skipping trained agent {spec.name}: {error}")
+                extra.remove(spec)
     return dataclasses.replace(config, agents=(*config.agents, *extra)), notes

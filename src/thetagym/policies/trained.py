@@ -1,8 +1,11 @@
-"""Trained PPO / MaskablePPO models behind the :class:`~thetagym.policies.base.Policy` interface.
+"""Trained PPO / MaskablePPO policies behind the :class:`~thetagym.policies.base.Policy` interface.
 
-A trained agent lives in a folder holding ``model.zip`` (or ``best_model.zip``, or a run folder's
-``checkpoints/last.zip``) and ``spaces.yaml``, the observation names and action layout it was trained
-on. Loading refuses a model whose layout does not match the env it is asked to act in.
+A trained agent is a stored policy (:mod:`thetagym.policies.stored`: safetensors weights, a YAML
+spec, sha256 digests in ``metadata.yaml``) plus ``spaces.yaml``, the observation names and action
+layout it was trained on. In a run folder the final policy sits at the top, the best one in
+``best/`` and the latest checkpoint in ``checkpoints/last/``. Loading checks every recorded digest,
+never unpickles, and refuses a policy whose layout does not match the env it is asked to act in. A
+stable-baselines3 ``.zip`` is refused: ``thetagym convert-agent`` converts one from a trusted source.
 """
 
 from __future__ import annotations
@@ -14,51 +17,84 @@ from typing import Any
 import numpy as np
 import yaml
 
-from thetagym.config import ConfigError
 from thetagym.policies.base import PolicyContext
+from thetagym.policies.stored import (
+    SPEC_FILE,
+    WEIGHTS_FILE,
+    ModelLoadError,
+    load_stored_policy,
+    read_verified,
+)
 
-MODEL_FILES = ("model.zip", "best_model.zip", "checkpoints/last.zip")
+POLICY_FOLDERS = (".", "best", "checkpoints/last")
+"""Where a folder's policy is looked for, in order: an agent's (or a run's final) policy, a run's
+best policy, a run's latest checkpoint."""
 SPACES_FILE = "spaces.yaml"
+AGENT_FILES = (SPACES_FILE, SPEC_FILE, WEIGHTS_FILE)
+"""The files every stored agent has, and loading reads."""
+CONVERT_HINT = "convert it from a source you trust with: thetagym convert-agent {path} --trust --out NEW_DIR"
 
 
-class ModelLoadError(ConfigError):
-    """A trained agent folder that cannot be used with the env at hand."""
-
-
-def find_model(agent_dir: Path) -> Path:
-    """The model file of an agent or run folder, with a clear error when there is none."""
+def find_policy_folder(agent_dir: Path) -> Path:
+    """The folder holding the policy of an agent or run folder, with a clear error when there is none."""
     agent_dir = Path(agent_dir)
     if agent_dir.is_file() and agent_dir.suffix == ".zip":
-        return agent_dir
+        raise ModelLoadError(
+            f"{agent_dir}: a stable-baselines3 zip is a pickle and is never loaded; "
+            + CONVERT_HINT.format(path=agent_dir)
+        )
     if not agent_dir.is_dir():
         raise ModelLoadError(f"{agent_dir}: no such agent folder")
-    for name in MODEL_FILES:
-        if (agent_dir / name).is_file():
-            return agent_dir / name
-    raise ModelLoadError(f"{agent_dir}: no model found (looked for {', '.join(MODEL_FILES)})")
+    for name in POLICY_FOLDERS:
+        folder = agent_dir / name
+        if (folder / WEIGHTS_FILE).is_file():
+            return folder.resolve() if name == "." else folder
+    zips = sorted(agent_dir.glob("*.zip"))
+    if zips:
+        raise ModelLoadError(
+            f"{zips[0]}: a stable-baselines3 zip is a pickle and is never loaded; "
+            + CONVERT_HINT.format(path=agent_dir)
+        )
+    looked = ", ".join(str(Path(name) / WEIGHTS_FILE) for name in POLICY_FOLDERS)
+    raise ModelLoadError(
+        f"{agent_dir}: no model found (looked for {looked}; an SB3 model.zip must be converted first)"
+    )
+
+
+def verify_agent(agent_dir: Path) -> Path:
+    """The policy folder of ``agent_dir`` once every file recorded in its metadata matches its
+    digest; raises :class:`ModelLoadError` naming the first file that does not."""
+    folder = find_policy_folder(agent_dir)
+    read_verified(folder, AGENT_FILES)
+    return folder
 
 
 def write_spaces(
     folder: Path, observation_names: Sequence[str], action_nvec: Sequence[int], algorithm: str
-) -> None:
-    """Record the layout a model is trained on, so loading can check it against an env."""
+) -> str:
+    """Record the layout a model is trained on, so loading can check it against an env; the file name."""
     record = {
         "algorithm": algorithm,
         "action_nvec": [int(n) for n in action_nvec],
         "observation_names": list(observation_names),
     }
+    folder.mkdir(parents=True, exist_ok=True)
     (folder / SPACES_FILE).write_text(yaml.safe_dump(record, sort_keys=False))
+    return SPACES_FILE
 
 
-def read_spaces(folder: Path) -> dict[str, Any]:
-    """The layout record of an agent folder (see :func:`write_spaces`)."""
-    path = folder / SPACES_FILE
-    if not path.is_file():
-        raise ModelLoadError(f"{folder}: {SPACES_FILE} is missing; cannot check the model's layout")
-    record = yaml.safe_load(path.read_text()) or {}
-    for key in ("algorithm", "action_nvec", "observation_names"):
-        if key not in record:
-            raise ModelLoadError(f"{path}: key {key!r} is missing")
+def read_spaces(path: Path, data: bytes) -> dict[str, Any]:
+    """The layout record (see :func:`write_spaces`) in the verified bytes ``data`` of ``path``."""
+    try:
+        record = yaml.safe_load(data.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as error:
+        raise ModelLoadError(f"{path}: not readable YAML ({type(error).__name__})") from None
+    if not isinstance(record, dict):
+        raise ModelLoadError(f"{path}: expected a mapping of the model's layout")
+    for key, kind in (("action_nvec", int), ("observation_names", str)):
+        values = record.get(key)
+        if not isinstance(values, list) or not all(type(value) is kind for value in values):
+            raise ModelLoadError(f"{path}: key {key!r} is missing or not a list of {kind.__name__}s")
     return dict(record)
 
 
@@ -85,10 +121,13 @@ def check_layout(
 
 
 class TrainedPolicy:
-    """A saved PPO or MaskablePPO model acting deterministically (masked when it supports masks)."""
+    """A PPO or MaskablePPO actor-critic acting deterministically (masked when it supports masks).
 
-    def __init__(self, model: Any, name: str, masked: bool) -> None:
-        self.model = model
+    ``network``: an SB3 ``ActorCriticPolicy`` (or sb3-contrib's masked one), e.g. ``model.policy``.
+    """
+
+    def __init__(self, network: Any, name: str, masked: bool) -> None:
+        self.network = network
         self.name = name
         self.masked = masked
 
@@ -100,30 +139,30 @@ class TrainedPolicy:
         action_nvec: Sequence[int],
         name: str = "",
     ) -> TrainedPolicy:
-        """Load the model of ``agent_dir`` after checking its layout against the env's."""
-        model_file = find_model(Path(agent_dir))
-        folder = model_file.parent.parent if model_file.parent.name == "checkpoints" else model_file.parent
-        record = read_spaces(folder)
+        """Load the policy of ``agent_dir`` after checking its files' digests and its layout."""
+        folder = find_policy_folder(Path(agent_dir))
+        files = read_verified(folder, AGENT_FILES)
+        record = read_spaces(folder / SPACES_FILE, files[SPACES_FILE])
         check_layout(folder, record, observation_names, action_nvec)
-        algorithm = record["algorithm"]
-        if algorithm == "maskable_ppo":
-            from sb3_contrib import MaskablePPO
-
-            model: Any = MaskablePPO.load(model_file, device="cpu")
-        elif algorithm == "ppo":
-            from stable_baselines3 import PPO
-
-            model = PPO.load(model_file, device="cpu")
-        else:
-            raise ModelLoadError(f"{folder / SPACES_FILE}: unknown algorithm {algorithm!r}")
-        return cls(model, name or folder.name, masked=algorithm == "maskable_ppo")
+        network, spec = load_stored_policy(folder, files)
+        if list(spec.action_nvec) != [int(n) for n in action_nvec] or spec.observation_size != len(
+            observation_names
+        ):
+            raise ModelLoadError(
+                f"{folder / SPEC_FILE}: the network's spaces ({spec.observation_size} features, actions "
+                f"{list(spec.action_nvec)}) do not match {SPACES_FILE}"
+            )
+        agent_name = name or (
+            Path(agent_dir).resolve().name if folder.name in ("best", "last") else folder.name
+        )
+        return cls(network, agent_name, masked=spec.algorithm == "maskable_ppo")
 
     def act(self, observations: np.ndarray, action_masks: np.ndarray, context: PolicyContext) -> np.ndarray:
         """Deterministic actions ``(num_envs, n_parts)``; masked models never pick an illegal action."""
         if self.masked:
-            actions, _ = self.model.predict(observations, action_masks=action_masks, deterministic=True)
+            actions, _ = self.network.predict(observations, action_masks=action_masks, deterministic=True)
         else:
-            actions, _ = self.model.predict(observations, deterministic=True)
+            actions, _ = self.network.predict(observations, deterministic=True)
         return np.asarray(actions, dtype=np.int64).reshape(len(observations), -1)
 
     def reset(self, rows: np.ndarray) -> None:
