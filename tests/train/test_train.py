@@ -1,5 +1,5 @@
-"""Training from configs: a tiny run writes a model that loads and acts, seeds reproduce the first
-update, resume continues, mismatched models and bad configs are refused with clear errors."""
+"""Training from configs: a tiny run writes a policy that loads (as data) and acts, seeds reproduce
+the first update, resume continues, mismatched models and bad configs are refused with clear errors."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import yaml
 
 from thetagym.config import ConfigError
 from thetagym.policies.base import PolicyContext
+from thetagym.policies.stored import record_digests
 from thetagym.policies.trained import ModelLoadError, TrainedPolicy, load_trained_agent
 from thetagym.train import run
 from thetagym.train.config import TrainConfig, load_train_config
@@ -33,6 +34,12 @@ def _in_repository(monkeypatch: pytest.MonkeyPatch) -> None:
 def tiny(**changes: object) -> TrainConfig:
     config = load_train_config(TINY)
     return dataclasses.replace(config, **changes)  # type: ignore[arg-type]
+
+
+def final_weights(run_dir: Path) -> torch.Tensor:
+    """The final policy's parameters of a run, flattened."""
+    policy = load_trained_agent(run_dir)
+    return torch.cat([p.detach().flatten() for p in policy.network.parameters()])
 
 
 @pytest.fixture(scope="module")
@@ -58,12 +65,20 @@ def test_tiny_run_keeps_what_reproduces_it(trained_run: Path) -> None:
         "run.yaml",
         "env.yaml",
         "spaces.yaml",
-        "model.zip",
-        "best_model.zip",
+        "policy.safetensors",
+        "policy.yaml",
+        "metadata.yaml",
+        "best/policy.safetensors",
+        "best/metadata.yaml",
         "progress.csv",
+        "checkpoints/last/optimizer.pt",
+        "checkpoints/step_1024/state.yaml",
     ):
         assert (trained_run / name).is_file(), name
-    assert (trained_run / "checkpoints/last.zip").is_file()
+    assert not list(trained_run.rglob("*.zip")) and not list(trained_run.rglob("*.pkl"))
+    metadata = yaml.safe_load((trained_run / "metadata.yaml").read_text())
+    assert set(metadata["sha256"]) == {"policy.safetensors", "policy.yaml", "spaces.yaml"}
+    assert metadata["timesteps"] == 2048 and metadata["seed"] == 3
     record = yaml.safe_load((trained_run / "run.yaml").read_text())["sessions"][0]
     assert record["seed"] == 3 and "train" in record["command"] and record["git_revision"]
     evaluations = (trained_run / "evaluations.csv").read_text().splitlines()
@@ -92,13 +107,11 @@ def test_same_seed_gives_the_same_first_update(tmp_path: Path) -> None:
     weights = []
     for name in ("a", "b"):
         run.train(config, tmp_path / name, progress=False)
-        model = run._algorithm(config).load(tmp_path / name / "model.zip", device="cpu")
-        weights.append(torch.cat([p.detach().flatten() for p in model.policy.parameters()]))
+        weights.append(final_weights(tmp_path / name))
     assert torch.equal(weights[0], weights[1])
     other = dataclasses.replace(config, seed=4)
     run.train(other, tmp_path / "c", progress=False)
-    model = run._algorithm(other).load(tmp_path / "c" / "model.zip", device="cpu")
-    assert not torch.equal(weights[0], torch.cat([p.detach().flatten() for p in model.policy.parameters()]))
+    assert not torch.equal(weights[0], final_weights(tmp_path / "c"))
 
 
 def test_resume_continues_from_the_checkpoint(tmp_path: Path) -> None:
@@ -110,9 +123,10 @@ def test_resume_continues_from_the_checkpoint(tmp_path: Path) -> None:
         progress=False,
     )
     result = run.resume(tmp_path / "run", {"total_timesteps": 1024}, progress=False)
-    assert result.timesteps == 512
-    model = run._algorithm(config).load(tmp_path / "run" / "checkpoints/last.zip", device="cpu")
-    assert model.num_timesteps == 1024
+    assert result.timesteps == 512 and result.started_at == 512
+    state = yaml.safe_load((tmp_path / "run" / "checkpoints/last/state.yaml").read_text())
+    assert state["num_timesteps"] == 1024
+    assert yaml.safe_load((tmp_path / "run" / "metadata.yaml").read_text())["timesteps"] == 1024
     sessions = yaml.safe_load((tmp_path / "run" / "run.yaml").read_text())["sessions"]
     assert len(sessions) == 2 and "resumed_from" in sessions[1]
 
@@ -130,12 +144,14 @@ def test_an_existing_run_folder_is_never_overwritten(tmp_path: Path) -> None:
 def test_a_model_of_another_layout_is_refused(trained_run: Path, tmp_path: Path) -> None:
     copy = tmp_path / "agent"
     copy.mkdir()
-    (copy / "model.zip").write_bytes((trained_run / "model.zip").read_bytes())
+    for name in ("policy.safetensors", "policy.yaml", "metadata.yaml"):
+        (copy / name).write_bytes((trained_run / name).read_bytes())
     spaces = yaml.safe_load((trained_run / "spaces.yaml").read_text())
     names = list(spaces["observation_names"])
     nvec = list(spaces["action_nvec"])
+    (copy / "spaces.yaml").write_text(yaml.safe_dump({**spaces, "action_nvec": [*nvec, 4]}))
+    record_digests(copy, ["spaces.yaml"])
     with pytest.raises(ModelLoadError, match="action layout"):
-        (copy / "spaces.yaml").write_text(yaml.safe_dump({**spaces, "action_nvec": [*nvec, 4]}))
         TrainedPolicy.load(copy, names, nvec)
     with pytest.raises(ModelLoadError, match="features, the env has"):
         TrainedPolicy.load(trained_run, [*names, "extra"], nvec)

@@ -1,24 +1,34 @@
 """Train a PPO or MaskablePPO agent on the batched env, from a :class:`TrainConfig`.
 
 The run folder (:mod:`thetagym.train.run_folder`) keeps the resolved config, the command line, the
-package version and git revision, checkpoints, the best model by periodic evaluation against a rule
-agent on held-out seeds, and the training and evaluation curves. Ctrl-C saves a checkpoint that
-``--resume`` continues from. Observations are scaled by construction, so no normalisation
-statistics exist to save.
+package version and git revision, checkpoints, the best policy by periodic evaluation against a rule
+agent on held-out seeds, and the training and evaluation curves. Policies and checkpoints are
+written as data (:mod:`thetagym.train.checkpoint`), never pickled. Observations are scaled by
+construction, so no normalisation statistics exist to save.
+
+Resume (Ctrl-C, then ``--resume``) continues from the last checkpoint: weights, Adam moments,
+SB3's counters, the learning-rate and clip schedules' progress, the torch, numpy and Python random
+states, the best score and the evaluation and checkpoint schedule are those of the uninterrupted
+run; ``progress.csv`` and ``evaluations.csv`` keep their rows up to the checkpoint and the resumed
+rows follow. One thing differs: the batched env's episodes in progress (open positions, paths,
+the generators that draw each env's next path) are not saved, so the resumed run restarts every
+env on fresh paths seeded from the run's seed plus the steps done (:func:`resumed_env_seed`). From
+the first resumed rollout on it therefore trains on other paths than an uninterrupted run would;
+resuming one checkpoint twice gives identical runs. SB3's ``time/iterations`` counts from 1 again.
 """
 
 from __future__ import annotations
 
+import csv
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import torch
 from stable_baselines3.common.callbacks import BaseCallback
-from stable_baselines3.common.logger import configure
+from stable_baselines3.common.logger import CSVOutputFormat, Logger, make_output_format
 from tqdm import tqdm
 
 from thetagym.config import dump
@@ -27,11 +37,16 @@ from thetagym.env.sb3_adapter import SB3VecEnvAdapter
 from thetagym.env.vector import ShortPremiumVectorEnv
 from thetagym.evaluate.rollout import rollout
 from thetagym.policies.rules import load_rule_agent
-from thetagym.policies.trained import TrainedPolicy, write_spaces
+from thetagym.policies.stored import PolicySpec, policy_spec, record_digests, save_policy
+from thetagym.policies.trained import SPACES_FILE, TrainedPolicy, write_spaces
+from thetagym.seeds import TRAINING_SEED_RANGE
 from thetagym.train import run_folder
+from thetagym.train.checkpoint import Snapshot, read_checkpoint, restore, take_snapshot, write_checkpoint
 from thetagym.train.config import TrainConfig, load_train_config
 
 EVALUATION_FILE = "evaluations.csv"
+PROGRESS_STEPS = "time/total_timesteps"
+"""Column of ``progress.csv`` holding the env-steps done."""
 EVALUATION_MEASURES = ("pnl", "theta_capture", "max_drawdown", "calmar", "blocked")
 
 
@@ -43,6 +58,7 @@ class TrainingResult:
     timesteps: int
     seconds: float
     interrupted: bool
+    started_at: int = 0
 
     @property
     def steps_per_second(self) -> float:
@@ -59,12 +75,24 @@ def _algorithm(config: TrainConfig) -> Any:
     return PPO
 
 
-def build_env(config: TrainConfig) -> tuple[EnvConfig, SB3VecEnvAdapter]:
-    """The training env config and its SB3 view, seeded with the run's seed (env ``i``: seed + i)."""
+def build_env(config: TrainConfig, seed: int | None = None) -> tuple[EnvConfig, SB3VecEnvAdapter]:
+    """The training env config and its SB3 view, seeded with ``seed`` (default: the run's; env
+    ``i`` gets seed + i)."""
     env_config = resolve_config(config.env, config.env_overrides())
     adapter = SB3VecEnvAdapter(ShortPremiumVectorEnv(config.n_envs, env_config))
-    adapter.seed(config.seed)
+    adapter.seed(config.seed if seed is None else seed)
     return env_config, adapter
+
+
+def resumed_env_seed(config: TrainConfig, timesteps: int) -> int:
+    """Seed of the envs of a run resumed after ``timesteps`` env-steps: the run's seed plus the
+    steps done, wrapped so that every env's seed stays in the training range.
+
+    >>> resumed_env_seed(TrainConfig(seed=3, n_envs=8, hyperparameters={"batch_size": 256}), 1024)
+    1027
+    """
+    first, span = TRAINING_SEED_RANGE.start, len(TRAINING_SEED_RANGE) - config.n_envs
+    return first + (config.seed + timesteps - first) % span
 
 
 def build_model(config: TrainConfig, env: SB3VecEnvAdapter, run_dir: Path | None) -> Any:
@@ -107,41 +135,131 @@ class ProgressBar(BaseCallback):
         self.bar.close()
 
 
-class Checkpoints(BaseCallback):
-    """Save ``checkpoints/last.zip`` (and a step-numbered copy) every ``every`` env-steps."""
+class AppendingCSV(CSVOutputFormat):
+    """SB3's CSV log, continuing an existing file (its header and rows kept) instead of erasing it."""
 
-    def __init__(self, run_dir: Path, every: int) -> None:
+    def __init__(self, filename: str) -> None:
+        path = Path(filename)
+        if path.is_file() and path.stat().st_size:
+            self.file = open(filename, "r+")
+            self.keys = next(csv.reader([self.file.readline()]), [])
+            self.file.seek(0, 2)
+        else:
+            self.file = open(filename, "w+")
+            self.keys = []
+        self.separator = ","
+        self.quotechar = '"'
+
+
+def make_logger(run_dir: Path) -> Logger:
+    """``progress.csv`` (appended to) and, when installed, TensorBoard logs in ``run_dir``."""
+    formats = [AppendingCSV(str(run_dir / run_folder.PROGRESS_FILE))]
+    if _has_tensorboard():
+        formats.append(make_output_format("tensorboard", str(run_dir)))
+    return Logger(str(run_dir), formats)
+
+
+def keep_rows_up_to(path: Path, column: str, timesteps: int) -> None:
+    """Drop the rows of the CSV ``path`` whose ``column`` is past ``timesteps`` (steps a resumed run
+    redoes), keeping every other line as written."""
+    if not path.is_file():
+        return
+    lines = path.read_text().splitlines(keepends=True)
+    if not lines:
+        return
+    header = next(csv.reader([lines[0]]))
+    if column not in header:
+        return
+    index = header.index(column)
+    kept = [lines[0]]
+    for line in lines[1:]:
+        cells = next(csv.reader([line]), [])
+        try:
+            if float(cells[index]) > timesteps:
+                continue
+        except (IndexError, ValueError):
+            pass
+        kept.append(line)
+    if len(kept) < len(lines):
+        path.write_text("".join(kept))
+
+
+class Checkpoints(BaseCallback):
+    """Snapshot the model at every rollout start (its state is complete between updates) and write
+    the snapshot to ``checkpoints/last/`` and ``checkpoints/step_<n>/`` every ``every`` env-steps."""
+
+    def __init__(
+        self,
+        run_dir: Path,
+        every: int,
+        spec: PolicySpec,
+        evaluation: PeriodicEvaluation,
+        next_save: int | None = None,
+    ) -> None:
         super().__init__()
         self.run_dir = run_dir
         self.every = every
-        self.next_save = every
+        self.spec = spec
+        self.evaluation = evaluation
+        self.next_save = every if next_save is None else next_save
+        self.snapshot: Snapshot | None = None
 
     def _on_step(self) -> bool:
-        if self.num_timesteps >= self.next_save:
-            save_checkpoint(self.model, self.run_dir, numbered=True)
-            self.next_save = (self.num_timesteps // self.every + 1) * self.every
         return True
+
+    def _on_rollout_start(self) -> None:
+        due = self.num_timesteps >= self.next_save
+        if due:
+            self.next_save = (self.num_timesteps // self.every + 1) * self.every
+        self.snapshot = self.take()
+        if due:
+            self.write(self.snapshot, numbered=True)
+
+    def take(self) -> Snapshot:
+        """A snapshot of the model now, with the callbacks' schedules."""
+        schedule = {
+            "next_checkpoint": int(self.next_save),
+            "next_evaluation": int(self.evaluation.next_evaluation),
+            "best_score": float(self.evaluation.best_score),
+        }
+        return take_snapshot(self.model, schedule)
+
+    def write(self, snapshot: Snapshot, numbered: bool = False) -> Path:
+        """Write ``snapshot`` as the last checkpoint (and, when ``numbered``, a step-numbered copy)."""
+        spaces = (self.run_dir / SPACES_FILE).read_text()
+        folder = self.run_dir / run_folder.CHECKPOINTS
+        last = write_checkpoint(snapshot, self.spec, spaces, folder / run_folder.LAST_CHECKPOINT)
+        if numbered:
+            write_checkpoint(snapshot, self.spec, spaces, folder / f"step_{snapshot.timesteps}")
+        return last
 
 
 class PeriodicEvaluation(BaseCallback):
-    """Evaluate the policy and the reference rule agent on held-out seeds; keep the best model.
+    """Evaluate the policy and the reference rule agent on held-out seeds; keep the best policy.
 
-    The best model is the one with the highest mean net P&L less its mean max drawdown in USD
-    terms (both per episode), recorded with every evaluation in ``evaluations.csv``.
+    The best policy is the one with the highest mean net P&L less its mean max drawdown in USD
+    terms (both per episode), recorded with every evaluation in ``evaluations.csv``; its score is
+    kept in ``best/metadata.yaml``, so a resumed run never replaces it with a worse one.
     """
 
     def __init__(
-        self, config: TrainConfig, env_config: EnvConfig, run_dir: Path, observation_names: list[str]
+        self,
+        config: TrainConfig,
+        env_config: EnvConfig,
+        run_dir: Path,
+        spec: PolicySpec,
+        next_evaluation: int | None = None,
     ):
         super().__init__()
         self.config = config
         self.env_config = env_config
         self.run_dir = run_dir
-        self.observation_names = observation_names
-        self.next_evaluation = config.evaluation.every_steps
+        self.spec = spec
+        every = config.evaluation.every_steps
+        self.next_evaluation = every if next_evaluation is None else next_evaluation
         schedule = config.evaluation
         self.seeds = tuple(range(schedule.seed, schedule.seed + schedule.episodes))
-        self.best_score = -np.inf
+        self.best_score = best_score(run_dir)
         self.reference: pd.DataFrame | None = None
 
     def _on_step(self) -> bool:
@@ -152,7 +270,7 @@ class PeriodicEvaluation(BaseCallback):
         return True
 
     def evaluate(self) -> dict[str, float]:
-        policy = TrainedPolicy(self.model, "policy", masked=self.config.algorithm == "maskable_ppo")
+        policy = TrainedPolicy(self.model.policy, "policy", masked=self.config.algorithm == "maskable_ppo")
         episodes = rollout(policy, self.env_config, self.seeds).episodes
         if self.reference is None:
             reference = load_rule_agent(Path(self.config.evaluation.against), self.env_config.book)
@@ -166,7 +284,10 @@ class PeriodicEvaluation(BaseCallback):
         row["score"] = score
         if score > self.best_score:
             self.best_score = score
-            self.model.save(self.run_dir / run_folder.BEST_MODEL)
+            extra = {"score": score, "timesteps": int(self.num_timesteps)}
+            save_policy_folder(
+                self.model, self.spec, self.run_dir, self.run_dir / run_folder.BEST_POLICY, extra
+            )
         table = self.run_dir / EVALUATION_FILE
         pd.DataFrame([row]).to_csv(table, mode="a", header=not table.exists(), index=False)
         for key, value in row.items():
@@ -174,17 +295,25 @@ class PeriodicEvaluation(BaseCallback):
         return row
 
 
-def save_checkpoint(model: Any, run_dir: Path, numbered: bool = False) -> Path:
-    """Write ``checkpoints/last.zip`` (atomically) and, when ``numbered``, a step-numbered copy."""
-    folder = run_dir / run_folder.CHECKPOINTS
-    folder.mkdir(parents=True, exist_ok=True)
-    partial = folder / "last.partial.zip"
-    model.save(partial)
-    last = folder / run_folder.LAST_CHECKPOINT
-    partial.replace(last)
-    if numbered:
-        model.save(folder / f"step_{model.num_timesteps}.zip")
-    return last
+def best_score(run_dir: Path) -> float:
+    """The score of the run's best policy so far (``-inf`` when there is none)."""
+    import yaml
+
+    path = run_dir / run_folder.BEST_POLICY / "metadata.yaml"
+    if not path.is_file():
+        return float("-inf")
+    record = yaml.safe_load(path.read_text()) or {}
+    return float(record.get("score", float("-inf")))
+
+
+def save_policy_folder(
+    model: Any, spec: PolicySpec, run_dir: Path, folder: Path, extra: dict[str, Any]
+) -> None:
+    """Store ``model``'s policy in ``folder`` with the run's ``spaces.yaml`` and the digests."""
+    names = save_policy(model.policy.state_dict(), spec, folder)
+    if folder != run_dir:
+        (folder / SPACES_FILE).write_text((run_dir / SPACES_FILE).read_text())
+    record_digests(folder, [*names, SPACES_FILE], extra=extra)
 
 
 def train(
@@ -197,42 +326,74 @@ def train(
     (run_dir / "env.yaml").write_text(dump(env_config))
     model = build_model(config, env, run_dir)
     write_spaces(run_dir, env.env.observation_names, env.env.core.action_nvec.tolist(), config.algorithm)
-    return _learn(config, env_config, model, run_dir, progress, resumed=False)
+    return _learn(config, env_config, model, run_dir, progress, None)
 
 
 def resume(run_dir: Path, overrides: dict[str, Any] | None = None, progress: bool = True) -> TrainingResult:
     """Continue the run in ``run_dir`` from its last checkpoint up to its (possibly raised) budget."""
     checkpoint = run_folder.last_checkpoint(run_dir)
     config = load_train_config(run_dir / run_folder.CONFIG_FILE, overrides)
-    env_config, env = build_env(config)
-    run_folder.write_run_record(run_dir, dump(config), config.seed, {"resumed_from": str(checkpoint)})
-    model = _algorithm(config).load(checkpoint, env=env, device="cpu")
-    return _learn(config, env_config, model, run_dir, progress, resumed=True)
+    snapshot, spec = read_checkpoint(checkpoint)
+    done = snapshot.timesteps
+    if done >= config.total_timesteps:
+        raise run_folder.RunFolderError(
+            f"{run_dir}: the run is already finished ({done:,} of {config.total_timesteps:,} env-steps); "
+            "to train it further, raise its budget with --timesteps"
+        )
+    env_config, env = build_env(config, resumed_env_seed(config, done))
+    model = build_model(config, env, run_dir)
+    if policy_spec(model.policy, config.algorithm) != spec:
+        raise run_folder.RunFolderError(
+            f"{checkpoint}: the checkpoint's network does not match {run_dir / run_folder.CONFIG_FILE}"
+        )
+    restore(model, snapshot)
+    keep_rows_up_to(run_dir / run_folder.PROGRESS_FILE, PROGRESS_STEPS, done)
+    keep_rows_up_to(run_dir / EVALUATION_FILE, "timesteps", done)
+    run_folder.write_run_record(
+        run_dir, dump(config), config.seed, {"resumed_from": f"{checkpoint} ({done} steps)"}
+    )
+    return _learn(config, env_config, model, run_dir, progress, snapshot)
 
 
 def _learn(
-    config: TrainConfig, env_config: EnvConfig, model: Any, run_dir: Path, progress: bool, resumed: bool
+    config: TrainConfig,
+    env_config: EnvConfig,
+    model: Any,
+    run_dir: Path,
+    progress: bool,
+    snapshot: Snapshot | None,
 ) -> TrainingResult:
     torch.set_num_threads(config.torch_threads)
-    formats = ["csv", "tensorboard"] if _has_tensorboard() else ["csv"]
-    model.set_logger(configure(str(run_dir), formats))
+    model.set_logger(make_logger(run_dir))
+    state = snapshot.state if snapshot is not None else {}
+    for key, value in state.get("logged", {}).items():
+        model.logger.record(key, value)
     start_steps = int(model.num_timesteps)
     remaining = max(config.total_timesteps - start_steps, 0)
-    evaluation = PeriodicEvaluation(config, env_config, run_dir, list(model.env.env.observation_names))
-    callbacks: list[BaseCallback] = [Checkpoints(run_dir, config.checkpoint_every), evaluation]
+    spec = policy_spec(model.policy, config.algorithm)
+    evaluation = PeriodicEvaluation(config, env_config, run_dir, spec, state.get("next_evaluation"))
+    checkpoints = Checkpoints(
+        run_dir, config.checkpoint_every, spec, evaluation, state.get("next_checkpoint")
+    )
+    callbacks: list[BaseCallback] = [checkpoints, evaluation]
     if progress:
         callbacks.append(ProgressBar(config.total_timesteps, start_steps))
     started = time.perf_counter()
     interrupted = False
     try:
-        model.learn(remaining, callback=callbacks, reset_num_timesteps=not resumed, progress_bar=False)
+        model.learn(remaining, callback=callbacks, reset_num_timesteps=snapshot is None, progress_bar=False)
     except KeyboardInterrupt:
         interrupted = True
     seconds = time.perf_counter() - started
-    save_checkpoint(model, run_dir)
-    if not interrupted:
-        model.save(run_dir / "model.zip")
-        if config.evaluation.every_steps and not (run_dir / run_folder.BEST_MODEL).exists():
+    if interrupted:
+        if checkpoints.snapshot is not None:
+            checkpoints.write(checkpoints.snapshot)
+    else:
+        checkpoints.write(checkpoints.take())
+        extra = {"algorithm": config.algorithm, "seed": config.seed, "timesteps": int(model.num_timesteps)}
+        save_policy_folder(model, spec, run_dir, run_dir, extra)
+        if config.evaluation.every_steps and not (run_dir / run_folder.BEST_POLICY).exists():
             evaluation.init_callback(model)
             evaluation.evaluate()
-    return TrainingResult(run_dir, int(model.num_timesteps) - start_steps, seconds, interrupted)
+    model.logger.close()
+    return TrainingResult(run_dir, int(model.num_timesteps) - start_steps, seconds, interrupted, start_steps)

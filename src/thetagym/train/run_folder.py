@@ -5,10 +5,16 @@ Layout::
     RUN_DIR/
       config.yaml         the resolved training config
       run.yaml            command line, package version, git revision, seed, start time
-      checkpoints/        last.zip (+ step-numbered checkpoints), written periodically and on Ctrl-C
-      best_model.zip      the best model by periodic evaluation
-      progress.csv        training and evaluation curves
+      env.yaml            the resolved env config
+      policy.safetensors  the final policy's weights, with policy.yaml (its network) and spaces.yaml,
+      metadata.yaml         and the sha256 of those files (written when training completes)
+      best/               the best policy by periodic evaluation (same files; its score in metadata)
+      checkpoints/        last/ (+ step_<n>/), written periodically and on Ctrl-C
+      progress.csv        training curves (a resumed run appends)
+      evaluations.csv     the periodic evaluations
       tensorboard/        TensorBoard logs, when tensorboard is installed
+
+Every policy folder loads without unpickling (:mod:`thetagym.policies.stored`).
 """
 
 from __future__ import annotations
@@ -25,8 +31,8 @@ from thetagym import __version__
 from thetagym.config import ConfigError
 
 CHECKPOINTS = "checkpoints"
-LAST_CHECKPOINT = "last.zip"
-BEST_MODEL = "best_model.zip"
+LAST_CHECKPOINT = "last"
+BEST_POLICY = "best"
 CONFIG_FILE = "config.yaml"
 RUN_FILE = "run.yaml"
 PROGRESS_FILE = "progress.csv"
@@ -87,7 +93,12 @@ def last_checkpoint(path: Path) -> Path:
     if not path.is_dir():
         raise RunFolderError(f"{path}: no such run folder to resume")
     checkpoint = path / CHECKPOINTS / LAST_CHECKPOINT
-    if not checkpoint.is_file():
+    if not checkpoint.is_dir():
+        if (path / CHECKPOINTS / "last.zip").is_file():
+            raise RunFolderError(
+                f"{path / CHECKPOINTS / 'last.zip'}: a stable-baselines3 checkpoint (a pickle) is never "
+                "loaded; this run was written by an older thetagym and cannot be resumed"
+            )
         raise RunFolderError(f"{path}: no checkpoint to resume from (expected {checkpoint})")
     if not (path / CONFIG_FILE).is_file():
         raise RunFolderError(f"{path}: {CONFIG_FILE} is missing; cannot resume without the run's config")
