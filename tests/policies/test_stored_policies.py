@@ -57,7 +57,10 @@ def sb3_zip_with_payload(path: Path, marker: Path) -> Path:
     """A MaskablePPO-looking ``model.zip`` whose ``data`` carries a pickle payload, as SB3 stores
     every non-JSON attribute (``:serialized:``, base64 pickle)."""
     data = {
-        "policy_class": {":type:": "<class 'abc.ABCMeta'>", "__module__": "sb3_contrib.common.maskable.policies"},
+        "policy_class": {
+            ":type:": "<class 'abc.ABCMeta'>",
+            "__module__": "sb3_contrib.common.maskable.policies",
+        },
         "policy_kwargs": {
             ":type:": "<class 'dict'>",
             ":serialized:": base64.b64encode(pickle.dumps(Payload(marker))).decode(),
@@ -135,18 +138,32 @@ def test_a_pickle_payload_in_model_zip_never_runs(tmp_path: Path, capsys: pytest
     shutil.copyfile(REFERENCE / "spaces.yaml", folder / "spaces.yaml")
     names, nvec = layout()
 
-    with pytest.raises(ModelLoadError, match=r"model.zip: a stable-baselines3 zip is a pickle and is never loaded"):
+    with pytest.raises(
+        ModelLoadError, match=r"model.zip: a stable-baselines3 zip is a pickle and is never loaded"
+    ):
         TrainedPolicy.load(folder, names, nvec)
     with pytest.raises(ModelLoadError, match="never loaded"):
         TrainedPolicy.load(folder / "model.zip", names, nvec)
     with pytest.raises(ConfigError, match="convert-agent"):
         agents.load_policy(AgentSpec(name="foreign", model=folder))
-    with pytest.raises(ModelLoadError, match=r"refusing to convert without --trust: loading a stable-baselines3"):
+    with pytest.raises(
+        ModelLoadError, match=r"refusing to convert without --trust: loading a stable-baselines3"
+    ):
         convert_agent(folder, tmp_path / "converted", trust=False)
     assert zip_algorithm(folder / "model.zip") == "maskable_ppo"  # reads the JSON only
     for command in (
         ["convert-agent", str(folder), "--out", str(tmp_path / "converted")],
-        ["simulate", "--agent", str(folder), "--scenario", "calm", "--days", "2", "--out", str(tmp_path / "simulated")],
+        [
+            "simulate",
+            "--agent",
+            str(folder),
+            "--scenario",
+            "calm",
+            "--days",
+            "2",
+            "--out",
+            str(tmp_path / "simulated"),
+        ],
     ):
         with pytest.raises(SystemExit) as ended:
             main(command)
@@ -175,7 +192,10 @@ def test_compare_skips_agents_whose_files_do_not_match(tmp_path: Path) -> None:
     assert [agent.name for agent in config.agents] == ["put_write", "good"]
     assert len(notes) == 2
     assert "skipping trained agent foreign" in notes[0] and "model.zip" in notes[0]
-    assert "skipping trained agent tampered" in notes[1] and "policy.safetensors: sha256 does not match" in notes[1]
+    assert (
+        "skipping trained agent tampered" in notes[1]
+        and "policy.safetensors: sha256 does not match" in notes[1]
+    )
     assert not (tmp_path / "payload-ran").exists()
 
 
@@ -194,7 +214,18 @@ def test_conversion_reproduces_the_original_weights(tmp_path: Path) -> None:
     model.save(source / "model.zip")
     (source / "notes.txt").write_text("kept")
     names, nvec = layout()
-    out = convert_agent(source, tmp_path / "agent", trust=True, layout=(names, nvec))
+    out = tmp_path / "agent"
+    main(
+        [
+            "convert-agent",
+            str(source),
+            "--trust",
+            "--out",
+            str(out),
+            "--env",
+            str(ROOT / "configs/env/default.yaml"),
+        ]
+    )
     assert sorted(p.name for p in out.iterdir()) == [
         "metadata.yaml",
         "notes.txt",
@@ -211,6 +242,10 @@ def test_conversion_reproduces_the_original_weights(tmp_path: Path) -> None:
     assert np.array_equal(policy.act(observations, masks, None), expected)  # type: ignore[arg-type]
     with pytest.raises(ModelLoadError, match="already exists and is not empty"):
         convert_agent(source, out, trust=True, layout=(names, nvec))
-    (source / "spaces.yaml").write_text(yaml.safe_dump({"algorithm": "ppo", "action_nvec": nvec, "observation_names": names}))
-    with pytest.raises(ModelLoadError, match=r"spaces.yaml: key 'algorithm': 'ppo', but model.zip holds a maskable_ppo"):
+    (source / "spaces.yaml").write_text(
+        yaml.safe_dump({"algorithm": "ppo", "action_nvec": nvec, "observation_names": names})
+    )
+    with pytest.raises(
+        ModelLoadError, match=r"spaces.yaml: key 'algorithm': 'ppo', but model.zip holds a maskable_ppo"
+    ):
         convert_agent(source, tmp_path / "other", trust=True)

@@ -36,7 +36,7 @@ def convert_agent(source: Path, trust: bool, out: Path, env_path: Path | None) -
         from thetagym.env.observation import observation_names
         from thetagym.policies.trained import action_nvec
 
-        config = resolve_config(env_path)
+        config = resolve_config(env_path, {})
         layout = (observation_names(config), action_nvec(len(config.book.layers)))
     folder = convert(source, out, trust, layout)
     click.echo(f"converted {source} into {folder}; it loads without unpickling")

@@ -126,10 +126,10 @@ def convert_agent(
 
 def _load_trusted(model_zip: Path, algorithm: str) -> Any:
     """The policy network of a zip the caller trusts (this unpickles)."""
-    if algorithm == "maskable_ppo":
-        from sb3_contrib import MaskablePPO as model_class
-    else:
-        from stable_baselines3 import PPO as model_class
+    from sb3_contrib import MaskablePPO
+    from stable_baselines3 import PPO
+
+    model_class: Any = MaskablePPO if algorithm == "maskable_ppo" else PPO
     try:
         model = model_class.load(model_zip, device="cpu")
     except Exception as error:  # any failure of a foreign file becomes one line

@@ -164,11 +164,10 @@ def build_policy(spec: PolicySpec) -> Any:
     import numpy as np
     import torch
     from gymnasium import spaces
+    from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy
+    from stable_baselines3.common.policies import ActorCriticPolicy
 
-    if spec.algorithm == "maskable_ppo":
-        from sb3_contrib.common.maskable.policies import MaskableActorCriticPolicy as policy_class
-    else:
-        from stable_baselines3.common.policies import ActorCriticPolicy as policy_class
+    policy_class: Any = MaskableActorCriticPolicy if spec.algorithm == "maskable_ppo" else ActorCriticPolicy
     observation = spaces.Box(
         spec.observation_low, spec.observation_high, (spec.observation_size,), np.float32
     )

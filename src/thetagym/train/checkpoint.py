@@ -57,7 +57,7 @@ class Snapshot:
     policy: dict[str, torch.Tensor]
     optimizer: dict[str, Any]
     torch_random: torch.Tensor
-    numpy_random: tuple[Any, ...]
+    numpy_random: Any
     python_random: tuple[Any, ...]
     state: dict[str, Any]
 

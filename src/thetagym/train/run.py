@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 import torch
 from stable_baselines3.common.callbacks import BaseCallback
-from stable_baselines3.common.logger import CSVOutputFormat, Logger, make_output_format
+from stable_baselines3.common.logger import CSVOutputFormat, KVWriter, Logger, make_output_format
 from tqdm import tqdm
 
 from thetagym.config import dump
@@ -153,7 +153,7 @@ class AppendingCSV(CSVOutputFormat):
 
 def make_logger(run_dir: Path) -> Logger:
     """``progress.csv`` (appended to) and, when installed, TensorBoard logs in ``run_dir``."""
-    formats = [AppendingCSV(str(run_dir / run_folder.PROGRESS_FILE))]
+    formats: list[KVWriter] = [AppendingCSV(str(run_dir / run_folder.PROGRESS_FILE))]
     if _has_tensorboard():
         formats.append(make_output_format("tensorboard", str(run_dir)))
     return Logger(str(run_dir), formats)
