@@ -1,11 +1,12 @@
 """Copy a training run into agents/<name>/ and write its metadata.yaml.
 
-    python experiments/reference_agent/ship.py RUN_DIR AGENT_DIR --model model.zip \
+    python experiments/reference_agent/ship.py RUN_DIR AGENT_DIR --model final \
         --seconds 396.7 --steps 2007040 [--report reports/reference_agent]
 
 The ``benchmark`` verdict at the end of metadata.yaml is written by hand after this.
 ``--seconds`` and ``--steps`` are the figures of the ``thetagym train`` final line ("done: N steps in
-S s"); with ``--report`` the evaluation summary (tables.py) goes into the metadata too.
+S s"); with ``--report`` the evaluation summary (tables.py) goes into the metadata too. The
+sha256 of the files loaders read are recorded last, as ``thetagym train`` does.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from pathlib import Path
 
 import yaml
 
+from thetagym.policies.convert import DIGESTED
+from thetagym.policies.stored import SPEC_FILE, WEIGHTS_FILE, record_digests
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from tables import as_yaml, tables
 
@@ -27,14 +31,18 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("run", type=Path)
     parser.add_argument("agent", type=Path)
-    parser.add_argument("--model", default="model.zip", help="model.zip (final) or best_model.zip")
+    parser.add_argument(
+        "--model", default="final", choices=("final", "best"), help="the run's final or best policy"
+    )
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--steps", type=int, required=True)
     parser.add_argument("--report", type=Path)
     args = parser.parse_args()
 
     args.agent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(args.run / args.model, args.agent / "model.zip")
+    source = args.run if args.model == "final" else args.run / "best"
+    for name in (WEIGHTS_FILE, SPEC_FILE):
+        shutil.copyfile(source / name, args.agent / name)
     root = str(Path.cwd().resolve()) + "/"
     for name in COPIED:  # paths relative to the project, so the folder reads the same anywhere
         (args.agent / name).write_text((args.run / name).read_text().replace(root, ""))
@@ -48,9 +56,9 @@ def main() -> None:
         "git_revision": run["git_revision"],
         "seed": config["seed"],
         "timesteps": args.steps,
-        "model": f"{args.model} of the run (final weights)"
-        if args.model == "model.zip"
-        else f"{args.model} of the run (best periodic evaluation)",
+        "model": "the run's final weights"
+        if args.model == "final"
+        else "the run's best policy by periodic evaluation",
         "training_seconds": round(args.seconds, 1),
         "throughput_env_steps_per_second": round(args.steps / args.seconds),
         "network": config["policy"],
@@ -73,6 +81,7 @@ def main() -> None:
         )
         text += as_yaml(tables(args.report))
     (args.agent / "metadata.yaml").write_text(text)
+    record_digests(args.agent, [name for name in DIGESTED if (args.agent / name).is_file()])
 
 
 if __name__ == "__main__":

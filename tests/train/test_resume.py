@@ -185,7 +185,9 @@ def test_a_pickle_payload_in_a_checkpoint_never_runs(first_session: Path, tmp_pa
 
     shutil.rmtree(last)
     torch.save(Payload(marker), run_dir / "checkpoints" / "last.zip")
-    with pytest.raises(ConfigError, match=r"last.zip: a stable-baselines3 checkpoint \(a pickle\) is never loaded"):
+    with pytest.raises(
+        ConfigError, match=r"last.zip: a stable-baselines3 checkpoint \(a pickle\) is never loaded"
+    ):
         run.resume(run_dir, {"total_timesteps": 2048}, progress=False)
     assert not marker.exists()
     torch.load(run_dir / "checkpoints" / "last.zip", weights_only=False)  # the control: unpickling runs it
