@@ -249,3 +249,40 @@ def test_conversion_reproduces_the_original_weights(tmp_path: Path) -> None:
         ModelLoadError, match=r"spaces.yaml: key 'algorithm': 'ppo', but model.zip holds a maskable_ppo"
     ):
         convert_agent(source, tmp_path / "other", trust=True)
+
+
+@pytest.mark.parametrize(
+    ("file", "content", "message"),
+    [
+        (
+            "spaces.yaml",
+            "action_nvec: [8, eight]\nobservation_names: [a]\n",
+            "key 'action_nvec' is missing or not a list of ints",
+        ),
+        ("spaces.yaml", b"\xff\xfe binary", "spaces.yaml: not readable YAML (UnicodeDecodeError)"),
+        (
+            "policy.yaml",
+            "format: thetagym-policy/1\nalgorithm: a2c\n",
+            "policy.yaml: malformed policy spec (KeyError",
+        ),
+        (
+            "policy.yaml",
+            "format: something-else\n",
+            "policy.yaml: key 'format': expected 'thetagym-policy/1'",
+        ),
+    ],
+)
+def test_bad_agent_files_are_one_line(agent: Path, file: str, content: str | bytes, message: str) -> None:
+    path = agent / file
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    record_digests(agent, [file])
+    with pytest.raises(ModelLoadError) as raised:
+        load_trained_agent(agent)
+    assert message in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_a_zip_that_is_not_from_stable_baselines3_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "model.zip").write_bytes(np.random.default_rng(0).bytes(1000))
+    with pytest.raises(ModelLoadError, match=r"model.zip: not a stable-baselines3 model zip \(BadZipFile\)"):
+        convert_agent(tmp_path / "model.zip", tmp_path / "out", trust=True)
+    assert not (tmp_path / "out").exists()
