@@ -77,7 +77,7 @@ def test_tiny_run_keeps_what_reproduces_it(trained_run: Path) -> None:
         assert (trained_run / name).is_file(), name
     assert not list(trained_run.rglob("*.zip")) and not list(trained_run.rglob("*.pkl"))
     metadata = yaml.safe_load((trained_run / "metadata.yaml").read_text())
-    assert set(metadata["sha256"]) == {"policy.safetensors", "policy.yaml", "spaces.yaml"}
+    assert set(metadata["sha256"]) == {"env.yaml", "policy.safetensors", "policy.yaml", "spaces.yaml"}
     assert metadata["timesteps"] == 2048 and metadata["seed"] == 3
     record = yaml.safe_load((trained_run / "run.yaml").read_text())["sessions"][0]
     assert record["seed"] == 3 and "train" in record["command"] and record["git_revision"]
@@ -144,7 +144,7 @@ def test_an_existing_run_folder_is_never_overwritten(tmp_path: Path) -> None:
 def test_a_model_of_another_layout_is_refused(trained_run: Path, tmp_path: Path) -> None:
     copy = tmp_path / "agent"
     copy.mkdir()
-    for name in ("policy.safetensors", "policy.yaml", "metadata.yaml"):
+    for name in ("policy.safetensors", "policy.yaml", "env.yaml", "metadata.yaml"):
         (copy / name).write_bytes((trained_run / name).read_bytes())
     spaces = yaml.safe_load((trained_run / "spaces.yaml").read_text())
     names = list(spaces["observation_names"])

@@ -45,6 +45,7 @@ from thetagym.train.checkpoint import Snapshot, read_checkpoint, restore, take_s
 from thetagym.train.config import TrainConfig, load_train_config
 
 EVALUATION_FILE = "evaluations.csv"
+ENV_FILE = "env.yaml"
 PROGRESS_STEPS = "time/total_timesteps"
 """Column of ``progress.csv`` holding the env-steps done."""
 EVALUATION_MEASURES = ("pnl", "theta_capture", "max_drawdown", "calmar", "blocked")
@@ -88,7 +89,7 @@ def resumed_env_seed(config: TrainConfig, timesteps: int) -> int:
     """Seed of the envs of a run resumed after ``timesteps`` env-steps: the run's seed plus the
     steps done, wrapped so that every env's seed stays in the training range.
 
-    >>> resumed_env_seed(TrainConfig(seed=3, n_envs=8, hyperparameters={"batch_size": 256}), 1024)
+    >>> resumed_env_seed(TrainConfig(seed=3, n_envs=16), 1024)
     1027
     """
     first, span = TRAINING_SEED_RANGE.start, len(TRAINING_SEED_RANGE) - config.n_envs
@@ -309,10 +310,13 @@ def best_score(run_dir: Path) -> float:
 def save_policy_folder(
     model: Any, spec: PolicySpec, run_dir: Path, folder: Path, extra: dict[str, Any]
 ) -> None:
-    """Store ``model``'s policy in ``folder`` with the run's ``spaces.yaml`` and the digests."""
+    """Store ``model``'s policy in ``folder`` with the run's ``spaces.yaml`` and the digests (of
+    ``env.yaml`` too in the run folder itself, which export-thresholds reads)."""
     names = save_policy(model.policy.state_dict(), spec, folder)
     if folder != run_dir:
         (folder / SPACES_FILE).write_text((run_dir / SPACES_FILE).read_text())
+    else:
+        names.append(ENV_FILE)
     record_digests(folder, [*names, SPACES_FILE], extra=extra)
 
 
@@ -323,7 +327,7 @@ def train(
     run_folder.create_run_folder(run_dir)
     env_config, env = build_env(config)
     run_folder.write_run_record(run_dir, config_text or dump(config), config.seed)
-    (run_dir / "env.yaml").write_text(dump(env_config))
+    (run_dir / ENV_FILE).write_text(dump(env_config))
     model = build_model(config, env, run_dir)
     write_spaces(run_dir, env.env.observation_names, env.env.core.action_nvec.tolist(), config.algorithm)
     return _learn(config, env_config, model, run_dir, progress, None)
