@@ -286,3 +286,42 @@ def test_a_zip_that_is_not_from_stable_baselines3_is_one_line(tmp_path: Path) ->
     with pytest.raises(ModelLoadError, match=r"model.zip: not a stable-baselines3 model zip \(BadZipFile\)"):
         convert_agent(tmp_path / "model.zip", tmp_path / "out", trust=True)
     assert not (tmp_path / "out").exists()
+
+
+def test_every_command_refuses_a_tampered_agent_in_one_line(
+    agent: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (agent / "policy.safetensors").write_bytes((agent / "policy.safetensors").read_bytes()[:-4] + b"\0\0\0\0")
+    evaluation = tmp_path / "evaluate.yaml"
+    evaluation.write_text(
+        f"agents:\n  - {{name: tampered, model: {agent}}}\nscenarios: [calm]\nepisodes: 2\ndays: 5\n"
+    )
+    rules = str(ROOT / "configs/rules/dynamic_exposure.yaml")
+    for command in (
+        [
+            "simulate",
+            "--agent",
+            str(agent),
+            "--scenario",
+            "calm",
+            "--days",
+            "2",
+            "--out",
+            str(tmp_path / "s"),
+        ],
+        [
+            "export-thresholds",
+            str(agent),
+            "--rules",
+            rules,
+            "--out",
+            str(tmp_path / "e.yaml"),
+            "--no-progress",
+        ],
+        ["evaluate", str(evaluation), "--out", str(tmp_path / "v"), "--workers", "1"],
+    ):
+        with pytest.raises(SystemExit) as ended:
+            main(command)
+        assert ended.value.code == 2, command
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "policy.safetensors: sha256 does not match the digest" in err, err

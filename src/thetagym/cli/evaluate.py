@@ -42,13 +42,14 @@ def _run(
         out = Path(declared)
     default = REPORTS_FOLDER / ("compare" if compare else f"evaluate-{config_path.stem}")
     with claim_output(out, force, default) as folder:
-        from thetagym.evaluate.agents import with_builtin_agents
+        from thetagym.evaluate.agents import check_trained_agents, with_builtin_agents
         from thetagym.evaluate.config import load_evaluation_config
         from thetagym.evaluate.leaderboard import leaderboard_text
         from thetagym.evaluate.outputs import REPORT_FILE, summary_json, write_evaluation
         from thetagym.evaluate.runner import evaluate as run_evaluation
 
         config = load_evaluation_config(config_path)
+        check_trained_agents(config)
         if compare:
             config, skipped = with_builtin_agents(config, project_root())
             for note in skipped:

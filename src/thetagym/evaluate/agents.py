@@ -84,6 +84,17 @@ def load_policy(spec: AgentSpec, book: BookConfig | None = None) -> Policy:
     return policy
 
 
+def check_trained_agents(config: EvaluationConfig) -> None:
+    """Refuse, before any work starts, a trained agent of ``config`` whose files do not match the
+    digests in its metadata (one line naming the file)."""
+    trained = [spec for spec in config.agents if spec.kind == "model"]
+    if trained and model_loader_available():
+        from thetagym.policies.trained import verify_agent
+
+        for spec in trained:
+            verify_agent(spec.path)
+
+
 def builtin_agents(root: Path) -> list[AgentSpec]:
     """Every rule config in ``root/configs/rules`` and trained agent folder in ``root/agents``.
 
