@@ -1,6 +1,7 @@
 """Resume: the training curve is appended to, the best policy is never replaced by a worse one, a
-checkpoint restores weights, optimizer, counters and random states exactly, one checkpoint resumed
-twice gives identical runs, a finished run says so, and a checkpoint never unpickles."""
+checkpoint restores weights, optimizer, counters and random states exactly, an interrupted and
+resumed run is bit for bit the uninterrupted one, a finished run says so, and a checkpoint never
+unpickles."""
 
 from __future__ import annotations
 
@@ -93,17 +94,6 @@ def test_resume_appends_to_the_curves_and_keeps_the_best_score(first_session: Pa
     load_trained_agent(best)  # still matches its digests
 
 
-def test_one_checkpoint_resumed_twice_gives_identical_runs(first_session: Path, tmp_path: Path) -> None:
-    for name in ("a", "b"):
-        shutil.copytree(first_session, tmp_path / name)
-        run.resume(tmp_path / name, {"total_timesteps": 2048}, progress=False)
-    assert torch.equal(weights(tmp_path / "a"), weights(tmp_path / "b"))
-    assert not torch.equal(weights(tmp_path / "a"), weights(first_session))
-    curves = [pd.read_csv(tmp_path / name / "progress.csv") for name in ("a", "b")]
-    columns = [c for c in curves[0].columns if not c.startswith("time/")]
-    pd.testing.assert_frame_equal(curves[0][columns], curves[1][columns])
-
-
 def test_a_checkpoint_restores_weights_optimizer_counters_and_random_states(
     first_session: Path, tmp_path: Path
 ) -> None:
@@ -136,10 +126,12 @@ def test_a_checkpoint_restores_weights_optimizer_counters_and_random_states(
     assert random.random() == expected[2]
 
 
-def test_an_interrupted_run_resumes_without_duplicate_rows(
+def test_an_interrupted_and_resumed_run_is_bit_for_bit_the_uninterrupted_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config, text = small(2048)
+    run.train(config, tmp_path / "whole", config_text=text, progress=False)
+
     original = run.PeriodicEvaluation._on_step
 
     def interrupt(self: run.PeriodicEvaluation) -> bool:
@@ -152,11 +144,37 @@ def test_an_interrupted_run_resumes_without_duplicate_rows(
     assert result.interrupted
     state = yaml.safe_load((tmp_path / "run" / "checkpoints/last/state.yaml").read_text())
     assert state["num_timesteps"] == 1024  # the last rollout start: the partial rollout is redone
+    assert state["action_rows"] == 1024 // config.n_envs
     monkeypatch.setattr(run.PeriodicEvaluation, "_on_step", original)
     resumed = run.resume(tmp_path / "run", progress=False)
+
     assert (resumed.started_at, resumed.timesteps) == (1024, 1024)
-    assert pd.read_csv(tmp_path / "run" / "progress.csv")[STEPS].tolist() == [512, 1024, 1536, 2048]
-    assert pd.read_csv(tmp_path / "run" / "evaluations.csv")["timesteps"].tolist() == [512, 1024, 1536, 2048]
+    assert torch.equal(weights(tmp_path / "run"), weights(tmp_path / "whole"))
+    assert torch.equal(weights(tmp_path / "run" / "best"), weights(tmp_path / "whole" / "best"))
+    pd.testing.assert_frame_equal(
+        pd.read_csv(tmp_path / "run" / "evaluations.csv"), pd.read_csv(tmp_path / "whole" / "evaluations.csv")
+    )
+    curves = [pd.read_csv(tmp_path / name / "progress.csv") for name in ("run", "whole")]
+    assert curves[0][STEPS].tolist() == [512, 1024, 1536, 2048]
+    columns = [c for c in curves[1].columns if not c.startswith("time/")]
+    pd.testing.assert_frame_equal(curves[0][columns], curves[1][columns])
+    logs = [(tmp_path / name / "checkpoints/actions.bin").read_bytes() for name in ("run", "whole")]
+    assert logs[0] == logs[1] and len(logs[0]) == 2048 * 6
+
+
+def test_a_changed_action_log_is_refused(first_session: Path, tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    shutil.copytree(first_session, run_dir)
+    log = run_dir / "checkpoints" / "actions.bin"
+    data = bytearray(log.read_bytes())
+    data[5] ^= 1
+    log.write_bytes(bytes(data))
+    with pytest.raises(
+        ModelLoadError, match=r"actions.bin: the logged actions do not match the checkpoint's record"
+    ):
+        run.resume(run_dir, {"total_timesteps": 2048}, progress=False)
+    with pytest.raises(ConfigError, match=r"n_envs 16 differs from the checkpoint's 8"):
+        run.resume(run_dir, {"total_timesteps": 2048, "n_envs": 16}, progress=False)
 
 
 def test_resuming_a_finished_run_says_so(first_session: Path, capsys: pytest.CaptureFixture[str]) -> None:

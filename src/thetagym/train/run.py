@@ -6,15 +6,14 @@ agent on held-out seeds, and the training and evaluation curves. Policies and ch
 written as data (:mod:`thetagym.train.checkpoint`), never pickled. Observations are scaled by
 construction, so no normalisation statistics exist to save.
 
-Resume (Ctrl-C, then ``--resume``) continues from the last checkpoint: weights, Adam moments,
-SB3's counters, the learning-rate and clip schedules' progress, the torch, numpy and Python random
-states, the best score and the evaluation and checkpoint schedule are those of the uninterrupted
-run; ``progress.csv`` and ``evaluations.csv`` keep their rows up to the checkpoint and the resumed
-rows follow. One thing differs: the batched env's episodes in progress (open positions, paths,
-the generators that draw each env's next path) are not saved, so the resumed run restarts every
-env on fresh paths seeded from the run's seed plus the steps done (:func:`resumed_env_seed`). From
-the first resumed rollout on it therefore trains on other paths than an uninterrupted run would;
-resuming one checkpoint twice gives identical runs. SB3's ``time/iterations`` counts from 1 again.
+Resume (Ctrl-C, then ``--resume``) continues from the last checkpoint exactly as the uninterrupted
+run would have gone on: weights, Adam moments, SB3's counters (so the learning-rate and clip
+schedules), the torch, numpy and Python random states, the best score, the evaluation and
+checkpoint schedule, and the envs' episodes in progress, rebuilt by replaying the logged actions
+(:mod:`thetagym.train.action_log`) through envs seeded as the run was. The resumed run's weights are
+bit for bit those of an uninterrupted one; ``progress.csv`` and ``evaluations.csv`` keep their rows
+up to the checkpoint and the resumed rows follow, equal but for the wall-clock columns
+(``time/fps``, ``time/time_elapsed``) and ``time/iterations``, which SB3 counts from 1 again.
 """
 
 from __future__ import annotations
@@ -39,8 +38,8 @@ from thetagym.evaluate.rollout import rollout
 from thetagym.policies.rules import load_rule_agent
 from thetagym.policies.stored import PolicySpec, policy_spec, record_digests, save_policy
 from thetagym.policies.trained import SPACES_FILE, TrainedPolicy, write_spaces
-from thetagym.seeds import TRAINING_SEED_RANGE
 from thetagym.train import run_folder
+from thetagym.train.action_log import ACTION_LOG, ActionLog, replay
 from thetagym.train.checkpoint import Snapshot, read_checkpoint, restore, take_snapshot, write_checkpoint
 from thetagym.train.config import TrainConfig, load_train_config
 
@@ -76,24 +75,12 @@ def _algorithm(config: TrainConfig) -> Any:
     return PPO
 
 
-def build_env(config: TrainConfig, seed: int | None = None) -> tuple[EnvConfig, SB3VecEnvAdapter]:
-    """The training env config and its SB3 view, seeded with ``seed`` (default: the run's; env
-    ``i`` gets seed + i)."""
+def build_env(config: TrainConfig) -> tuple[EnvConfig, SB3VecEnvAdapter]:
+    """The training env config and its SB3 view, seeded with the run's seed (env ``i``: seed + i)."""
     env_config = resolve_config(config.env, config.env_overrides())
     adapter = SB3VecEnvAdapter(ShortPremiumVectorEnv(config.n_envs, env_config))
-    adapter.seed(config.seed if seed is None else seed)
+    adapter.seed(config.seed)
     return env_config, adapter
-
-
-def resumed_env_seed(config: TrainConfig, timesteps: int) -> int:
-    """Seed of the envs of a run resumed after ``timesteps`` env-steps: the run's seed plus the
-    steps done, wrapped so that every env's seed stays in the training range.
-
-    >>> resumed_env_seed(TrainConfig(seed=3, n_envs=16), 1024)
-    1027
-    """
-    first, span = TRAINING_SEED_RANGE.start, len(TRAINING_SEED_RANGE) - config.n_envs
-    return first + (config.seed + timesteps - first) % span
 
 
 def build_model(config: TrainConfig, env: SB3VecEnvAdapter, run_dir: Path | None) -> Any:
@@ -195,6 +182,7 @@ class Checkpoints(BaseCallback):
         every: int,
         spec: PolicySpec,
         evaluation: PeriodicEvaluation,
+        actions: ActionLog,
         next_save: int | None = None,
     ) -> None:
         super().__init__()
@@ -202,6 +190,7 @@ class Checkpoints(BaseCallback):
         self.every = every
         self.spec = spec
         self.evaluation = evaluation
+        self.actions = actions
         self.next_save = every if next_save is None else next_save
         self.snapshot: Snapshot | None = None
 
@@ -222,6 +211,8 @@ class Checkpoints(BaseCallback):
             "next_checkpoint": int(self.next_save),
             "next_evaluation": int(self.evaluation.next_evaluation),
             "best_score": float(self.evaluation.best_score),
+            "n_envs": int(self.model.n_envs),
+            **self.actions.mark(),
         }
         return take_snapshot(self.model, schedule)
 
@@ -344,13 +335,23 @@ def resume(run_dir: Path, overrides: dict[str, Any] | None = None, progress: boo
             f"{run_dir}: the run is already finished ({done:,} of {config.total_timesteps:,} env-steps); "
             "to train it further, raise its budget with --timesteps"
         )
-    env_config, env = build_env(config, resumed_env_seed(config, done))
+    state = snapshot.state
+    if config.n_envs != state["n_envs"]:
+        raise run_folder.RunFolderError(
+            f"{run_dir}: n_envs {config.n_envs} differs from the checkpoint's {state['n_envs']}; a resumed "
+            "run keeps its envs (they are rebuilt from their logged actions)"
+        )
+    env_config, env = build_env(config)
     model = build_model(config, env, run_dir)
     if policy_spec(model.policy, config.algorithm) != spec:
         raise run_folder.RunFolderError(
             f"{checkpoint}: the checkpoint's network does not match {run_dir / run_folder.CONFIG_FILE}"
         )
     restore(model, snapshot)
+    log = run_dir / run_folder.CHECKPOINTS / ACTION_LOG
+    model._last_obs, model._last_episode_starts = replay(
+        log, state["action_rows"], state["action_sha256"], env
+    )
     keep_rows_up_to(run_dir / run_folder.PROGRESS_FILE, PROGRESS_STEPS, done)
     keep_rows_up_to(run_dir / EVALUATION_FILE, "timesteps", done)
     run_folder.write_run_record(
@@ -376,10 +377,12 @@ def _learn(
     remaining = max(config.total_timesteps - start_steps, 0)
     spec = policy_spec(model.policy, config.algorithm)
     evaluation = PeriodicEvaluation(config, env_config, run_dir, spec, state.get("next_evaluation"))
+    row_bytes = config.n_envs * len(model.action_space.nvec)
+    actions = ActionLog(run_dir / run_folder.CHECKPOINTS / ACTION_LOG, row_bytes, state.get("action_rows", 0))
     checkpoints = Checkpoints(
-        run_dir, config.checkpoint_every, spec, evaluation, state.get("next_checkpoint")
+        run_dir, config.checkpoint_every, spec, evaluation, actions, state.get("next_checkpoint")
     )
-    callbacks: list[BaseCallback] = [checkpoints, evaluation]
+    callbacks: list[BaseCallback] = [actions, checkpoints, evaluation]
     if progress:
         callbacks.append(ProgressBar(config.total_timesteps, start_steps))
     started = time.perf_counter()
@@ -399,5 +402,6 @@ def _learn(
         if config.evaluation.every_steps and not (run_dir / run_folder.BEST_POLICY).exists():
             evaluation.init_callback(model)
             evaluation.evaluate()
+    actions.close()
     model.logger.close()
     return TrainingResult(run_dir, int(model.num_timesteps) - start_steps, seconds, interrupted, start_steps)

@@ -9,7 +9,8 @@ Layout::
       policy.safetensors  the final policy's weights, with policy.yaml (its network) and spaces.yaml,
       metadata.yaml         and the sha256 of those files (written when training completes)
       best/               the best policy by periodic evaluation (same files; its score in metadata)
-      checkpoints/        last/ (+ step_<n>/), written periodically and on Ctrl-C
+      checkpoints/        last/ (+ step_<n>/), written periodically and on Ctrl-C, and actions.bin,
+                          the envs' actions, which resume replays
       progress.csv        training curves (a resumed run appends)
       evaluations.csv     the periodic evaluations
       tensorboard/        TensorBoard logs, when tensorboard is installed
