@@ -173,8 +173,9 @@ def test_a_changed_action_log_is_refused(first_session: Path, tmp_path: Path) ->
         ModelLoadError, match=r"actions.bin: the logged actions do not match the checkpoint's record"
     ):
         run.resume(run_dir, {"total_timesteps": 2048}, progress=False)
-    with pytest.raises(ConfigError, match=r"n_envs 16 differs from the checkpoint's 8"):
-        run.resume(run_dir, {"total_timesteps": 2048, "n_envs": 16}, progress=False)
+    for key, value in (("n_envs", 16), ("seed", 4)):
+        with pytest.raises(ConfigError, match=rf"--{key.replace('_', '-')} {value} differs from the run's"):
+            run.resume(run_dir, {"total_timesteps": 2048, key: value}, progress=False)
 
 
 def test_resuming_a_finished_run_says_so(first_session: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -327,6 +327,14 @@ def train(
 def resume(run_dir: Path, overrides: dict[str, Any] | None = None, progress: bool = True) -> TrainingResult:
     """Continue the run in ``run_dir`` from its last checkpoint up to its (possibly raised) budget."""
     checkpoint = run_folder.last_checkpoint(run_dir)
+    original = load_train_config(run_dir / run_folder.CONFIG_FILE)
+    for key in ("seed", "n_envs"):
+        value = (overrides or {}).get(key)
+        if value is not None and value != getattr(original, key):
+            raise run_folder.RunFolderError(
+                f"{run_dir}: --{key.replace('_', '-')} {value} differs from the run's {getattr(original, key)}; "
+                "a resumed run keeps its envs (rebuilt from its seed and logged actions)"
+            )
     config = load_train_config(run_dir / run_folder.CONFIG_FILE, overrides)
     snapshot, spec = read_checkpoint(checkpoint)
     done = snapshot.timesteps
@@ -338,8 +346,7 @@ def resume(run_dir: Path, overrides: dict[str, Any] | None = None, progress: boo
     state = snapshot.state
     if config.n_envs != state["n_envs"]:
         raise run_folder.RunFolderError(
-            f"{run_dir}: n_envs {config.n_envs} differs from the checkpoint's {state['n_envs']}; a resumed "
-            "run keeps its envs (they are rebuilt from their logged actions)"
+            f"{checkpoint}: n_envs {state['n_envs']} differs from {run_dir / run_folder.CONFIG_FILE}'s {config.n_envs}"
         )
     env_config, env = build_env(config)
     model = build_model(config, env, run_dir)
