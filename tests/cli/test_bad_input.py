@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from thetagym.cli import main
+from thetagym.policies.stored import record_digests, recorded_digests
 
 ROOT = Path(__file__).resolve().parents[2]
 RULES = str(ROOT / "configs" / "rules" / "dynamic_exposure.yaml")
@@ -84,11 +85,13 @@ def _agent(model: bytes, spaces: object = None) -> Callable[[Path], None]:
     return write
 
 
-def _declared_as_ppo(folder: Path) -> None:
-    """``agent/``: the reference MaskablePPO agent, its spaces record saying ``ppo``."""
+def _spec_unlike_weights(folder: Path) -> None:
+    """``agent/``: the reference agent, its policy spec naming a 32x32 network that its 64x64
+    weights do not fit (digests recorded again, so only that mismatch is wrong)."""
     shutil.copytree(REFERENCE_AGENT, folder / "agent")
-    spaces = folder / "agent" / "spaces.yaml"
-    spaces.write_text(spaces.read_text().replace("algorithm: maskable_ppo", "algorithm: ppo"))
+    spec = folder / "agent" / "policy.yaml"
+    spec.write_text(spec.read_text().replace("  - 64\n  - 64\n", "  - 32\n  - 32\n", 1))
+    record_digests(folder / "agent", recorded_digests(folder / "agent"))
 
 
 def _file(name: str) -> Callable[[Path], None]:
@@ -130,9 +133,9 @@ CASES = [
     Case("missing config", ("evaluate", "{tmp}/none.yaml"), ("CONFIG", "none.yaml", "does not exist")),
     Case("missing agent", ("simulate", "--agent", "{tmp}/none.yaml", "--scenario", "calm"), ("--agent", "none.yaml")),
     # Damaged or foreign agent folders.
-    Case("random-bytes model", ("simulate", "--agent", "{tmp}/agent", "--scenario", "calm", "--days", "2"), ("agent", "cannot load"), _agent(RANDOM_BYTES)),
+    Case("random-bytes model.zip", ("simulate", "--agent", "{tmp}/agent", "--scenario", "calm", "--days", "2"), ("agent/model.zip", "convert-agent", "--trust"), _agent(RANDOM_BYTES)),
     Case("spaces with wrong types", ("simulate", "--agent", "{tmp}/agent", "--scenario", "calm", "--days", "2"), ("agent",), _agent(RANDOM_BYTES, {"algorithm": 7, "action_nvec": "many", "observation_names": 3})),
-    Case("maskable model declared as ppo", ("simulate", "--agent", "{tmp}/agent", "--scenario", "calm", "--days", "2"), ("agent", "cannot load"), _declared_as_ppo),
+    Case("spec unlike the weights", ("simulate", "--agent", "{tmp}/agent", "--scenario", "calm", "--days", "2"), ("agent",), _spec_unlike_weights),
     Case("spaces not a mapping", ("simulate", "--agent", "{tmp}/agent", "--scenario", "calm", "--days", "2"), ("agent",), _agent(RANDOM_BYTES, ["a", "b"])),
     # Configs whose values are out of the domain.
     Case("contracts over max_contracts", (*SIMULATE, "--env", "{tmp}/env.yaml"), ("env.yaml", "'book.layers[0].contracts'", "1000000000000"), _env_with(lambda d: d["layers"][0].update(contracts=10**12))),
