@@ -77,7 +77,7 @@ def test_rule3_no_adds_to_the_opposite_wing(default_config: BookConfig) -> None:
     act(book, market, CALL, LayerAction.CLOSE)
     book.strike[0, 0] = 5400.0  # the puts go deep in the money: the book is long delta
     book.mark_bar[:] = -1
-    assert book.view().net_delta[0] > 1.5 or legal(book, market, PUT, LayerAction.HOLD)
+    assert book.view().net_delta[0] > 1.5  # beyond the delta band (0.15 x 10 contracts)
     assert not legal(book, market, CALL, LayerAction.OPEN)
     actions = np.zeros((1, 6), dtype=int)
     actions[0, CALL] = LayerAction.OPEN
@@ -91,15 +91,12 @@ def test_rule4_counter_trade_needs_the_trigger_and_opposes_the_bias(default_conf
     book, market = started(default_config)
     assert not legal(book, market, CALL, LayerAction.OPEN_COUNTER)  # nothing has moved
     book.reference[0, CALL] = 4900.0  # the index rose 2% since the call wing opened
-    book._legality = None
     assert legal(book, market, CALL, LayerAction.OPEN_COUNTER)
     result = act(book, market, CALL, LayerAction.OPEN_COUNTER)
     assert result.counter_trades[0] == 1
     assert book.quantity[0, book.layout.counter_slot[CALL]] == 1  # a buy against the short bias
     book.reference[0, CALL] = 4900.0
-    book._legality = None
     act(book, market, CALL, LayerAction.OPEN_COUNTER, bar=1)
-    book._legality = None
     assert not legal(book, market, CALL, LayerAction.OPEN_COUNTER)  # counter_max 2 reached
 
 

@@ -1,9 +1,7 @@
-"""The action space and how a chosen action becomes target quantities per leg slot.
-
-One MultiDiscrete part per layer (:class:`LayerAction`, 8 choices) and one global part
-(:class:`BalancerAction`, 4 choices). :func:`build_orders` turns legal choices into
-:class:`Orders`: the quantity every slot should hold after the step's trades, and which slots
-trade into a new contract (strike and expiry). Everything is a mask over ``(env, slot)``.
+"""The action space: one MultiDiscrete part per layer (:class:`LayerAction`, 8 choices) and one
+global part (:class:`BalancerAction`, 4 choices). The compiled
+:func:`~thetagym.book.compiled.trading.action_orders` turns legal choices into the quantity every
+slot should hold after the step's trades and which slots trade into a new contract.
 
 With the guard on, ``OPEN`` is legal only on a layer whose structure is closed; with the guard
 off, ``OPEN`` on an open layer *adds* its standard size to the same contracts. That is the
@@ -12,7 +10,6 @@ rebalancing spiral's mechanism: a naive agent re-opens the opposite wing to bala
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import IntEnum
 
 import numpy as np
@@ -59,25 +56,3 @@ def out_of_range(actions: np.ndarray, nvec: np.ndarray) -> ValueError:
         f"action part {part} of env {env} is {actions[env, part]}, outside 0..{nvec[part] - 1} "
         f"(the action space is MultiDiscrete({np.asarray(nvec).tolist()}))"
     )
-
-
-@dataclass
-class Orders:
-    """Targets of one round of trades, ``(n_envs, n_slots)``.
-
-    ``target`` signed contracts to hold afterwards; ``restrike`` slots that close their contract
-    and open ``target`` of a new one at ``expiry_day`` (strike solved from the slot's target
-    delta); slots not restruck trade ``target - quantity`` of the contract they hold.
-    """
-
-    target: np.ndarray
-    restrike: np.ndarray
-    expiry_day: np.ndarray
-
-    @classmethod
-    def hold(cls, quantity: np.ndarray) -> Orders:
-        return cls(
-            target=quantity.copy(),
-            restrike=np.zeros(quantity.shape, dtype=bool),
-            expiry_day=np.zeros(quantity.shape, dtype=np.int64),
-        )

@@ -15,10 +15,11 @@ import numpy as np
 from thetagym.book.config import BookConfig
 
 N_SCENARIOS = 16
+"""Scenarios of the SPAN-style margin (the rows of :func:`scenario_table`)."""
 
 
 def scenario_table(config: BookConfig) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(index move as a fraction of the index, volatility factor, loss weight), each ``(16,)``."""
+    """(index move as a fraction of the index, volatility factor, loss weight), each ``(N_SCENARIOS,)``."""
     margin = config.margin
     moves, vols, weights = [], [], []
     for fraction in (0.0, 1 / 3, -1 / 3, 2 / 3, -2 / 3, 1.0, -1.0):

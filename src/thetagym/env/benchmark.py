@@ -19,12 +19,12 @@ from typing import Any
 
 import numpy as np
 
+from thetagym.book.margin import N_SCENARIOS
 from thetagym.env import kernels as env_kernels
 from thetagym.env.short_premium import ShortPremiumEnv
 from thetagym.env.vector import ShortPremiumVectorEnv
 from thetagym.pricing import black76_greeks
 
-MARGIN_SCENARIOS = 16
 TARGETS = {
     "single_default": 10_000.0,
     "vector": 100_000.0,
@@ -164,7 +164,7 @@ def _kernel_floor(legs: int) -> Callable[[], None]:
             rng.random(size) < 0.5,
         )
 
-    legs_inputs, scenario_inputs = inputs(legs), inputs(legs * MARGIN_SCENARIOS)
+    legs_inputs, scenario_inputs = inputs(legs), inputs(legs * N_SCENARIOS)
 
     def kernels() -> None:
         black76_greeks(*legs_inputs, rate=0.04)

@@ -19,14 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from thetagym.book.compiled.guard import ES_MULTIPLIER
 from thetagym.env import kernels
 from thetagym.market.path import MarketPath
 
 if TYPE_CHECKING:
     from thetagym.book import BookView
 
-ES_MULTIPLIER = 50.0
-"""USD per ES index point."""
 ONE_PERCENT = 0.01
 
 LAYER_FEATURES = (

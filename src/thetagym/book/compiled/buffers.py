@@ -14,6 +14,7 @@ import numpy as np
 
 from thetagym.book.compiled.jit import entry_kernel, kernel
 from thetagym.book.compiled.tables import N_LAYER_COLUMNS, N_SLOT_COLUMNS, PER_PATH_SERIES
+from thetagym.book.margin import N_SCENARIOS
 
 STATE = (
     "quantity",  # (n_envs, max_legs) signed contracts
@@ -29,7 +30,6 @@ STATE = (
     "mark_index",  # (n_envs,) index level at mark_bar
 )
 N_MARK_FIELDS = 8
-N_SCENARIOS = 16
 N_PER_PATH = len(PER_PATH_SERIES)
 
 

@@ -9,9 +9,8 @@ import numpy as np
 from thetagym.book.compiled import tables as t
 from thetagym.book.compiled.contracts import PRICE, TIME_TO_EXPIRY, UNDERLYING, VOLATILITY
 from thetagym.book.compiled.jit import kernel
+from thetagym.book.margin import N_SCENARIOS
 from thetagym.pricing import kernels as pricing_kernels
-
-N_SCENARIOS = 16
 
 
 @kernel

@@ -14,6 +14,7 @@ import numba
 import numpy as np
 
 from thetagym.book.actions import N_BALANCER_ACTIONS, N_LAYER_ACTIONS
+from thetagym.book.attribution import ASSIGNMENT as A_ASSIGNMENT
 from thetagym.book.attribution import COSTS as A_COSTS
 from thetagym.book.attribution import DELTA as A_DELTA
 from thetagym.book.attribution import GAMMA as A_GAMMA
@@ -390,6 +391,7 @@ def step_envs(book, market, state, actions, bars, first, last, outputs):
     start = np.zeros((8, n_slots))
     end = np.zeros((8, n_slots))
     held = np.zeros(n_slots)
+    assigned = np.zeros(n_slots, dtype=np.bool_)
     costs = np.zeros(n_layers)
     bar_years = 1.0 / scalars[t.BARS_PER_YEAR]
     bars_per_day = int(scalars[t.BARS_PER_DAY])
@@ -508,6 +510,7 @@ def step_envs(book, market, state, actions, bars, first, last, outputs):
             underlying_bar[env],
             entry_price[env],
             env_marks,
+            assigned,
         )
         cash[env] += settled_cash
         counts[env, ASSIGNMENTS] += n_assigned
@@ -547,7 +550,7 @@ def step_envs(book, market, state, actions, bars, first, last, outputs):
             equity = equity_of(slots, cash[env], quantity[env], env_marks)
         margin_requirement[env] = required
         pnl = equity - equity_before
-        _attribute(slots, held, start, end, bar_years, costs, interest, pnl, attribution[env])
+        _attribute(slots, held, start, end, assigned, bar_years, costs, interest, pnl, attribution[env])
         theta = 0.0
         for layer in range(n_layers):
             theta += attribution[env, layer, A_THETA]
@@ -569,11 +572,14 @@ def step_envs(book, market, state, actions, bars, first, last, outputs):
 
 
 @kernel
-def _attribute(slots, held, start, end, bar_years, costs, interest, pnl, out):
+def _attribute(slots, held, start, end, assigned, bar_years, costs, interest, pnl, out):
     """P&L attribution of one env's step per layer (``out`` ``(n_layers, 8)``, USD): Greeks at the
     start applied to the move of each leg's underlying and volatility; the residual is what the
-    second-order expansion misses. The book's ``interest`` is booked on the first layer, and what
-    the layers miss of ``pnl`` goes to the first layer's residual."""
+    second-order expansion misses. A leg ``assigned`` at the step's end (an in-the-money ES option
+    expiring into the future) books what the expansion misses of its move to intrinsic value under
+    ``assignment`` instead (the conversion itself is equity-neutral). The book's ``interest`` is
+    booked on the first layer, and what the layers miss of ``pnl`` goes to the first layer's
+    residual."""
     out[:, :] = 0.0
     market_pnl = np.zeros(out.shape[0])
     for slot in range(slots.shape[0]):
@@ -582,19 +588,24 @@ def _attribute(slots, held, start, end, bar_years, costs, interest, pnl, out):
             continue
         layer = int(slots[slot, t.LAYER])
         move = end[UNDERLYING, slot] - start[UNDERLYING, slot]
-        out[layer, A_THETA] += (start[THETA, slot] * bar_years) * exposure
-        out[layer, A_DELTA] += (start[DELTA, slot] * move) * exposure
-        out[layer, A_GAMMA] += (0.5 * start[GAMMA, slot] * move * move) * exposure
-        out[layer, A_VEGA] += (
-            start[VEGA, slot] * (end[VOLATILITY, slot] - start[VOLATILITY, slot])
-        ) * exposure
+        theta = (start[THETA, slot] * bar_years) * exposure
+        delta = (start[DELTA, slot] * move) * exposure
+        gamma = (0.5 * start[GAMMA, slot] * move * move) * exposure
+        vega = (start[VEGA, slot] * (end[VOLATILITY, slot] - start[VOLATILITY, slot])) * exposure
+        out[layer, A_THETA] += theta
+        out[layer, A_DELTA] += delta
+        out[layer, A_GAMMA] += gamma
+        out[layer, A_VEGA] += vega
         market_pnl[layer] += (end[PRICE, slot] - start[PRICE, slot]) * exposure
+        if assigned[slot]:
+            move_pnl = (end[PRICE, slot] - start[PRICE, slot]) * exposure
+            out[layer, A_ASSIGNMENT] += move_pnl - (theta + delta + gamma + vega)
     explained = 0.0
     for layer in range(out.shape[0]):
         greeks = out[layer, A_THETA] + out[layer, A_DELTA] + out[layer, A_GAMMA] + out[layer, A_VEGA]
         out[layer, A_COSTS] = costs[layer]
-        out[layer, A_RESIDUAL] = market_pnl[layer] - greeks
-        explained += greeks + costs[layer] + out[layer, A_RESIDUAL]
+        out[layer, A_RESIDUAL] = market_pnl[layer] - greeks - out[layer, A_ASSIGNMENT]
+        explained += greeks + costs[layer] + out[layer, A_ASSIGNMENT] + out[layer, A_RESIDUAL]
     out[0, A_INTEREST] = interest
     explained += interest
     out[0, A_RESIDUAL] += pnl - explained

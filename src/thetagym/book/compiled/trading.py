@@ -446,12 +446,14 @@ def settle(
     underlying_bar: np.ndarray,
     entry_price: np.ndarray,
     marks: np.ndarray,
+    assigned: np.ndarray,
 ) -> tuple[float, int]:
-    """Settle the legs expiring at ``bar``: in-the-money ES options are assigned into the future,
-    the rest settle at their mark. Returns (cash received in USD, legs assigned)."""
+    """Settle the legs expiring at ``bar``: in-the-money ES options are assigned into the future
+    (flagged in ``assigned``), the rest settle at their mark. Returns (cash received in USD, legs
+    assigned)."""
     n_slots = slots.shape[0]
     cash = 0.0
-    assigned = np.zeros(n_slots, dtype=np.bool_)
+    assigned[:] = False
     n_assigned = 0
     for slot in range(n_slots):
         if expiry_bar[slot] > bar or quantity[slot] == 0.0:
