@@ -31,7 +31,7 @@ def test_compile_if_cold_compiles_and_says_so_only_when_cold(
 ) -> None:
     calls: list[str] = []
     monkeypatch.setattr(kernels, "cache_is_cold", lambda: cold)
-    monkeypatch.setattr(warm_up, "compile_kernels", lambda: calls.append("compiled"))
+    monkeypatch.setattr(warm_up, "compile_kernels", lambda **_: calls.append("compiled"))
     kernels.compile_if_cold()
     err = capsys.readouterr().err
     assert calls == (["compiled"] if cold else [])

@@ -11,9 +11,9 @@ from .conftest import DEFAULT_CONFIG
 
 
 def test_benchmark_figures_are_consistent_and_the_step_is_unwrapped_after() -> None:
-    step, step_parallel = kernels.step, kernels.step_parallel
+    run, run_parallel = kernels.run, kernels.run_parallel
     results = benchmark_env(config_paths=(DEFAULT_CONFIG,), env_counts=(1, 2), seconds=0.2)
-    assert kernels.step is step and kernels.step_parallel is step_parallel
+    assert kernels.run is run and kernels.run_parallel is run_parallel
     assert results["targets"] == TARGETS
     for num_envs, figures in results["default"].items():
         assert figures["steps_per_second"] == pytest.approx(int(num_envs) / figures["step_seconds"])

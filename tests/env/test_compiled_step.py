@@ -1,6 +1,7 @@
 """The env's compiled step (book, measures, aggregates and observation in one call) gives what the
-book's own step and view give, and the observation the builder makes of that view, splits over threads without changing a bit, and the step's
-``last_result`` and ``view_before_reset`` are snapshots that later steps and resets leave alone."""
+book's own step and view give, and the observation the numpy formulas make of that view; it splits
+over threads without changing a bit, and the step's ``last_result`` and ``view_before_reset`` are
+snapshots that later steps and resets leave alone."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from thetagym.book import Book, engine
 from thetagym.env.vector import ShortPremiumVectorEnv
 
 from .conftest import DEFAULT_CONFIG, ENV_CONFIGS, masked_random_actions
+from .test_step_kernels import reference_observation
 
 N_ENVS = 4
 
@@ -43,8 +45,15 @@ def test_env_step_equals_the_book_alone(config: object) -> None:
         observation, _, terminated, truncated, info = envs.step(actions)
         if (terminated | truncated).any():  # the env started new paths: stop comparing
             break
-        # The compiled step reads the view's fields as the observation builder does by name.
-        np.testing.assert_array_equal(observation, core._observe(expected_view), f"step {step}")
+        rows, bars = np.arange(N_ENVS), core.bars
+        expected_observation = reference_observation(
+            core.observations,
+            expected_view,
+            core.tracker.drawdown,
+            core.market.index[rows, bars],
+            core._market_table[rows, bars],
+        )
+        np.testing.assert_array_equal(observation, expected_observation, f"step {step}")
         for name, value in _fields(expected).items():
             np.testing.assert_array_equal(getattr(core.last_result, name), value, f"step {step}: {name}")
         for name, value in _fields(expected_view).items():

@@ -10,25 +10,30 @@ import numba
 import numpy as np
 import pytest
 
+from thetagym.book.compiled.buffers import Aggregates, StepOutputs
+from thetagym.book.compiled.step import (
+    ADDS_BLOCKED,
+    ASSIGNMENTS,
+    BLOCKED,
+    BOOK_EQUITY,
+    COUNTER_TRADES,
+    EQUITY,
+    GROSS_CONTRACTS,
+    MARGIN_CALL,
+    MARGIN_REQUIREMENT,
+    N_COUNTS,
+    N_SUMS,
+    N_TOTALS,
+    ROLLS,
+    THETA_ACCRUED,
+)
+from thetagym.book.view import book_view
 from thetagym.env import kernels
 from thetagym.env.core import INFO_FIELDS
 from thetagym.env.observation import ObservationBuilder
 from thetagym.env.reward import RewardConfig, reward
 from thetagym.measures import MIN_THETA_ACCRUED, EpisodeTracker, theta_capture
 
-LAYER_FIELDS = (
-    "delta",
-    "gamma",
-    "vega",
-    "theta",
-    "short_strike_moneyness",
-    "days_to_expiry",
-    "unrealised_pnl",
-    "contracts",
-    "counter_contracts",
-    "is_open",
-)
-BOOK_FIELDS = ("net_delta", "net_gamma", "net_vega", "net_theta", "margin_requirement", "equity")
 CAPITAL = 1_000_000.0
 
 
@@ -41,73 +46,66 @@ def spiked(rng: np.random.Generator, shape: tuple[int, ...], scale: float) -> np
     return values
 
 
-@pytest.fixture(autouse=True)
-def uncached_kernels(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run these tests on uncached compilations of the kernels: they pass other dtypes and layouts
-    than the env does, and a disk-cached entry point must see one signature only (numba numbers a
-    function's cached overloads per process, so test workers compiling different ones at once could
-    mix up each other's cache entries)."""
-    for name in ("observe", "fill_info"):
-        compiled = numba.njit(error_model="numpy")(getattr(kernels, name).py_func)
-        monkeypatch.setattr(kernels, name, compiled)
-
-
 @numba.njit(error_model="numpy")
 def step_measures(
-    equity: np.ndarray,
-    margin_call: np.ndarray,
-    margin_requirement: np.ndarray,
-    gross: np.ndarray,
-    theta: np.ndarray,
-    blocked: np.ndarray,
-    adds_blocked: np.ndarray,
-    rolls: np.ndarray,
-    assignments: np.ndarray,
-    counter_trades: np.ndarray,
-    state: tuple[np.ndarray, ...],
     outputs: tuple[np.ndarray, ...],
+    episode: tuple[np.ndarray, ...],
+    bars: np.ndarray,
+    horizon: int,
+    latest: tuple[np.ndarray, ...],
+    results: tuple[np.ndarray, ...],
 ) -> int:
     """:func:`kernels.measure_env` over every env, as the compiled step calls it; returns the
     number of episodes that ended."""
-    values, count_values, margin_called, bars, horizon, parameters = state
-    margin_use, rewards, terminated, truncated, info = outputs
+    records = StepOutputs(*outputs)
+    episode_record = kernels.Episode(*episode)
+    latest_record = kernels.Latest(*latest)
+    results_record = kernels.Results(*results)
     ended = 0
-    for i in range(equity.shape[0]):
-        ended += kernels.measure_env(
-            i,
-            equity[i],
-            margin_call[i],
-            margin_requirement[i],
-            gross[i],
-            theta[i],
-            blocked[i],
-            adds_blocked[i],
-            rolls[i],
-            assignments[i],
-            counter_trades[i],
-            (values, count_values, margin_called, parameters),
-            bars,
-            horizon,
-            margin_use,
-            (rewards, terminated, truncated, info),
-        )
+    for i in range(bars.shape[0]):
+        ended += kernels.measure_env(i, records, episode_record, bars, horizon, latest_record, results_record)
     return ended
 
 
-def random_view(rng: np.random.Generator, n_envs: int, n_layers: int) -> SimpleNamespace:
-    scales = {"gamma": 0.01, "vega": 2e3, "theta": 1e3, "unrealised_pnl": 5e4, "contracts": 5.0}
-    view: dict[str, Any] = {
-        name: spiked(rng, (n_envs, n_layers), scales.get(name, 1.0)) for name in LAYER_FIELDS[:-1]
-    }
-    view["is_open"] = rng.random((n_envs, n_layers)) < 0.5
-    view["contracts"] = rng.integers(0, 30, (n_envs, n_layers))  # an integer field casts as numpy does
-    view["vega"] = view["vega"].astype(np.float32)  # and a float32 one
-    for name in BOOK_FIELDS:
-        view[name] = spiked(rng, (n_envs,), 1e4)
-    view["equity"] = CAPITAL + rng.normal(0, 5e4, n_envs)
-    view["equity"][0] = 0.5  # below the 1 USD floor of margin use
-    view["delta"] = np.ascontiguousarray(view["delta"].T).T  # a strided (Fortran-order) field
-    return SimpleNamespace(**view)
+@numba.njit(error_model="numpy")
+def observe_all(
+    aggregates: tuple[np.ndarray, ...],
+    drawdown: np.ndarray,
+    observing: tuple[np.ndarray, ...],
+    bars: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """:func:`kernels.observe_env` over every env."""
+    records = Aggregates(*aggregates)
+    observing_record = kernels.Observing(*observing)
+    for i in range(bars.shape[0]):
+        kernels.observe_env(i, records, drawdown, observing_record, bars, out)
+
+
+@numba.njit(error_model="numpy")
+def info_all(
+    values: np.ndarray, margin_use: np.ndarray, gross: np.ndarray, minimum: float, info: np.ndarray
+) -> None:
+    """:func:`kernels.info_column` over every env."""
+    for i in range(info.shape[1]):
+        kernels.info_column(values, margin_use[i], gross[i], minimum, i, info)
+
+
+def random_aggregates(rng: np.random.Generator, n_envs: int, n_layers: int) -> Aggregates:
+    """The book's aggregates with spiked values (what the compiled step observes)."""
+    scales = np.array([1.0, 0.01, 2e3, 1e3, 5e4, 5.0, 1.0, 1.0])[None, :, None]
+    sums = spiked(rng, (n_envs, N_SUMS, n_layers), 1.0) * scales
+    sums[:, 5] = rng.integers(0, 30, (n_envs, n_layers))
+    totals = spiked(rng, (n_envs, 3), 1e4)
+    totals[:, BOOK_EQUITY] = CAPITAL + rng.normal(0, 5e4, n_envs)
+    totals[0, BOOK_EQUITY] = 0.5  # below the 1 USD floor of margin use
+    return Aggregates(
+        sums,
+        spiked(rng, (n_envs, 2, n_layers), 1.0),
+        spiked(rng, (n_envs, 4), 1e4),
+        rng.random((n_envs, n_layers)) < 0.5,
+        totals,
+    )
 
 
 def reference_observation(
@@ -155,21 +153,23 @@ def reference_observation(
 def test_observation_kernel_equals_the_numpy_formulas(seed: int) -> None:
     rng = np.random.default_rng(seed)
     n_envs, n_layers, n_bars = 7, 5, 30
-    builder = ObservationBuilder([12, 12, 4, 20, 0], CAPITAL, clip=5.0, num_envs=n_envs)
-    view = random_view(rng, n_envs, n_layers)
+    builder = ObservationBuilder([12, 12, 4, 20, 0], CAPITAL, clip=5.0)
+    aggregates = random_aggregates(rng, n_envs, n_layers)
+    view = book_view(
+        *aggregates[:4], aggregates.totals[:, 1], aggregates.totals[:, 0], aggregates.totals[:, 2], {}, {}
+    )
     drawdown = np.abs(spiked(rng, (n_envs,), 0.1))
     index = 5000.0 * np.exp(rng.normal(0, 0.05, (n_envs, n_bars + 1)))
     market = spiked(rng, (n_envs, n_bars + 1, 12), 3.0).astype(np.float32)
     bars = rng.integers(0, n_bars + 1, n_envs)
     rows = np.arange(n_envs)
 
-    observation = builder.build_at(view, drawdown, index, market, bars)  # type: ignore[arg-type]
+    observation = np.empty((n_envs, builder.size), dtype=np.float32)
+    observe_all(tuple(aggregates), drawdown, (index, market, *builder.scales), bars, observation)
     expected = reference_observation(builder, view, drawdown, index[rows, bars], market[rows, bars])
     assert observation.dtype == np.float32 and observation.shape == expected.shape
     np.testing.assert_array_equal(observation, expected)
     assert np.array_equal(np.signbit(observation), np.signbit(expected))
-    same = builder.build(view, drawdown, index[rows, bars], market[rows, bars])  # type: ignore[arg-type]
-    np.testing.assert_array_equal(same, expected)
 
 
 def reference_step(
@@ -260,19 +260,33 @@ def test_step_measures_kernel_equals_tracker_reward_and_termination(config: Rewa
             np.empty(n_envs, dtype=bool),
             np.empty((len(kernels.INFO_ROWS), n_envs)),
         )
+        totals = np.zeros((n_envs, N_TOTALS))
+        counts = np.zeros((n_envs, N_COUNTS), dtype=np.int64)
+        totals[:, EQUITY] = result.equity
+        totals[:, MARGIN_REQUIREMENT] = result.margin_requirement
+        totals[:, GROSS_CONTRACTS] = result.gross_contracts
+        totals[:, THETA_ACCRUED] = result.theta_accrued
+        for column, name in zip(
+            (BLOCKED, ADDS_BLOCKED, ROLLS, ASSIGNMENTS, COUNTER_TRADES, MARGIN_CALL),
+            ("blocked", "adds_blocked", "rolls", "assignments", "counter_trades", "margin_call"),
+            strict=True,
+        ):
+            counts[:, column] = getattr(result, name)
+        book_outputs = (
+            totals,
+            np.zeros((n_envs, 1, 8)),
+            np.zeros((n_envs, 1)),
+            np.zeros((n_envs, 2), dtype=np.int64),
+            counts,
+        )
+        latest = (outputs[0], np.empty(n_envs), np.empty(n_envs, dtype=np.int64))
         ended = step_measures(
-            result.equity,
-            result.margin_call,
-            result.margin_requirement,
-            np.asarray(result.gross_contracts, dtype=float),
-            result.theta_accrued,
-            result.blocked,
-            result.adds_blocked,
-            result.rolls,
-            result.assignments,
-            result.counter_trades,
-            (compiled.values, compiled.count_values, compiled.margin_call, bars, horizon, parameters),
-            outputs,
+            book_outputs,
+            (compiled.values, compiled.count_values, compiled.margin_call, parameters),
+            bars,
+            horizon,
+            latest,
+            (*outputs[1:], np.empty((n_envs, 1), dtype=np.float32)),
         )
         reference_bars += 1
         expected = reference_step(config, reference, result, reference_bars, horizon)
@@ -284,7 +298,9 @@ def test_step_measures_kernel_equals_tracker_reward_and_termination(config: Rewa
         np.testing.assert_array_equal(compiled.count_values, reference.count_values)
         np.testing.assert_array_equal(compiled.margin_call, reference.margin_call)
         info = np.empty((len(kernels.INFO_ROWS), n_envs))
-        kernels.fill_info(compiled.values, outputs[0], expected[4][7], MIN_THETA_ACCRUED, info)
+        info_all(compiled.values, outputs[0], expected[4][7], MIN_THETA_ACCRUED, info)
+        np.testing.assert_array_equal(latest[1], result.gross_contracts)
+        np.testing.assert_array_equal(latest[2], result.blocked)
         np.testing.assert_array_equal(info, expected[4])
 
 

@@ -31,7 +31,8 @@ def test_each_cached_kernel_has_one_signature_after_the_warm_up() -> None:
         if isinstance(kernel, numba.core.registry.CPUDispatcher)
         and kernel._cache.__class__.__name__ != "NullCache"
     }
-    assert "thetagym.env.kernels.step" in cached and "thetagym.book.compiled.step.masks" in cached
+    assert "thetagym.env.kernels.run" in cached and "thetagym.env.kernels.run_parallel" in cached
+    assert "thetagym.book.compiled.step.masks" in cached and "thetagym.book.compiled.step.step" in cached
     assert {
         name: len(kernel.signatures) for name, kernel in cached.items() if len(kernel.signatures) != 1
     } == {}

@@ -20,7 +20,14 @@ import numpy as np
 from thetagym.book.actions import N_BALANCER_ACTIONS, N_LAYER_ACTIONS, out_of_range
 from thetagym.book.attribution import ATTRIBUTION
 from thetagym.book.compiled import step as kernels
-from thetagym.book.compiled.buffers import pack_static, state_sizes, state_views
+from thetagym.book.compiled.buffers import (
+    Aggregates,
+    Packed,
+    StepOutputs,
+    pack_static,
+    state_sizes,
+    state_views,
+)
 from thetagym.book.compiled.contracts import NEVER_EXPIRES
 from thetagym.book.compiled.tables import MarketArrays, book_tables
 from thetagym.book.config import BookConfig
@@ -90,34 +97,30 @@ class Book:
         self._shape = np.array(
             [num_envs, config.max_legs, self.n_layers, self.layout.n_slots], dtype=np.int64
         )
-        self._static = pack_static(tuple(vars(self.tables).values()))
+        self._static = pack_static(self.tables)
         n_values, n_indices = state_sizes(tuple(self._shape))
         self._values = np.zeros(n_values)
         self._indices = np.zeros(n_indices, dtype=np.int64)
-        (
-            quantity,
-            strike,
-            expiry_bar,
-            underlying_bar,
-            entry_price,
-            self.cash,
-            self.reference,
-            self.margin_requirement,
-            marks,
-            self.mark_bar,
-            self.mark_index,
-        ) = state_views(self._values, self._indices, self._shape)
-        self.legs = Legs(strike, expiry_bar, underlying_bar, quantity, entry_price)
+        state = state_views.py_func(self._values, self._indices, self._shape)
+        self.cash, self.reference, self.margin_requirement = (
+            state.cash,
+            state.reference,
+            state.margin_requirement,
+        )
+        self.mark_bar, self.mark_index = state.mark_bar, state.mark_index
+        self.legs = Legs(
+            state.strike, state.expiry_bar, state.underlying_bar, state.quantity, state.entry_price
+        )
         self.cash[:] = config.capital
         self.mark_bar[:] = -1
         self.mark_index[:] = 1.0
-        self.marks = Marks(*marks)
+        self.marks = Marks(*state.marks)
         """Per-slot marks at ``mark_bar`` (views of the state buffer the kernels write); only slots
         holding contracts are marked each bar, empty slots keep their last marks."""
         self._static_legs = static_legs(self.layout, self.legs.quantity.shape)
         self._live_legs = live_legs(self.legs)
         self._market: MarketArrays | None = None
-        self._arguments: tuple[np.ndarray, ...] = ()
+        self._packed: tuple[np.ndarray, ...] = ()
         self._bars_per_day = 1
 
     # ----------------------------------------------------------------------------- state access
@@ -144,34 +147,36 @@ class Book:
 
     def equity(self) -> np.ndarray:
         """Cash plus mark-to-market at mid, USD, ``(num_envs,)``."""
-        equity = np.empty(self.num_envs)
-        kernels.equities(self._static, self._values, self._indices, self._shape, equity)
-        return equity
+        return self._aggregate().totals[:, kernels.BOOK_EQUITY]
 
     def view(self) -> BookView:
         """Read-only aggregates at the last marked bar."""
+        return self.view_of(self._aggregate())
+
+    def _aggregate(self) -> Aggregates:
         aggregates = self.new_aggregates()
         kernels.aggregate(
-            self._static, self._values, self._indices, self._shape, float(self._bars_per_day), *aggregates
+            self._static,
+            self._values,
+            self._indices,
+            self._shape,
+            float(self._bars_per_day),
+            tuple(aggregates),
         )
-        return self.view_of(aggregates)
+        return aggregates
 
-    def new_aggregates(self) -> tuple[np.ndarray, ...]:
-        """Empty outputs of the aggregate kernels: ``sums`` ``(num_envs, 8, n_layers)``, ``nearest``
-        ``(num_envs, 2, n_layers)``, ``net`` ``(num_envs, 4)``, ``is_open`` ``(num_envs, n_layers)``
-        and ``totals`` ``(num_envs, 3)`` (see :func:`~thetagym.book.compiled.step.aggregate_env`)."""
+    def new_aggregates(self) -> Aggregates:
+        """Empty :class:`~thetagym.book.compiled.buffers.Aggregates` for the aggregate kernels."""
         n, layers = self.num_envs, self.n_layers
-        return (
+        return Aggregates(
             np.empty((n, kernels.N_SUMS, layers)),
-            np.empty((n, 2, layers)),
-            np.empty((n, 4)),
+            np.empty((n, len(kernels.NEAREST), layers)),
+            np.empty((n, len(kernels.NET))),
             np.empty((n, layers), dtype=bool),
             np.empty((n, kernels.N_BOOK_TOTALS)),
         )
 
-    def view_of(
-        self, aggregates: tuple[np.ndarray, ...], legs: dict[str, np.ndarray] | None = None
-    ) -> BookView:
+    def view_of(self, aggregates: Aggregates, legs: dict[str, np.ndarray] | None = None) -> BookView:
         """A :class:`BookView` of ``aggregates`` (as :meth:`new_aggregates`, filled by the kernels;
         made read-only) and ``legs`` (:meth:`detached_legs`; None: views of the live legs)."""
         sums, nearest, net, is_open, totals = aggregates
@@ -194,15 +199,16 @@ class Book:
             array.setflags(write=False)
         return copies
 
-    def kernel_arguments(self, market: MarketPath) -> tuple[np.ndarray, ...]:
-        """The kernels' leading arguments: the static tables, the stacked copy of ``market`` (made on
-        first sight of the object) and the state buffers."""
+    def packed(self, market: MarketPath) -> tuple[np.ndarray, ...]:
+        """The buffers a kernel call carries, a plain tuple in the order of
+        :class:`~thetagym.book.compiled.buffers.Packed`: the static tables, the stacked copy of
+        ``market`` (made on first sight of the object) and the state buffers."""
         if self._market is None or not self._market.matches(market):
             if market.n_paths < self.num_envs:
                 raise ValueError(f"the market has {market.n_paths} paths for {self.num_envs} envs")
             self._market = arrays = MarketArrays(market)
             self._bars_per_day = market.bars_per_day
-            self._arguments = (
+            packed = Packed(
                 self._static,
                 arrays.per_bar,
                 arrays.expiries,
@@ -211,7 +217,14 @@ class Book:
                 self._indices,
                 self._shape,
             )
-        return self._arguments
+            self._packed = tuple(packed)
+        return self._packed
+
+    def refresh_market(self, rows: np.ndarray, market: MarketPath) -> None:
+        """Copy paths ``rows`` of ``market`` again into the stacked copy, if it is the market the
+        book has seen (after :meth:`MarketPath.assign` replaced them), before resetting ``rows``."""
+        if self._market is not None and self._market.matches(market):
+            self._market.refresh(rows)
 
     def parallel_chunks(self) -> int:
         """Parallel chunks of envs for a kernel call: 1 below ``2 * PARALLEL_MIN_ENVS`` envs."""
@@ -224,54 +237,38 @@ class Book:
         at mid (no costs); cash starts at ``capital``."""
         rows = np.array(rows, dtype=np.int64).reshape(-1)
         bars = np.array(np.broadcast_to(np.asarray(bars, dtype=np.int64), rows.shape))
-        if self._market is not None and self._market.matches(market):
-            self._market.refresh(rows)
-        kernels.reset(*self.kernel_arguments(market), rows, bars)
+        self.refresh_market(rows, market)
+        kernels.reset(self.packed(market), rows, bars)
 
     # ------------------------------------------------------------------------------------ masks
     def action_masks(self, market: MarketPath, bars: np.ndarray) -> np.ndarray:
         """Legal actions, ``(num_envs, sum(action_nvec))`` bool, parts concatenated (MaskablePPO)."""
-        legal = np.zeros((self.num_envs, self.n_layers + 1, N_LAYER_ACTIONS), dtype=bool)
+        legal = self.new_legal()
         bars = np.array(bars, dtype=np.int64).reshape(self.num_envs)
-        chunks = self.parallel_chunks()
-        if chunks > 1:
-            kernels.masks_parallel(*self.kernel_arguments(market), bars, legal, chunks)
-        else:
-            kernels.masks(*self.kernel_arguments(market), bars, legal)
-        layer_part = legal[:, : self.n_layers, :].reshape(self.num_envs, -1)
-        return np.concatenate((layer_part, legal[:, self.n_layers, :N_BALANCER_ACTIONS]), axis=1)
+        kernels.masks(self.packed(market), bars, legal, self.parallel_chunks())
+        return flat_masks(legal)
+
+    def new_legal(self) -> np.ndarray:
+        """An empty table of legal choices ``(num_envs, n_layers + 1, 8)`` for the mask kernels."""
+        return np.zeros((self.num_envs, self.n_layers + 1, N_LAYER_ACTIONS), dtype=bool)
 
     # ------------------------------------------------------------------------------------- step
     def step(self, actions: np.ndarray, market: MarketPath, bars: np.ndarray) -> StepResult:
-        """Apply ``actions`` (``(num_envs, n_layers + 1)`` ints) and advance one bar.
-
-        Order of events: the guard replaces illegal choices by HOLD; accepted assignments convert
-        deep in-the-money short options into futures; the other actions trade at bar ``bars``
-        (bid/ask plus fees); the book is marked at ``bars + 1`` and the step is attributed; legs
-        expiring at that bar settle (in-the-money ES options into the future, the rest at their
-        mark); ES futures near expiry roll to the next quarter at bid/ask; at a day's close the
-        cash earns the day's interest (see the module docstring); SPAN margin is
-        computed, and equity below it liquidates the env at bid/ask (``margin_call``).
-        """
+        """Apply ``actions`` (``(num_envs, n_layers + 1)`` ints) at ``bars`` and advance one bar, in
+        the order of events of :func:`thetagym.book.compiled.step.step_envs`. A choice outside its
+        part's range raises ValueError naming it, and nothing steps."""
         n = self.num_envs
         bars = np.array(bars, dtype=np.int64).reshape(n)  # owned copies: one kernel signature
         actions = np.array(actions, dtype=np.int64).reshape(n, self.n_layers + 1)
         outputs = self.new_step_outputs()
-        chunks = self.parallel_chunks()
-        if chunks > 1:
-            stepped = kernels.step_parallel(*self.kernel_arguments(market), actions, bars, *outputs, chunks)
-        else:
-            stepped = kernels.step(*self.kernel_arguments(market), actions, bars, *outputs)
-        if not stepped:
+        if not kernels.step(self.packed(market), actions, bars, tuple(outputs), self.parallel_chunks()):
             raise out_of_range(actions, self.action_nvec)
         return step_result(outputs)
 
-    def new_step_outputs(self) -> tuple[np.ndarray, ...]:
-        """Empty outputs of the step kernels: ``totals`` ``(num_envs, 8)``, ``attribution``
-        ``(num_envs, n_layers, 8)``, ``layer_contracts`` ``(num_envs, n_layers)``, ``executed``
-        ``(num_envs, n_layers + 1)`` and ``counts`` ``(num_envs, 6)`` (for :func:`step_result`)."""
+    def new_step_outputs(self) -> StepOutputs:
+        """Empty :class:`~thetagym.book.compiled.buffers.StepOutputs` (for :func:`step_result`)."""
         n, layers = self.num_envs, self.n_layers
-        return (
+        return StepOutputs(
             np.empty((n, kernels.N_TOTALS)),
             np.empty((n, layers, len(ATTRIBUTION))),
             np.empty((n, layers)),
@@ -280,7 +277,15 @@ class Book:
         )
 
 
-def step_result(outputs: tuple[np.ndarray, ...]) -> StepResult:
+def flat_masks(legal: np.ndarray) -> np.ndarray:
+    """The action masks ``(num_envs, sum(action_nvec))`` of a table of legal choices ``(num_envs,
+    n_layers + 1, 8)``: each layer's 8 choices, then the balancer's 4."""
+    n_envs, n_layers = legal.shape[0], legal.shape[1] - 1
+    layer_part = legal[:, :n_layers, :].reshape(n_envs, -1)
+    return np.concatenate((layer_part, legal[:, n_layers, :N_BALANCER_ACTIONS]), axis=1)
+
+
+def step_result(outputs: StepOutputs) -> StepResult:
     """The :class:`StepResult` of a step kernel's ``outputs`` (:meth:`Book.new_step_outputs`,
     filled), holding views of them."""
     totals, attribution, layer_contracts, executed, counts = outputs

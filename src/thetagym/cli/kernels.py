@@ -22,20 +22,21 @@ def cache_is_cold(cache: Path = ENV_KERNEL_CACHE) -> bool:
     package folder is read-only: numba then caches elsewhere, and this cannot tell."""
     if not os.access(cache.parent, os.W_OK):
         return False
-    return not any(cache.glob("kernels.step-*.nbi"))
+    return not any(cache.glob("kernels.run-*.nbi"))
 
 
-def compile_if_cold() -> None:
-    """Compile every cached kernel now, with a note on standard error, if the cache is cold."""
+def compile_if_cold(parallel: bool = True) -> None:
+    """Compile the cached kernels now, with a note on standard error, if the cache is cold; without
+    ``parallel``, only what one env needs (:func:`~thetagym.env.warm_up.compile_kernels`)."""
     if not cache_is_cold():
         return
     click.echo(
         "thetagym: compiling the simulation kernels, once after installing or upgrading "
-        "(about 2 minutes on 2 cores)...",
+        f"({'about 2 minutes' if parallel else 'under a minute'} on 2 cores)...",
         err=True,
     )
     start = time.perf_counter()
     from thetagym.env.warm_up import compile_kernels
 
-    compile_kernels()
+    compile_kernels(parallel=parallel, book=parallel)
     click.echo(f"thetagym: kernels compiled and cached in {time.perf_counter() - start:.0f} s", err=True)

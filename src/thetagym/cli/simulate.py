@@ -76,7 +76,7 @@ def simulate(
         agent = AgentSpec.from_path(agent_path)
         config = env_config(env_path or default_config_path(), spec, days)
         policy = load_policy(agent, config.book)
-        compile_if_cold()
+        compile_if_cold(parallel=False)  # one env: its serial kernels only
         result = rollout(policy, config, (seed,), trace=True)
         assert result.trace is not None
         write_table(result.trace, folder.file(TRACE_FILE))

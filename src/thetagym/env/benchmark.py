@@ -43,7 +43,7 @@ def benchmark_env(
     """``{config stem: {num_envs: {steps_per_second, step_seconds, compiled_seconds, python_seconds,
     kernel_floor_seconds, ratio_to_floor, open_legs}}}`` plus ``targets``; ``num_envs == 1`` is the
     single env. ``compiled_seconds`` is the time per step inside the compiled step (book, measures,
-    observation: :func:`thetagym.env.kernels.step`), ``python_seconds`` the rest (the call's
+    observation: :func:`thetagym.env.kernels.run`), ``python_seconds`` the rest (the call's
     arguments and outputs, resets)."""
     results: dict[str, Any] = {"targets": TARGETS}
     for path in config_paths:
@@ -128,14 +128,17 @@ def _time_block(function: Callable[[int], object], clock: _Clock, seconds: float
 
 @contextmanager
 def _clock_compiled_step(clock: _Clock) -> Iterator[None]:
-    """Within the block, time the env's compiled step calls (:mod:`thetagym.env.kernels`) into
-    ``clock.inner_seconds``."""
-    originals = {name: getattr(env_kernels, name) for name in ("step", "step_parallel")}
+    """Within the block, time the env's compiled steps (:func:`thetagym.env.kernels.run` and
+    :func:`~thetagym.env.kernels.run_parallel` called with :data:`~thetagym.env.kernels.STEP`)
+    into ``clock.inner_seconds``."""
+    originals = {name: getattr(env_kernels, name) for name in ("run", "run_parallel")}
 
     def timed(compiled: Callable[..., int]) -> Callable[..., int]:
-        def call(*args: Any) -> int:
+        def call(operation: int, *args: Any) -> int:
+            if operation != env_kernels.STEP:
+                return compiled(operation, *args)
             start = time.perf_counter()
-            ended = compiled(*args)
+            ended = compiled(operation, *args)
             clock.inner_seconds += time.perf_counter() - start
             return ended
 

@@ -20,12 +20,12 @@ import numpy as np
 from gymnasium.utils import seeding
 
 from thetagym.book.actions import out_of_range
-from thetagym.book.engine import step_result
+from thetagym.book.engine import flat_masks, step_result
 from thetagym.env import kernels
 from thetagym.env.observation import ObservationBuilder, market_features
 from thetagym.env.reward import RewardConfig
 from thetagym.market.path import MarketPath
-from thetagym.measures import MIN_THETA_ACCRUED, EpisodeTracker
+from thetagym.measures import EpisodeTracker
 
 if TYPE_CHECKING:
     from thetagym.book import Book, BookView, StepResult
@@ -139,9 +139,14 @@ class BatchedCore:
         self.autoreset = autoreset
         self.action_nvec = np.asarray(book.action_nvec)
         layer_caps = [layer.max_contracts for layer in book.config.layers]
-        self.observations = ObservationBuilder(layer_caps, self.capital, clip, self.num_envs)
+        self.observations = ObservationBuilder(layer_caps, self.capital, clip)
         self._no_observations = np.zeros((0, self.observations.size), dtype=np.float32)
         self._no_observations.setflags(write=False)
+        # Writable empty stand-ins for the outputs an operation does not write: every call of the
+        # compiled run passes the same types (one compilation).
+        self._no_rows = np.zeros(0, dtype=np.int64)
+        self._no_info = np.zeros((len(kernels.INFO_ROWS), 0))
+        self._no_observation_buffer = np.zeros((0, self.observations.size), dtype=np.float32)
         self.generators = [np.random.default_rng() for _ in range(self.num_envs)]
         self._paths_ahead: list[deque[tuple[MarketPath, np.ndarray, int]]] = [
             deque() for _ in range(self.num_envs)
@@ -156,15 +161,27 @@ class BatchedCore:
         self._margin_use = np.zeros(self.num_envs)
         self._gross = np.zeros(self.num_envs)
         self._blocked = np.zeros(self.num_envs, dtype=np.int64)
-        self._latest = (self._margin_use, self._gross, self._blocked)
+        self._latest = kernels.Latest(self._margin_use, self._gross, self._blocked)
         self._observing: tuple[Any, ...] = ()
+        self._legal = book.new_legal()
+        self._no_actions = np.zeros((self.num_envs, len(self.action_nvec)), dtype=np.int64)
+        self._limits = np.array([float(horizon), 1.0])
         self._needs_reset = np.ones(self.num_envs, dtype=bool)
         self._any_needs_reset = True
         parameters = kernels.step_parameters(reward_config, self.capital, self.ruin_equity)
         tracker = self.tracker
-        self._episode = (tracker.values, tracker.count_values, tracker.margin_call, parameters)
+        self._episode = kernels.Episode(tracker.values, tracker.count_values, tracker.margin_call, parameters)
         self._step_outputs = book.new_step_outputs()
         self._aggregates = book.new_aggregates()
+        # A reset aggregates into buffers of its own: the step's stay for view_before_reset.
+        self._reset_aggregates = book.new_aggregates()
+        step_aggregates, reset_aggregates = tuple(self._aggregates), tuple(self._reset_aggregates)
+        self._plain_aggregates = {
+            kernels.RESET: reset_aggregates,
+            kernels.OBSERVE: reset_aggregates,
+            kernels.MASKS: step_aggregates,
+            kernels.STEP: step_aggregates,
+        }
         self._stepped = False
         self._detached_legs: dict[str, np.ndarray] | None = None
         self._last_result: StepResult | None = None
@@ -174,14 +191,16 @@ class BatchedCore:
     def last_result(self) -> StepResult | None:
         """The book's result of the latest :meth:`step` (None before the first)."""
         if self._last_result is None and self._stepped:
-            self._last_result = step_result(tuple(np.array(array) for array in self._step_outputs))
+            self._last_result = step_result(
+                type(self._step_outputs)(*(np.array(a) for a in self._step_outputs))
+            )
         return self._last_result
 
     @property
     def view_before_reset(self) -> BookView | None:
         """The book's view right after the latest :meth:`step`, before any autoreset."""
         if self._view_before_reset is None and self._stepped:
-            aggregates = tuple(np.array(array) for array in self._aggregates)
+            aggregates = type(self._aggregates)(*(np.array(array) for array in self._aggregates))
             self._view_before_reset = self.book.view_of(aggregates, self._detached_legs)
         return self._view_before_reset
 
@@ -219,18 +238,69 @@ class BatchedCore:
             self.market.assign(rows, fresh)
             self._market_table[rows] = features
         self.bars[rows] = 0
-        self.book.reset(rows, self.market, self.bars[rows])
-        view = self.book.view()
+        self.tracker.bars_per_day = self.market.bars_per_day
+        self._limits[1] = float(self.market.bars_per_day)
+        self._observing = (self.market.index, self._market_table, *self.observations.scales)
+        self.book.refresh_market(rows, self.market)
+        self._run(kernels.RESET, rows=rows)  # the book's reset, then every env's aggregates
+        view = self.book.view_of(type(self._aggregates)(*(np.array(a) for a in self._reset_aggregates)))
         self._gross[rows] = np.asarray(view.contracts).sum(axis=1)[rows]
         self._margin_use[rows] = self._margin(view.margin_requirement, view.equity)[rows]
         self._blocked[rows] = 0
         self.tracker.reset(rows, np.asarray(view.equity)[rows], self._gross[rows])
         self._needs_reset[rows] = False
         self._any_needs_reset = bool(self._needs_reset.any())
-        self._observing = (self.market.index, self._market_table, *self.observations.scales)
         values = np.empty((len(kernels.INFO_ROWS), self.num_envs))
-        kernels.fill_info(self.tracker.values, self._margin_use, self._gross, MIN_THETA_ACCRUED, values)
-        return self._observe(view), values, self._blocked.copy()
+        observation = np.empty((self.num_envs, self.observations.size), dtype=np.float32)
+        self._run(kernels.OBSERVE, info=values, observation=observation)
+        return observation, values, self._blocked.copy()
+
+    def _run(
+        self,
+        operation: int,
+        rows: np.ndarray | None = None,
+        actions: np.ndarray | None = None,
+        info: np.ndarray | None = None,
+        observation: np.ndarray | None = None,
+        ends: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    ) -> int:
+        """One call of the env's compiled :func:`~thetagym.env.kernels.run` (on numba's threads
+        for a large batch); returns what it returns."""
+        market = self.market
+        assert market is not None
+        if ends is None:
+            rewards = np.empty(0)
+            terminated = truncated = np.empty(0, dtype=bool)
+        else:
+            rewards, terminated, truncated = ends
+        results = (
+            rewards,
+            terminated,
+            truncated,
+            self._no_info if info is None else info,
+            self._no_observation_buffer if observation is None else observation,
+        )
+        envs = (
+            self._no_rows if rows is None else np.array(rows, dtype=np.int64),
+            self.bars,
+            self._no_actions if actions is None else actions,
+            self._legal,
+            self._limits,
+        )
+        call = kernels.Call(
+            self.book.packed(market),
+            tuple(self._step_outputs),
+            self._plain_aggregates[operation],
+            tuple(self._episode),
+            self._observing,
+            tuple(self._latest),
+            results,
+            envs,
+        )
+        chunks = self.book.parallel_chunks()
+        if chunks > 1:
+            return int(kernels.run_parallel(operation, tuple(call), chunks))
+        return int(kernels.run(operation, tuple(call)))
 
     def _fresh_paths(self, rows: np.ndarray) -> tuple[MarketPath, np.ndarray]:
         """New paths for ``rows`` and their :func:`market_features`, one path seed drawn from each
@@ -277,8 +347,8 @@ class BatchedCore:
     def action_masks(self) -> np.ndarray:
         """Legal choices, ``(num_envs, sum(action_nvec))`` bool; HOLD is always legal."""
         self._check_started()
-        assert self.market is not None
-        return np.asarray(self.book.action_masks(self.market, self.bars))
+        self._run(kernels.MASKS)
+        return flat_masks(self._legal)
 
     def step(self, actions: np.ndarray) -> StepOutput:
         """Trade ``actions`` (``(num_envs, len(action_nvec))`` ints) at the current bars, mark at the
@@ -295,25 +365,13 @@ class BatchedCore:
         ends = np.empty((2, n), dtype=bool)  # terminated, truncated
         observation = np.empty((n, self.observations.size), dtype=np.float32)
         rewards, info_values, terminated, truncated = values[0], values[1:], ends[0], ends[1]
-        arguments = (
-            self.book.kernel_arguments(market),
-            actions,
-            self.bars,
-            self.horizon,
-            float(market.bars_per_day),
-            self._step_outputs,
-            self._aggregates,
-            self._episode,
-            self._observing,
-            self._latest,
-            (rewards, terminated, truncated, info_values),
-            observation,
+        ended = self._run(
+            kernels.STEP,
+            actions=actions,
+            info=info_values,
+            observation=observation,
+            ends=(rewards, terminated, truncated),
         )
-        chunks = self.book.parallel_chunks()
-        if chunks > 1:
-            ended = kernels.step_parallel(*arguments, chunks)
-        else:
-            ended = kernels.step(*arguments)
         if ended < 0:
             raise out_of_range(actions, self.action_nvec)
         self._stepped = True
@@ -345,13 +403,6 @@ class BatchedCore:
             final_observation,
             final_info,
             summary,
-        )
-
-    def _observe(self, view: Any) -> np.ndarray:
-        market = self.market
-        assert market is not None
-        return self.observations.build_at(
-            view, self.tracker.drawdown, market.index, self._market_table, self.bars
         )
 
     @staticmethod

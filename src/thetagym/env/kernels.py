@@ -1,33 +1,34 @@
-"""The env's step compiled (numba): the book's step, the episode measures, the reward, the episode
-end, the book's aggregates and the observation of every env in one call, :func:`step`.
+"""The env compiled (numba): reset, action masks, the observation and the step of every env, one
+call each through :func:`run` (or :func:`run_parallel` on numba's threads).
 
-A single env's step is a few microseconds of arithmetic; called as a chain of numpy operations
-and kernels it cost ten times that in calls. The per-env kernels repeat, in the same order of
-operations, the numpy references they replace, so the results are bit-identical
-(tests/env/test_step_kernels.py holds them together):
+The step is the book's step (:func:`thetagym.book.compiled.step.step_envs`, whose docstring states
+the order of events) followed, per env, by the episode measures, the reward and the episode end
+(:func:`measure_env`), the book's aggregates at the next bar and the observation
+(:func:`observe_env`, the one function that builds it, on reset as on step). A single env's step is
+a few microseconds of arithmetic; called as a chain of numpy operations and kernels it cost ten
+times that in calls. The kernels repeat, in the same order of operations, the numpy references
+they replace, so the results are bit-identical (tests/env/test_step_kernels.py holds them
+together): :meth:`thetagym.measures.EpisodeTracker.update`, :func:`thetagym.env.reward.reward`,
+the termination rules of :class:`~thetagym.env.core.BatchedCore` and its info.
 
-* :func:`measure_env`: :meth:`thetagym.measures.EpisodeTracker.update`,
-  :func:`thetagym.env.reward.reward`, the termination rules of
-  :class:`~thetagym.env.core.BatchedCore` and its info (:data:`~thetagym.env.core.INFO_FIELDS`);
-* :func:`observe_env`: the observation of :mod:`thetagym.env.observation`.
-
-Compiled as the book's kernels (:mod:`thetagym.book.compiled.jit`): ``error_model="numpy"``,
-no fastmath (division by zero gives inf or NaN, NaN propagates through maxima and clipping as in
-numpy); the entry points are cached on disk and called by the env with one signature each, the
-kernels they call compile with them. Numba's disk cache checks only this file, so the cache is
-also dropped when a kernel source compiled into it changes (the book's, whose column constants it
-reads, the pricing and market kernels: :func:`~thetagym.book.compiled.jit.drop_stale_cache`).
-Settings of other modules (the reward, the ruin equity) come in as arguments (``parameters``).
+Compiled as the book's kernels (:mod:`thetagym.book.compiled.jit`): ``error_model="numpy"``, no
+fastmath. Numba's disk cache checks only this file, so the cache is also dropped when a source
+compiled into it changes (the book's, the pricing and market kernels, and :mod:`thetagym.measures`,
+whose tracker rows it reads: :func:`~thetagym.book.compiled.jit.drop_stale_cache`). Settings of
+other modules (the reward, the ruin equity) come in as arguments (``parameters``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import numba
 import numpy as np
 
-from thetagym.book.compiled import step as book_kernels
+from thetagym import measures
+from thetagym.book.compiled import step as book
+from thetagym.book.compiled.buffers import Aggregates, StepOutputs, unpack
 from thetagym.book.compiled.jit import (
     KERNEL_SOURCES,
     drop_stale_cache,
@@ -38,35 +39,22 @@ from thetagym.book.compiled.jit import (
 from thetagym.env.reward import RewardConfig
 from thetagym.measures import MIN_THETA_ACCRUED, TRACKED_COUNTS, TRACKED_VALUES
 
-# Rows of EpisodeTracker.values and .count_values, as literals so that the cached machine code
-# cannot outlive a change of the tracker's layout unnoticed: the check below fails on import.
-_CAPITAL, _START_EQUITY, _EQUITY, _PEAK_EQUITY, _DRAWDOWN, _MAX_DRAWDOWN = 0, 1, 2, 3, 4, 5
-_THETA_ACCRUED, _PEAK_GROSS, _MARGIN_PEAK, _REWARD = 6, 8, 9, 10
-_STEPS, _BLOCKED, _ADDS_BLOCKED, _ROLLS, _ASSIGNMENTS, _COUNTER_TRADES = 0, 1, 2, 3, 4, 5
-_ROWS = {
-    "capital": _CAPITAL,
-    "start_equity": _START_EQUITY,
-    "equity": _EQUITY,
-    "peak_equity": _PEAK_EQUITY,
-    "drawdown": _DRAWDOWN,
-    "max_drawdown": _MAX_DRAWDOWN,
-    "theta_accrued": _THETA_ACCRUED,
-    "peak_gross": _PEAK_GROSS,
-    "margin_peak": _MARGIN_PEAK,
-    "reward": _REWARD,
-}
-_COUNT_ROWS = {
-    "steps": _STEPS,
-    "blocked": _BLOCKED,
-    "adds_blocked": _ADDS_BLOCKED,
-    "rolls": _ROLLS,
-    "assignments": _ASSIGNMENTS,
-    "counter_trades": _COUNTER_TRADES,
-}
-if any(TRACKED_VALUES.index(name) != row for name, row in _ROWS.items()) or any(
-    TRACKED_COUNTS.index(name) != row for name, row in _COUNT_ROWS.items()
-):
-    raise ImportError("thetagym.env.kernels: update its row constants to the EpisodeTracker layout")
+drop_stale_cache(
+    Path(__file__).parent / "__pycache__", (*KERNEL_SOURCES, Path(__file__), Path(measures.__file__))
+)
+
+# Rows of EpisodeTracker.values and .count_values (frozen into the compiled code).
+_CAPITAL, _START_EQUITY, _EQUITY, _PEAK_EQUITY, _DRAWDOWN, _MAX_DRAWDOWN = (
+    TRACKED_VALUES.index(name)
+    for name in ("capital", "start_equity", "equity", "peak_equity", "drawdown", "max_drawdown")
+)
+_THETA_ACCRUED, _PEAK_GROSS, _MARGIN_PEAK, _REWARD = (
+    TRACKED_VALUES.index(name) for name in ("theta_accrued", "peak_gross", "margin_peak", "reward")
+)
+_STEPS, _BLOCKED, _ADDS_BLOCKED, _ROLLS, _ASSIGNMENTS, _COUNTER_TRADES = (
+    TRACKED_COUNTS.index(name)
+    for name in ("steps", "blocked", "adds_blocked", "rolls", "assignments", "counter_trades")
+)
 
 INFO_ROWS = (
     "equity",
@@ -78,44 +66,107 @@ INFO_ROWS = (
     "margin_use",
     "gross_contracts",
 )
-"""Rows of the float info block :func:`measure_env` and :func:`fill_info` write (``blocked``, an
-integer count, is copied apart)."""
-OBSERVED_LAYER_FEATURES = (
-    "delta",
-    "gamma",
-    "vega",
-    "theta",
-    "short_strike_moneyness",
-    "days_to_expiry",
-    "unrealised_pnl",
-    "contracts",
-    "counter_contracts",
-    "is_open",
+"""Rows of the float info block :func:`measure_env` and :func:`observe_envs` write (``blocked``,
+an integer count, is kept apart)."""
+LAYER_FEATURES = (
+    "delta",  # ES-equivalent contracts / layer contract cap
+    "gamma",  # USD P&L of a 1% index move from gamma / capital, in percent
+    "vega",  # USD per vol point / capital, in percent
+    "theta",  # USD per day / capital, in per mille
+    "short_strike_moneyness",  # log(K/F) / (iv sqrt(tau)) of the short strike, standard deviations
+    "days_to_expiry",  # of the nearest short option / 30
+    "unrealised_pnl",  # USD / capital, x10
+    "contracts",  # gross contracts / layer contract cap
+    "counter_contracts",  # counter-trade contracts / layer contract cap
+    "is_open",  # 1 if the layer holds positions
 )
-"""Per-layer entries :func:`observe` writes, in order (the view fields of those names)."""
-OBSERVED_BOOK_FEATURES = (
-    "net_delta",
-    "net_gamma",
+"""Per-layer entries of the observation, in the order :func:`observe_env` writes them."""
+BOOK_FEATURES = (
+    "net_delta",  # ES-equivalent contracts / sum of layer caps
+    "net_gamma",  # as the layer feature
     "net_vega",
     "net_theta",
-    "margin_use",
-    "drawdown",
-    "return",
+    "margin_use",  # margin requirement / equity
+    "drawdown",  # current drawdown, fraction of capital x10
+    "return",  # (equity / capital - 1) x10
 )
-"""Book entries :func:`observe` writes, in order."""
-VIEW_FIELDS = (
-    *OBSERVED_LAYER_FEATURES,
-    "net_delta",
-    "net_gamma",
-    "net_vega",
-    "net_theta",
-    "margin_requirement",
-    "equity",
-)
-"""The :class:`~thetagym.book.BookView` fields :func:`observe` reads, in order."""
+"""Book entries of the observation, in the order :func:`observe_env` writes them."""
+RESET, OBSERVE, MASKS, STEP = range(4)
+"""The operations of :func:`run`."""
 
 
-drop_stale_cache(Path(__file__).parent / "__pycache__", (*KERNEL_SOURCES, Path(__file__)))
+class Episode(NamedTuple):
+    """What :func:`measure_env` reads and updates: the tracker's ``values``, ``count_values`` and
+    ``margin_called`` (:class:`~thetagym.measures.EpisodeTracker`'s arrays) and the
+    ``parameters`` of :func:`step_parameters`."""
+
+    values: np.ndarray
+    count_values: np.ndarray
+    margin_called: np.ndarray
+    parameters: np.ndarray
+
+
+class Observing(NamedTuple):
+    """What :func:`observe_env` reads besides the book: ``index`` ``(num_envs, n_bars + 1)`` index
+    levels and ``market``, the :func:`~thetagym.env.observation.market_features` table, both read
+    at each env's bar; the :attr:`~thetagym.env.observation.ObservationBuilder.scales`:
+    ``layer_scale`` (``n_layers * 10``) and ``book_scale`` (7), which multiply the raw features,
+    and ``constants`` (capital in USD, the clip)."""
+
+    index: np.ndarray
+    market: np.ndarray
+    layer_scale: np.ndarray
+    book_scale: np.ndarray
+    constants: np.ndarray
+
+
+class Latest(NamedTuple):
+    """Per env, what a reset's info reads of the latest step: ``margin_use``, ``gross`` contracts
+    and ``blocked`` choices."""
+
+    margin_use: np.ndarray
+    gross: np.ndarray
+    blocked: np.ndarray
+
+
+class Results(NamedTuple):
+    """Per env, what a step returns: ``rewards``, ``terminated``, ``truncated``, the float ``info``
+    (:data:`INFO_ROWS` x envs) and the ``observation`` ``(num_envs, size)`` float32."""
+
+    rewards: np.ndarray
+    terminated: np.ndarray
+    truncated: np.ndarray
+    info: np.ndarray
+    observation: np.ndarray
+
+
+class Envs(NamedTuple):
+    """Per call: the ``rows`` to reset, the envs' ``bars``, their ``actions``, the ``legal`` choices
+    table ``(num_envs, n_layers + 1, 8)`` and ``limits`` (the episode's horizon in bars, bars per
+    day)."""
+
+    rows: np.ndarray
+    bars: np.ndarray
+    actions: np.ndarray
+    legal: np.ndarray
+    limits: np.ndarray
+
+
+class Call(NamedTuple):
+    """The arguments of :func:`run`, passed as a plain tuple of plain tuples of arrays (a named
+    tuple costs twice as much to pass, and a parallel loop takes flat tuples only) and read by
+    name inside: the book's ``packed`` buffers (:data:`~thetagym.book.compiled.buffers.Packed`),
+    its step ``outputs`` and ``aggregates``, the :class:`Episode`, :class:`Observing`,
+    :class:`Latest`, :class:`Results` and :class:`Envs`."""
+
+    packed: tuple
+    outputs: tuple
+    aggregates: tuple
+    episode: tuple
+    observing: tuple
+    latest: tuple
+    results: tuple
+    envs: tuple
 
 
 def step_parameters(reward: RewardConfig, capital: float, ruin_equity: float) -> np.ndarray:
@@ -142,10 +193,11 @@ def _maximum(a: float, b: float) -> float:
 
 
 @kernel
-def _info_column(
+def info_column(
     values: np.ndarray, margin_use: float, gross: float, minimum_theta: float, i: int, info: np.ndarray
 ) -> None:
-    """Column ``i`` of the float info (:data:`INFO_ROWS`) from the tracker's ``values``."""
+    """Column ``i`` of the float info (:data:`INFO_ROWS`) from the tracker's ``values``; theta
+    capture is 0 below ``minimum_theta`` USD accrued."""
     equity = values[_EQUITY, i]
     pnl = equity - values[_START_EQUITY, i]
     accrued = values[_THETA_ACCRUED, i]
@@ -159,54 +211,37 @@ def _info_column(
     info[7, i] = gross
 
 
-@entry_kernel
-def fill_info(
-    values: np.ndarray, margin_use: np.ndarray, gross: np.ndarray, minimum_theta: float, info: np.ndarray
-) -> None:
-    """The float info of every env (rows :data:`INFO_ROWS`) from the tracker's ``values``, margin use
-    and gross contracts; theta capture is 0 below ``minimum_theta`` USD accrued."""
-    for i in range(info.shape[1]):
-        _info_column(values, margin_use[i], gross[i], minimum_theta, i, info)
-
-
 @kernel
 def measure_env(
     i: int,
-    equity: float,
-    margin_call: bool,
-    margin_requirement: float,
-    gross: float,
-    theta: float,
-    blocked: int,
-    adds_blocked: int,
-    rolls: int,
-    assignments: int,
-    counter_trades: int,
-    episode: tuple[np.ndarray, ...],
+    outputs: StepOutputs,
+    episode: Episode,
     bars: np.ndarray,
     horizon: int,
-    margin_use: np.ndarray,
-    results: tuple[np.ndarray, ...],
+    latest: Latest,
+    results: Results,
 ) -> bool:
-    """One step of env ``i`` after its book stepped; returns whether its episode ended.
+    """One step of env ``i`` after its book stepped (``outputs``); returns whether its episode ended.
 
-    Reads the book's step result for the env (``equity`` ... ``counter_trades``) and advances
-    ``bars[i]``; updates the tracker state of ``episode`` (``values``, ``count_values``,
-    ``margin_called``: :class:`EpisodeTracker`'s arrays, then the ``parameters`` of
-    :func:`step_parameters`); writes ``margin_use`` (requirement over equity floored at 1 USD) and
-    the ``results`` ``rewards``, ``terminated`` (margin call, or equity at or below the ruin equity),
-    ``truncated`` (``horizon`` bars reached and not terminated) and the float ``info``
-    (:data:`INFO_ROWS` x envs) at ``i``.
+    Advances ``bars[i]``; updates the tracker state of ``episode``; writes ``latest`` (margin use:
+    requirement over equity floored at 1 USD; gross contracts; blocked choices) and the
+    ``results`` ``rewards``, ``terminated`` (margin call, or equity at or below the ruin equity),
+    ``truncated`` (``horizon`` bars reached and not terminated) and the float ``info`` at ``i``.
     """
+    totals, counts = outputs.totals, outputs.counts
     values, count_values, margin_called, parameters = episode
-    rewards, terminated, truncated, info = results
     capital, ruin_equity, scale = parameters[0], parameters[1], parameters[2]
     drawdown_penalty, theta_bonus, blocked_penalty = parameters[3], parameters[4], parameters[5]
     minimum_theta = parameters[6]
+    gross = totals[i, book.GROSS_CONTRACTS]
+    theta = totals[i, book.THETA_ACCRUED]
+    blocked = counts[i, book.BLOCKED]
+    latest.gross[i] = gross
+    latest.blocked[i] = blocked
     bars[i] += 1
-    new_equity = np.float64(equity)
-    use = np.float64(margin_requirement) / _maximum(new_equity, 1.0)
-    margin_use[i] = use
+    new_equity = np.float64(totals[i, book.EQUITY])
+    use = np.float64(totals[i, book.MARGIN_REQUIREMENT]) / _maximum(new_equity, 1.0)
+    latest.margin_use[i] = use
     # EpisodeTracker.update
     previous_equity = values[_EQUITY, i]
     previous_max_drawdown = values[_MAX_DRAWDOWN, i]
@@ -221,14 +256,14 @@ def measure_env(
     values[_THETA_ACCRUED, i] += theta
     values[_PEAK_GROSS, i] = _maximum(values[_PEAK_GROSS, i], np.float64(gross))
     values[_MARGIN_PEAK, i] = _maximum(values[_MARGIN_PEAK, i], use)
-    called = bool(margin_call)
+    called = counts[i, book.MARGIN_CALL] != 0
     if called:
         margin_called[i] = True
     count_values[_BLOCKED, i] += blocked
-    count_values[_ADDS_BLOCKED, i] += adds_blocked
-    count_values[_ROLLS, i] += rolls
-    count_values[_ASSIGNMENTS, i] += assignments
-    count_values[_COUNTER_TRADES, i] += counter_trades
+    count_values[_ADDS_BLOCKED, i] += counts[i, book.ADDS_BLOCKED]
+    count_values[_ROLLS, i] += counts[i, book.ROLLS]
+    count_values[_ASSIGNMENTS, i] += counts[i, book.ASSIGNMENTS]
+    count_values[_COUNTER_TRADES, i] += counts[i, book.COUNTER_TRADES]
     # reward.reward
     value = (new_equity - previous_equity) / capital - drawdown_penalty * (
         max_drawdown - previous_max_drawdown
@@ -238,41 +273,33 @@ def measure_env(
     value = scale * value
     if blocked_penalty != 0.0:
         value = value - blocked_penalty * blocked
-    rewards[i] = value
+    results.rewards[i] = value
     values[_REWARD, i] += value
     # Episode end and info
     stop = called or new_equity <= ruin_equity
-    terminated[i] = stop
-    truncated[i] = bars[i] >= horizon and not stop
-    _info_column(values, use, gross, minimum_theta, i, info)
+    results.terminated[i] = stop
+    results.truncated[i] = bars[i] >= horizon and not stop
+    info_column(values, use, np.float64(gross), minimum_theta, i, results.info)
     return stop or bars[i] >= horizon
 
 
-@entry_kernel
-def observe(view, drawdown, observing, bars, out):
-    """Observations ``out`` (``(num_envs, size)`` float32) of every env (see :func:`observe_env`)."""
-    for i in range(out.shape[0]):
-        observe_env(i, view, drawdown, observing, bars, out)
-
-
 @kernel
-def observe_env(i, view, drawdown, observing, bars, out):
-    """Observation ``out[i]`` of env ``i`` at its bar ``bars[i]``.
-
-    ``view`` holds the :class:`~thetagym.book.BookView` fields of :data:`VIEW_FIELDS`, in order
-    (``(num_envs, n_layers)`` per layer, ``(num_envs,)`` per book); ``drawdown`` is the tracker's.
-    ``observing`` holds ``index`` ``(num_envs, n_bars + 1)`` index levels and ``market``, the
-    :func:`~thetagym.env.observation.market_features` table, both read at ``bars``, then the
-    :attr:`~thetagym.env.observation.ObservationBuilder.scales`: ``layer_scale`` (``n_layers * 10``)
-    and ``book_scale`` (7), which multiply the raw features, and ``constants`` (capital in USD, the
-    clip): each entry is rounded to float32 and clipped to ``[-clip, clip]``.
-    """
-    delta, gamma, vega, theta, short_strike_moneyness, days_to_expiry = view[:6]
-    unrealised_pnl, contracts, counter_contracts, is_open = view[6:10]
-    net_delta, net_gamma, net_vega, net_theta, margin_requirement, equity = view[10:]
+def observe_env(
+    i: int,
+    aggregates: Aggregates,
+    drawdown: np.ndarray,
+    observing: Observing,
+    bars: np.ndarray,
+    out: np.ndarray,
+) -> None:
+    """Observation ``out[i]`` (:data:`LAYER_FEATURES`, :data:`BOOK_FEATURES`, then the market
+    table's row) of env ``i`` at its bar ``bars[i]``, from the book's ``aggregates`` and the
+    tracker's ``drawdown``: each raw feature times its scale, rounded to float32 and clipped to
+    ``[-clip, clip]``."""
+    sums, nearest, net, is_open, totals = aggregates
     index, market, layer_scale, book_scale, constants = observing
     capital, clip = constants[0], np.float32(constants[1])
-    n_layers = delta.shape[1]
+    n_layers = sums.shape[2]
     n_book = book_scale.shape[0]
     split = layer_scale.shape[0]
     bar = bars[i]
@@ -283,22 +310,22 @@ def observe_env(i, view, drawdown, observing, bars, out):
     row = out[i]
     for layer in range(n_layers):
         base = 10 * layer
-        row[base + 0] = np.float64(delta[i, layer]) * layer_scale[base + 0]
-        row[base + 1] = np.float64(gamma[i, layer]) * level_squared * layer_scale[base + 1]
-        row[base + 2] = np.float64(vega[i, layer]) * layer_scale[base + 2]
-        row[base + 3] = np.float64(theta[i, layer]) * layer_scale[base + 3]
-        row[base + 4] = np.float64(short_strike_moneyness[i, layer]) * layer_scale[base + 4]
-        row[base + 5] = np.float64(days_to_expiry[i, layer]) * layer_scale[base + 5]
-        row[base + 6] = np.float64(unrealised_pnl[i, layer]) * layer_scale[base + 6]
-        row[base + 7] = np.float64(contracts[i, layer]) * layer_scale[base + 7]
-        row[base + 8] = np.float64(counter_contracts[i, layer]) * layer_scale[base + 8]
+        row[base + 0] = sums[i, book.SUM_DELTA, layer] * layer_scale[base + 0]
+        row[base + 1] = sums[i, book.SUM_GAMMA, layer] * level_squared * layer_scale[base + 1]
+        row[base + 2] = sums[i, book.SUM_VEGA, layer] * layer_scale[base + 2]
+        row[base + 3] = sums[i, book.SUM_THETA, layer] * layer_scale[base + 3]
+        row[base + 4] = nearest[i, book.NEAREST_MONEYNESS, layer] * layer_scale[base + 4]
+        row[base + 5] = nearest[i, book.NEAREST_DAYS, layer] * layer_scale[base + 5]
+        row[base + 6] = sums[i, book.SUM_UNREALISED, layer] * layer_scale[base + 6]
+        row[base + 7] = sums[i, book.SUM_CONTRACTS, layer] * layer_scale[base + 7]
+        row[base + 8] = sums[i, book.SUM_COUNTER, layer] * layer_scale[base + 8]
         row[base + 9] = np.float64(is_open[i, layer]) * layer_scale[base + 9]
-    book_equity = np.float64(equity[i])
-    row[split + 0] = np.float64(net_delta[i]) * book_scale[0]
-    row[split + 1] = np.float64(net_gamma[i]) * level * level * book_scale[1]
-    row[split + 2] = np.float64(net_vega[i]) * book_scale[2]
-    row[split + 3] = np.float64(net_theta[i]) * book_scale[3]
-    row[split + 4] = np.float64(margin_requirement[i]) / _maximum(book_equity, 1.0) * book_scale[4]
+    book_equity = totals[i, book.BOOK_EQUITY]
+    row[split + 0] = net[i, 0] * book_scale[0]
+    row[split + 1] = net[i, 1] * level * level * book_scale[1]
+    row[split + 2] = net[i, 2] * book_scale[2]
+    row[split + 3] = net[i, 3] * book_scale[3]
+    row[split + 4] = totals[i, book.BOOK_MARGIN_REQUIREMENT] / _maximum(book_equity, 1.0) * book_scale[4]
     row[split + 5] = drawdown[i] * book_scale[5]
     row[split + 6] = (book_equity - capital) * book_scale[6]
     start = split + n_book
@@ -314,174 +341,79 @@ def observe_env(i, view, drawdown, observing, bars, out):
 
 
 @kernel
-def _view_fields(aggregates):
-    """The :data:`VIEW_FIELDS` of the book's aggregates (as :func:`thetagym.book.view.book_view`)."""
-    sums, nearest, net, is_open, totals = aggregates
-    return (
-        sums[:, 0],
-        sums[:, 1],
-        sums[:, 2],
-        sums[:, 3],
-        nearest[:, 0],
-        nearest[:, 1],
-        sums[:, 4],
-        sums[:, 5],
-        sums[:, 6],
-        is_open,
-        net[:, 0],
-        net[:, 1],
-        net[:, 2],
-        net[:, 3],
-        totals[:, book_kernels.BOOK_MARGIN_REQUIREMENT],
-        totals[:, book_kernels.BOOK_EQUITY],
-    )
-
-
-@entry_kernel
-def step(
-    book_arguments,
-    actions,
-    bars,
-    horizon,
-    bars_per_day,
-    outputs,
-    aggregates,
-    episode,
-    observing,
-    latest,
-    results,
-    observation,
-):
-    """One step of every env: the book trades ``actions`` at ``bars`` and marks the next bar, then
-    the measures, reward and episode end, the book's aggregates and the observation (see
-    :func:`step_envs`); returns the number of envs whose episode ended, or -1, stepping nothing,
-    if a choice lies outside its part's range."""
-    book, market, state = book_kernels.unpack(*book_arguments)
-    if not book_kernels.actions_in_range(actions, book[1].shape[0]):
-        return -1
-    n = bars.shape[0]
-    return step_envs(
-        book,
-        market,
-        state,
-        actions,
-        bars,
-        horizon,
-        bars_per_day,
-        outputs,
-        aggregates,
-        episode,
-        observing,
-        latest,
-        results,
-        observation,
-        0,
-        n,
-    )
-
-
-@parallel_entry_kernel
-def step_parallel(
-    book_arguments,
-    actions,
-    bars,
-    horizon,
-    bars_per_day,
-    outputs,
-    aggregates,
-    episode,
-    observing,
-    latest,
-    results,
-    observation,
-    n_chunks,
-):
-    """:func:`step` on numba's threads, envs split into ``n_chunks`` contiguous chunks."""
-    book, market, state = book_kernels.unpack(*book_arguments)
-    if not book_kernels.actions_in_range(actions, book[1].shape[0]):
-        return -1
-    n = bars.shape[0]
+def run_envs(operation: int, call: Call, first: int, last: int) -> int:
+    """Operation ``operation`` on envs ``first`` to ``last - 1`` (see :func:`run`); ``call`` holds
+    plain tuples, made records here."""
+    tables, market, state = unpack(call.packed)
+    aggregates = Aggregates(*call.aggregates)
+    episode = Episode(*call.episode)
+    observing = Observing(*call.observing)
+    latest = Latest(*call.latest)
+    results = Results(*call.results)
+    envs = Envs(*call.envs)
+    horizon, bars_per_day = int(envs.limits[0]), envs.limits[1]
+    if operation == RESET:
+        book.reset_envs(tables, market, state, envs.rows, envs.bars[envs.rows])
+        for env in range(first, last):
+            book.aggregate_env(tables, state, env, bars_per_day, aggregates)
+        return 0
+    if operation == OBSERVE:
+        minimum_theta = episode.parameters[6]
+        for env in range(first, last):
+            info_column(
+                episode.values, latest.margin_use[env], latest.gross[env], minimum_theta, env, results.info
+            )
+            observe_env(env, aggregates, episode.values[_DRAWDOWN], observing, envs.bars, results.observation)
+        return 0
+    if operation == MASKS:
+        book.masks_envs(tables, market, state, envs.bars, envs.legal, first, last)
+        return 0
+    outputs = StepOutputs(*call.outputs)
+    book.step_envs(tables, market, state, envs.actions, envs.bars, first, last, outputs)
     ended = 0
-    for chunk in numba.prange(n_chunks):
-        ended += step_envs(
-            book,
-            market,
-            state,
-            actions,
-            bars,
-            horizon,
-            bars_per_day,
-            outputs,
-            aggregates,
-            episode,
-            observing,
-            latest,
-            results,
-            observation,
-            chunk * n // n_chunks,
-            (chunk + 1) * n // n_chunks,
-        )
+    for env in range(first, last):
+        if measure_env(env, outputs, episode, envs.bars, horizon, latest, results):
+            ended += 1
+        book.aggregate_env(tables, state, env, bars_per_day, aggregates)
+        observe_env(env, aggregates, episode.values[_DRAWDOWN], observing, envs.bars, results.observation)
     return ended
 
 
 @kernel
-def step_envs(
-    book,
-    market,
-    state,
-    actions,
-    bars,
-    horizon,
-    bars_per_day,
-    outputs,
-    aggregates,
-    episode,
-    observing,
-    latest,
-    results,
-    observation,
-    first,
-    last,
-):
-    """Step envs ``first`` to ``last - 1``; returns how many of their episodes ended.
+def _checked(operation: int, envs: Envs) -> bool:
+    """False for a step whose actions hold a choice outside its part's range."""
+    return operation != STEP or book.actions_in_range(envs.actions, envs.legal.shape[1] - 1)
 
-    ``book``, ``market``, ``state``, ``actions``, ``bars`` and the book's step ``outputs`` are those
-    of :func:`thetagym.book.compiled.step.step_envs`; ``aggregates`` those of
-    :func:`~thetagym.book.compiled.step.aggregate_env` (at the next bar, ``bars_per_day``);
-    ``horizon`` and ``episode`` (tracker ``values``, ``count_values``, ``margin_called``,
-    ``parameters``) are what :func:`measure_env` reads, ``observing`` what :func:`observe_env`
-    reads; ``latest`` (``margin_use``, ``gross``, ``blocked``) keeps what a reset's info reads;
-    ``results`` (``rewards``, ``terminated``, ``truncated``, ``info``) and ``observation`` are the
-    step's outputs. Every tuple holds arrays only (numba passes nothing else into a parallel loop).
-    """
-    book_kernels.step_envs(book, market, state, actions, bars, first, last, outputs)
-    totals, _, _, _, counts = outputs
-    margin_use, gross, blocked = latest
-    drawdown = episode[0][_DRAWDOWN]
-    view = _view_fields(aggregates)
+
+@entry_kernel
+def run(operation, call):
+    """Run ``operation`` on every env: :data:`RESET` the book's ``rows`` at their ``bars`` then
+    aggregate every env; :data:`OBSERVE` every env's info and observation; the legal choices of
+    :data:`MASKS`; a :data:`STEP` (the book's, then measures, aggregates and observation). Returns
+    the number of episodes a step ended (0 for the other operations), or -1, doing nothing, if a
+    step's choice lies outside its part's range. ``call`` is a plain tuple of a :class:`Call`."""
+    record = Call(*call)
+    envs = Envs(*record.envs)
+    if not _checked(operation, envs):
+        return -1
+    n = np.int64(envs.bars.shape[0])
+    return run_envs(operation, record, n - n, n)
+
+
+@parallel_entry_kernel
+def run_parallel(operation, call, n_chunks):
+    """:func:`run` on numba's threads: the masks and the step split envs into ``n_chunks``
+    contiguous chunks (envs are independent: each writes only its own rows)."""
+    record = Call(*call)
+    envs = Envs(*record.envs)
+    if not _checked(operation, envs):
+        return -1
+    n = envs.bars.shape[0]
+    chunks = n_chunks if operation == MASKS or operation == STEP else 1
+    packed, outputs, aggregates, episode = record.packed, record.outputs, record.aggregates, record.episode
+    observing, latest, results, flat_envs = record.observing, record.latest, record.results, record.envs
     ended = 0
-    for env in range(first, last):
-        gross[env] = totals[env, book_kernels.GROSS_CONTRACTS]
-        blocked[env] = counts[env, book_kernels.BLOCKED]
-        if measure_env(
-            env,
-            totals[env, book_kernels.EQUITY],
-            counts[env, book_kernels.MARGIN_CALL] != 0,
-            totals[env, book_kernels.MARGIN_REQUIREMENT],
-            gross[env],
-            totals[env, book_kernels.THETA_ACCRUED],
-            blocked[env],
-            counts[env, book_kernels.ADDS_BLOCKED],
-            counts[env, book_kernels.ROLLS],
-            counts[env, book_kernels.ASSIGNMENTS],
-            counts[env, book_kernels.COUNTER_TRADES],
-            episode,
-            bars,
-            horizon,
-            margin_use,
-            results,
-        ):
-            ended += 1
-        book_kernels.aggregate_env(book, state, env, bars_per_day, *aggregates)
-        observe_env(env, view, drawdown, observing, bars, observation)
+    for chunk in numba.prange(chunks):
+        part = (packed, outputs, aggregates, episode, observing, latest, results, flat_envs)
+        ended += run_envs(operation, Call(*part), chunk * n // chunks, (chunk + 1) * n // chunks)
     return ended

@@ -15,7 +15,7 @@ The observation at bar ``t`` reads the book marked at bar ``t`` and market data 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -23,32 +23,12 @@ from thetagym.book.compiled.guard import ES_MULTIPLIER
 from thetagym.env import kernels
 from thetagym.market.path import MarketPath
 
-if TYPE_CHECKING:
-    from thetagym.book import BookView
-
 ONE_PERCENT = 0.01
 
-LAYER_FEATURES = (
-    "delta",  # ES-equivalent contracts / layer contract cap
-    "gamma",  # USD P&L of a 1% index move from gamma / capital, in percent
-    "vega",  # USD per vol point / capital, in percent
-    "theta",  # USD per day / capital, in per mille
-    "short_strike_moneyness",  # log(K/F) / (iv sqrt(tau)) of the short strike, standard deviations
-    "days_to_expiry",  # of the nearest short option / 30
-    "unrealised_pnl",  # USD / capital, x10
-    "contracts",  # gross contracts / layer contract cap
-    "counter_contracts",  # counter-trade contracts / layer contract cap
-    "is_open",  # 1 if the layer holds positions
-)
-BOOK_FEATURES = (
-    "net_delta",  # ES-equivalent contracts / sum of layer caps
-    "net_gamma",  # as the layer feature
-    "net_vega",
-    "net_theta",
-    "margin_use",  # margin requirement / equity
-    "drawdown",  # current drawdown, fraction of capital x10
-    "return",  # (equity / capital - 1) x10
-)
+LAYER_FEATURES = kernels.LAYER_FEATURES
+"""Per-layer entries (defined where the compiled observation writes them)."""
+BOOK_FEATURES = kernels.BOOK_FEATURES
+"""Book entries."""
 MARKET_FEATURES = (
     "log_vix",  # log(VIX / 20)
     "term_slope",  # (VIX / VIX3M - 1) x5
@@ -63,8 +43,6 @@ MARKET_FEATURES = (
     "days_to_weekly",  # trading days to the next weekly expiry / 5
     "days_to_monthly",  # trading days to the next monthly expiry / 21
 )
-if (LAYER_FEATURES, BOOK_FEATURES) != (kernels.OBSERVED_LAYER_FEATURES, kernels.OBSERVED_BOOK_FEATURES):
-    raise ImportError("the observation's features changed: change kernels.observe to match")
 NO_EXPIRY_DAYS = 63.0
 """Trading days reported when the path ends before the next expiry."""
 
@@ -137,14 +115,12 @@ def _days_to_expiry(path: MarketPath, schedule: str) -> np.ndarray:
 
 
 class ObservationBuilder:
-    """Builds ``(num_envs, size)`` float32 observations from the book's view and the market table.
-
-    ``layer_caps`` holds each layer's contract cap, ``capital`` the starting capital (USD);
-    ``num_envs`` is not needed (each call sizes its output from its inputs). The work is one
-    compiled call, :func:`thetagym.env.kernels.observe`.
+    """The scales of the observation's features: ``layer_caps`` holds each layer's contract cap,
+    ``capital`` the starting capital (USD), ``clip`` the bound. The observation itself is built by
+    one compiled function, :func:`thetagym.env.kernels.observe_env`, on reset as on step.
     """
 
-    def __init__(self, layer_caps: Sequence[float], capital: float, clip: float, num_envs: int) -> None:
+    def __init__(self, layer_caps: Sequence[float], capital: float, clip: float) -> None:
         self.n_layers = len(layer_caps)
         self.capital = float(capital)
         self.clip = float(clip)
@@ -174,25 +150,3 @@ class ObservationBuilder:
         self.scales = (self._layer_scale.reshape(-1), self._book_scale, np.array([self.capital, self.clip]))
         """What :func:`~thetagym.env.kernels.observe_env` reads of the builder: the flat layer scale
         ``(n_layers * 10,)``, the book scale ``(7,)`` and the constants (capital in USD, clip)."""
-
-    def build(
-        self, view: BookView, drawdown: np.ndarray, index: np.ndarray, market_row: np.ndarray
-    ) -> np.ndarray:
-        """Observation of every env: ``view`` of the book, current ``drawdown`` (fraction of
-        capital), ``index`` level (points) and ``market_row`` (``(num_envs, n_market)``, the rows of
-        :func:`market_features` at the current bars)."""
-        bars = np.zeros(index.shape[0], dtype=np.int64)
-        return self.build_at(view, drawdown, index[:, None], market_row[:, None, :], bars)
-
-    def build_at(
-        self, view: BookView, drawdown: np.ndarray, index: np.ndarray, market: np.ndarray, bars: np.ndarray
-    ) -> np.ndarray:
-        """As :meth:`build`, reading env ``i``'s index level and market row at bar ``bars[i]`` of
-        ``index`` (``(num_envs, n_bars + 1)`` points) and ``market`` (the :func:`market_features`
-        table), in one compiled call."""
-        observation = np.empty((bars.shape[0], self.size), dtype=np.float32)
-        # Owned copies: a view's fields are read-only slices, C-ordered or not with the number of
-        # envs, and the cached kernel takes one signature.
-        fields = tuple(np.array(getattr(view, name)) for name in kernels.VIEW_FIELDS)
-        kernels.observe(fields, drawdown, (index, market, *self.scales), bars, observation)
-        return observation

@@ -1,4 +1,4 @@
-"""Compile every disk-cached kernel once, in one process.
+"""Compile the disk-cached kernels once, in one process.
 
 Numba compiles a kernel on its first call and caches it on disk. Processes that start together on
 a cold cache (test workers, evaluation workers) would all compile and write the same cache entries
@@ -14,12 +14,13 @@ from thetagym.book.engine import PARALLEL_MIN_ENVS
 from thetagym.env.vector import ShortPremiumVectorEnv
 
 
-def compile_kernels() -> None:
-    """Compile, or load from the disk cache, every cached kernel: the pricing and market kernels
-    (compiled on import) and the book's and the env's entry points, serial and parallel, by
-    resetting, masking and stepping a vector env of one env and one large enough to split over
-    threads, and stepping their books alone."""
-    for num_envs in (1, 2 * PARALLEL_MIN_ENVS):
+def compile_kernels(parallel: bool = True, book: bool = True) -> None:
+    """Compile, or load from the disk cache, the cached kernels: the pricing and market kernels
+    (compiled on import), the env's serial entry point and the book's aggregates (what one env
+    needs) by resetting, masking and stepping a vector env of one env; with ``parallel``, the
+    env's parallel entry point too (a vector env large enough to split over threads); with
+    ``book``, the book's own entry points (a :class:`~thetagym.book.Book` stepped alone)."""
+    for num_envs in (1, 2 * PARALLEL_MIN_ENVS) if parallel else (1,):
         envs = ShortPremiumVectorEnv(num_envs)
         envs.reset(seed=0)
         envs.action_masks()
@@ -27,6 +28,9 @@ def compile_kernels() -> None:
         envs.step(hold)
         core = envs.core
         assert core.market is not None
-        core.book.step(hold, core.market, core.bars)
         core.book.equity()
+        if book:
+            core.book.action_masks(core.market, core.bars)
+            core.book.step(hold, core.market, core.bars)
+            core.book.reset(np.arange(num_envs), core.market, np.zeros(num_envs, dtype=np.int64))
         envs.close()

@@ -1,36 +1,130 @@
-"""The book's arrays packed into a few flat buffers, so a kernel call crosses from Python to
-compiled code with a handful of arguments (each array argument costs about half a microsecond).
+"""The records the compiled kernels pass around, and the flat buffers they are packed in.
 
-``values`` (float64) and ``indices`` (int64) hold the live state; ``shape`` is ``(num_envs,
-max_legs, n_layers, n_slots)``. :func:`state_views` cuts them into the arrays the kernels and the
-:class:`~thetagym.book.Book` use, in the order of :data:`STATE`; :func:`static_views` does the
-same for the :class:`~thetagym.book.compiled.tables.BookTables` buffer, :func:`market_views` for
-a market's constants. Called from Python they return numpy views of the same memory.
+A kernel call crosses from Python to compiled code with a handful of flat buffers (each array
+argument costs about half a microsecond, a named tuple twice a plain one), and the kernels cut
+them into named records at once: :func:`unpack` gives the :class:`~thetagym.book.compiled.tables.
+BookTables`, the :class:`Market` and the :class:`State` of a :data:`Packed` tuple. Each packed
+layout is defined once, by the function that cuts it (:func:`state_views`, :func:`static_views`,
+:func:`market_views`); called from Python (``.py_func``) they return numpy views of the same memory.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
-from thetagym.book.compiled.jit import entry_kernel, kernel
-from thetagym.book.compiled.tables import N_LAYER_COLUMNS, N_SLOT_COLUMNS, PER_PATH_SERIES
+from thetagym.book.compiled.jit import kernel
+from thetagym.book.compiled.tables import N_LAYER_COLUMNS, N_SLOT_COLUMNS, PER_PATH_SERIES, BookTables
 from thetagym.book.margin import N_SCENARIOS
 
-STATE = (
-    "quantity",  # (n_envs, max_legs) signed contracts
-    "strike",  # (n_envs, max_legs) points
-    "expiry_bar",  # (n_envs, max_legs)
-    "underlying_bar",  # (n_envs, max_legs)
-    "entry_price",  # (n_envs, max_legs)
-    "cash",  # (n_envs,) USD
-    "reference",  # (n_envs, n_layers) underlying when each layer opened
-    "margin_requirement",  # (n_envs,) USD
-    "marks",  # (8, n_envs, n_slots), MARK_FIELDS
-    "mark_bar",  # (n_envs,)
-    "mark_index",  # (n_envs,) index level at mark_bar
-)
 N_MARK_FIELDS = 8
 N_PER_PATH = len(PER_PATH_SERIES)
+
+
+class State(NamedTuple):
+    """The live state of a batch of books, cut from the ``values`` (float64) and ``indices``
+    (int64) buffers by :func:`state_views`."""
+
+    quantity: np.ndarray
+    """(n_envs, max_legs) signed contracts"""
+    strike: np.ndarray
+    """(n_envs, max_legs) points"""
+    expiry_bar: np.ndarray
+    """(n_envs, max_legs)"""
+    underlying_bar: np.ndarray
+    """(n_envs, max_legs) expiry bar of an ES option's underlying future"""
+    entry_price: np.ndarray
+    """(n_envs, max_legs) average cost, points or USD per share"""
+    cash: np.ndarray
+    """(n_envs,) USD"""
+    reference: np.ndarray
+    """(n_envs, n_layers) each layer's underlying when it opened"""
+    margin_requirement: np.ndarray
+    """(n_envs,) USD"""
+    marks: np.ndarray
+    """(8, n_envs, n_slots), :data:`~thetagym.book.compiled.contracts.MARK_FIELDS`"""
+    mark_bar: np.ndarray
+    """(n_envs,) bar the marks are at"""
+    mark_index: np.ndarray
+    """(n_envs,) index level at ``mark_bar``"""
+
+
+class Market(NamedTuple):
+    """A market's series as the kernels read them (see
+    :class:`~thetagym.book.compiled.tables.MarketArrays`): ``per_bar`` ``(9, n_paths, n_bars +
+    1)``, ``per_path`` ``(3, n_paths)``, ``expiries`` ``(n_paths, 3, n_days)`` and ``scalars``."""
+
+    per_bar: np.ndarray
+    per_path: np.ndarray
+    expiries: np.ndarray
+    scalars: np.ndarray
+
+
+class StepOutputs(NamedTuple):
+    """What the book's step writes per env: ``totals`` ``(n_envs, N_TOTALS)``, ``attribution``
+    ``(n_envs, n_layers, 8)``, ``layer_contracts`` ``(n_envs, n_layers)``, ``executed``
+    ``(n_envs, n_layers + 1)`` and ``counts`` ``(n_envs, N_COUNTS)`` (columns in
+    :mod:`thetagym.book.compiled.step`)."""
+
+    totals: np.ndarray
+    attribution: np.ndarray
+    layer_contracts: np.ndarray
+    executed: np.ndarray
+    counts: np.ndarray
+
+
+class Aggregates(NamedTuple):
+    """The book's aggregates per env at its marked bar (:func:`~thetagym.book.compiled.step.
+    aggregate_env`): ``sums`` ``(n_envs, N_SUMS, n_layers)``, ``nearest`` ``(n_envs, 2,
+    n_layers)``, ``net`` ``(n_envs, 4)``, ``is_open`` ``(n_envs, n_layers)`` and ``totals``
+    ``(n_envs, N_BOOK_TOTALS)``."""
+
+    sums: np.ndarray
+    nearest: np.ndarray
+    net: np.ndarray
+    is_open: np.ndarray
+    totals: np.ndarray
+
+
+class Orders(NamedTuple):
+    """One round of trades of one env, per slot: ``target`` signed contracts to hold afterwards,
+    which slots ``restrike`` (close their contract, open ``target`` of the standard contract) and
+    the ``expiry_day`` of a restruck slot's new contract."""
+
+    target: np.ndarray
+    restrike: np.ndarray
+    expiry_day: np.ndarray
+
+
+class GuardOutputs(NamedTuple):
+    """What the guard (:func:`~thetagym.book.compiled.guard.legal_choices`) finds for one env:
+    ``legal`` ``(n_layers + 1, 8)`` choices, and the inputs of the legal actions: per layer
+    ``opposite_wing`` (an OPEN there would add to the wing opposite the book's delta) and the
+    counter-trade ``direction``; per slot ``deep`` (a short ES option deep enough to accept
+    assignment) and the ``near_expiry_day`` and ``out_expiry_day`` of the two rolls."""
+
+    legal: np.ndarray
+    opposite_wing: np.ndarray
+    deep: np.ndarray
+    near_expiry_day: np.ndarray
+    out_expiry_day: np.ndarray
+    direction: np.ndarray
+
+
+class Packed(NamedTuple):
+    """The buffers a kernel call carries (as a plain tuple, see :func:`unpack`): the book's
+    ``static`` tables (:func:`pack_static`), the market's ``per_bar``, ``expiries`` and
+    ``constants``, the state's ``values`` and ``indices``, and ``shape`` ``(n_envs, max_legs,
+    n_layers, n_slots)``."""
+
+    static: np.ndarray
+    per_bar: np.ndarray
+    expiries: np.ndarray
+    constants: np.ndarray
+    values: np.ndarray
+    indices: np.ndarray
+    shape: np.ndarray
 
 
 def state_sizes(shape: tuple[int, int, int, int]) -> tuple[int, int]:
@@ -39,9 +133,9 @@ def state_sizes(shape: tuple[int, int, int, int]) -> tuple[int, int]:
     return n_envs * (3 * max_legs + 3 + n_layers + N_MARK_FIELDS * n_slots), n_envs * (2 * max_legs + 1)
 
 
-@entry_kernel
+@kernel
 def state_views(values, indices, shape):
-    """The state arrays (:data:`STATE` order) cut from the ``values`` and ``indices`` buffers."""
+    """The :class:`State` cut from the ``values`` and ``indices`` buffers."""
     n, legs, layers, slots = shape[0], shape[1], shape[2], shape[3]
     quantity = values[: n * legs].reshape((n, legs))
     strike = values[n * legs : 2 * n * legs].reshape((n, legs))
@@ -57,7 +151,7 @@ def state_views(values, indices, shape):
     expiry_bar = indices[: n * legs].reshape((n, legs))
     underlying_bar = indices[n * legs : 2 * n * legs].reshape((n, legs))
     mark_bar = indices[2 * n * legs : 2 * n * legs + n]
-    return (
+    return State(
         quantity,
         strike,
         expiry_bar,
@@ -74,8 +168,8 @@ def state_views(values, indices, shape):
 
 @kernel
 def static_views(static, n_slots, n_layers):
-    """(slots, layers, parameters, spreads, underlying_factor, volatility_factor, scenario_weight)
-    cut from a buffer made by :func:`pack_static`."""
+    """The :class:`~thetagym.book.compiled.tables.BookTables` cut from a buffer made by
+    :func:`pack_static`."""
     n_parameters, n_spreads = int(static[0]), int(static[1])
     at = 2
     slots = static[at : at + n_slots * N_SLOT_COLUMNS].reshape((n_slots, N_SLOT_COLUMNS))
@@ -90,21 +184,30 @@ def static_views(static, n_slots, n_layers):
     at += n_slots * N_SCENARIOS
     volatility_factor = static[at : at + N_SCENARIOS]
     scenario_weight = static[at + N_SCENARIOS : at + 2 * N_SCENARIOS]
-    return slots, layers, parameters, spreads, underlying_factor, volatility_factor, scenario_weight
+    return BookTables(
+        slots, layers, parameters, spreads, underlying_factor, volatility_factor, scenario_weight
+    )
 
 
-def pack_static(arrays: tuple[np.ndarray, ...]) -> np.ndarray:
-    """One buffer of the :class:`~thetagym.book.compiled.tables.BookTables` arrays (in field
-    order), headed by the lengths of the parameter and spread vectors."""
-    parameters, spreads = arrays[2], arrays[3]
-    header = np.array([parameters.size, spreads.size], dtype=float)
-    return np.concatenate([header, *(np.ravel(array) for array in arrays)])
+def pack_static(tables: BookTables) -> np.ndarray:
+    """One buffer of the ``tables`` arrays (in field order), headed by the lengths of the parameter
+    and spread vectors (the layout :func:`static_views` cuts)."""
+    header = np.array([tables.parameters.size, tables.spreads.size], dtype=float)
+    return np.concatenate([header, *(np.ravel(array) for array in tables)])
 
 
 @kernel
 def market_views(per_bar, expiries, constants):
-    """(per_bar, per_path, expiries, scalars) of a market whose per-path series and scalars are
-    packed in ``constants`` (see :class:`~thetagym.book.compiled.tables.MarketArrays`)."""
+    """The :class:`Market` whose per-path series and scalars are packed in ``constants`` (see
+    :class:`~thetagym.book.compiled.tables.MarketArrays`)."""
     n_paths = per_bar.shape[1]
     per_path = constants[: N_PER_PATH * n_paths].reshape((N_PER_PATH, n_paths))
-    return per_bar, per_path, expiries, constants[N_PER_PATH * n_paths :]
+    return Market(per_bar, per_path, expiries, constants[N_PER_PATH * n_paths :])
+
+
+@kernel
+def unpack(packed):
+    """The book tables, market and state records of a :data:`Packed` tuple of buffers."""
+    static, per_bar, expiries, constants, values, indices, shape = packed
+    tables = static_views(static, shape[3], shape[2])
+    return tables, market_views(per_bar, expiries, constants), state_views(values, indices, shape)

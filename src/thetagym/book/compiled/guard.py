@@ -26,8 +26,10 @@ import numpy as np
 
 from thetagym.book.actions import BalancerAction, LayerAction
 from thetagym.book.compiled import tables as t
+from thetagym.book.compiled.buffers import GuardOutputs, Market, State
 from thetagym.book.compiled.contracts import DELTA, PRICE, UNDERLYING, day_of_bar, next_expiry_day
 from thetagym.book.compiled.jit import kernel
+from thetagym.book.compiled.tables import BookTables
 from thetagym.pricing.instruments import MULTIPLIER, InstrumentKind
 
 ES_MULTIPLIER = float(MULTIPLIER[InstrumentKind.ES_FUTURE])
@@ -66,31 +68,16 @@ def layer_underlying(layers: np.ndarray, per_bar: np.ndarray, layer: int, path: 
 
 @kernel
 def legal_choices(
-    slots: np.ndarray,
-    layers: np.ndarray,
-    parameters: np.ndarray,
-    per_bar: np.ndarray,
-    expiries: np.ndarray,
-    scalars: np.ndarray,
-    path: int,
-    bar: int,
-    quantity: np.ndarray,
-    expiry_bar: np.ndarray,
-    entry_price: np.ndarray,
-    marks: np.ndarray,
-    reference: np.ndarray,
-    equity: float,
-    margin_requirement: float,
-    legal: np.ndarray,
-    opposite_wing: np.ndarray,
-    deep: np.ndarray,
-    near_expiry_day: np.ndarray,
-    out_expiry_day: np.ndarray,
-    direction: np.ndarray,
+    tables: BookTables, market: Market, state: State, path: int, bar: int, equity: float, guard: GuardOutputs
 ) -> None:
-    """Fill ``legal`` ``(n_layers + 1, 8)`` and the inputs of the legal actions: ``opposite_wing``
-    (per layer), ``deep`` short ES options, the ``near_expiry_day`` and ``out_expiry_day`` of the
-    rolls (per slot) and the counter-trade ``direction`` (per layer)."""
+    """Fill the ``guard`` record of env ``path`` at ``bar`` (its marks must be at ``bar``; ``equity``
+    in USD): the legal choices and the inputs of the legal actions."""
+    slots, layers, parameters = tables.slots, tables.layers, tables.parameters
+    per_bar, expiries, scalars = market.per_bar, market.expiries, market.scalars
+    quantity, expiry_bar, entry_price = state.quantity[path], state.expiry_bar[path], state.entry_price[path]
+    marks, reference = state.marks[:, path], state.reference[path]
+    margin_requirement = state.margin_requirement[path]
+    legal, opposite_wing, deep, near_expiry_day, out_expiry_day, direction = guard
     n_layers = layers.shape[0]
     guard_on = parameters[t.GUARD_ENABLED] > 0.0
     index = per_bar[t.INDEX, path, bar]

@@ -7,26 +7,23 @@ import math
 import numpy as np
 
 from thetagym.book.compiled import tables as t
+from thetagym.book.compiled.buffers import Market, State
 from thetagym.book.compiled.contracts import PRICE, TIME_TO_EXPIRY, UNDERLYING, VOLATILITY
 from thetagym.book.compiled.jit import kernel
+from thetagym.book.compiled.tables import BookTables
 from thetagym.book.margin import N_SCENARIOS
 from thetagym.pricing import kernels as pricing_kernels
 
 
 @kernel
-def requirement(
-    slots: np.ndarray,
-    parameters: np.ndarray,
-    underlying_factor: np.ndarray,
-    volatility_factor: np.ndarray,
-    scenario_weight: np.ndarray,
-    rate: float,
-    quantity: np.ndarray,
-    strike: np.ndarray,
-    marks: np.ndarray,
-) -> float:
-    """Margin requirement (USD): the worst weighted scenario loss of the book, at least
-    ``short_option_minimum`` per short option contract."""
+def requirement(tables: BookTables, market: Market, state: State, env: int) -> float:
+    """Margin requirement (USD) of env ``env`` at its marked bar: the worst weighted scenario loss
+    of the book, at least ``short_option_minimum`` per short option contract."""
+    slots, parameters = tables.slots, tables.parameters
+    underlying_factor, volatility_factor = tables.underlying_factor, tables.volatility_factor
+    scenario_weight = tables.scenario_weight
+    rate = market.per_bar[t.RATE, env, state.mark_bar[env]]
+    quantity, strike, marks = state.quantity[env], state.strike[env], state.marks[:, env]
     pnl = np.zeros(N_SCENARIOS)
     short_options = 0.0
     for slot in range(slots.shape[0]):

@@ -1,11 +1,11 @@
 """The book's step, reset, action masks and aggregates over a batch of envs: one compiled loop
-over envs each (see :meth:`thetagym.book.Book.step` for the order of events).
+over envs each. The order of events of a step is stated once, on :func:`step_envs`.
 
-The entry points take the packed buffers of :mod:`thetagym.book.compiled.buffers` (``static``,
-the market's ``per_bar``, ``expiries`` and ``constants``, the state's ``values``, ``indices`` and
-``shape``); inside, the work passes three tuples: ``book`` (the static tables), ``market``
-(per_bar, per_path, expiries, scalars) and ``state`` (:data:`~thetagym.book.compiled.buffers.STATE`).
-Env ``e`` trades on market path ``e``.
+The entry points take a :data:`~thetagym.book.compiled.buffers.Packed` tuple of buffers and cut it
+into the ``tables``, ``market`` and ``state`` records (:func:`~thetagym.book.compiled.buffers.
+unpack`); env ``e`` trades on market path ``e``. The per-env kernels (:func:`reset_envs`,
+:func:`masks_envs`, :func:`step_envs`, :func:`aggregate_env`) are what the env's own compiled step
+(:mod:`thetagym.env.kernels`) calls too.
 """
 
 from __future__ import annotations
@@ -23,7 +23,18 @@ from thetagym.book.attribution import RESIDUAL as A_RESIDUAL
 from thetagym.book.attribution import THETA as A_THETA
 from thetagym.book.attribution import VEGA as A_VEGA
 from thetagym.book.compiled import tables as t
-from thetagym.book.compiled.buffers import market_views, state_views, static_views
+from thetagym.book.compiled.buffers import (
+    Aggregates,
+    GuardOutputs,
+    Market,
+    Orders,
+    Packed,
+    State,
+    StepOutputs,
+    state_views,
+    static_views,
+    unpack,
+)
 from thetagym.book.compiled.contracts import (
     DELTA,
     GAMMA,
@@ -47,22 +58,39 @@ from thetagym.book.compiled.guard import (
 )
 from thetagym.book.compiled.jit import entry_kernel, kernel, parallel_entry_kernel
 from thetagym.book.compiled.margin import requirement
+from thetagym.book.compiled.tables import BookTables
 from thetagym.book.compiled.trading import action_orders, assign, due_futures, execute, open_orders, settle
 from thetagym.market.calendar import TRADING_DAYS_PER_YEAR
 
-# Columns of the per-env outputs of :func:`step`.
+# Columns of StepOutputs.totals and .counts.
 EQUITY, PNL, THETA_ACCRUED, MARGIN_REQUIREMENT, GROSS_CONTRACTS, CASH, INTEREST, CASH_RATE = range(8)
 N_TOTALS = 8
 BLOCKED, ADDS_BLOCKED, ROLLS, ASSIGNMENTS, COUNTER_TRADES, MARGIN_CALL = range(6)
 N_COUNTS = 6
-# Columns of the book totals of :func:`aggregate`.
+# Rows of Aggregates.sums, .nearest and .net, and columns of .totals.
+SUMS = (
+    "delta",  # ES-equivalent contracts
+    "gamma",  # ES-equivalent contracts per index point
+    "vega",  # USD per vol point
+    "theta",  # USD per trading day
+    "unrealised_pnl",  # USD
+    "contracts",  # gross
+    "counter_contracts",  # gross
+    "structure_contracts",  # gross
+)
+SUM_DELTA, SUM_GAMMA, SUM_VEGA, SUM_THETA, SUM_UNREALISED, SUM_CONTRACTS, SUM_COUNTER, SUM_STRUCTURE = range(
+    8
+)
+N_SUMS = len(SUMS)
+NEAREST = ("short_strike_moneyness", "days_to_expiry")
+NEAREST_MONEYNESS, NEAREST_DAYS = range(2)
+NET = ("net_delta", "net_gamma", "net_vega", "net_theta")
 BOOK_EQUITY, BOOK_CASH, BOOK_MARGIN_REQUIREMENT = range(3)
 N_BOOK_TOTALS = 3
-N_SUMS = 8
-"""Per-layer aggregates of :func:`aggregate`: ES-equivalent delta, gamma, vega, theta,
-unrealised P&L, gross contracts, counter-trade contracts, structure contracts."""
 NONE = 1e9
-"""Stands for "no short option" in the per-layer minima of :func:`aggregate`."""
+"""Stands for "no short option" in the per-layer minima of :func:`aggregate_env`."""
+NO_CHARGE, CHARGE = 0.0, 1.0
+"""Whether :func:`~thetagym.book.compiled.trading.execute` charges bid/ask and fees."""
 
 
 @kernel
@@ -88,30 +116,18 @@ def interest_balance(slots: np.ndarray, cash: float, quantity: np.ndarray, marks
 
 
 @kernel
-def _requirement(book, market, state, env):
-    slots, _, parameters, _, underlying_factor, volatility_factor, scenario_weight = book
-    quantity, strike = state[0], state[1]
-    return requirement(
-        slots,
-        parameters,
-        underlying_factor,
-        volatility_factor,
-        scenario_weight,
-        market[0][t.RATE, env, state[9][env]],
-        quantity[env],
-        strike[env],
-        state[8][:, env],
-    )
-
-
-@kernel
-def _mark(book, market, state, env, bar):
+def _mark(tables: BookTables, market: Market, state: State, env: int, bar: int) -> None:
     """Mark the slots of env ``env`` that hold contracts at ``bar`` (empty slots keep stale marks:
     nothing reads them, and a trade out of an empty slot marks it first)."""
-    slots = book[0]
+    slots = tables.slots
     per_bar, per_path, _, scalars = market
-    quantity, strike, expiry_bar, underlying_bar = state[0], state[1], state[2], state[3]
-    marks, mark_bar, mark_index = state[8], state[9], state[10]
+    quantity, strike, expiry_bar, underlying_bar = (
+        state.quantity,
+        state.strike,
+        state.expiry_bar,
+        state.underlying_bar,
+    )
+    marks = state.marks
     for slot in range(slots.shape[0]):
         if quantity[env, slot] == 0.0:
             continue
@@ -128,133 +144,49 @@ def _mark(book, market, state, env, bar):
             underlying_bar[env, slot],
             marks[:, env],
         )
-    mark_bar[env] = bar
-    mark_index[env] = per_bar[t.INDEX, env, bar]
+    state.mark_bar[env] = bar
+    state.mark_index[env] = per_bar[t.INDEX, env, bar]
 
 
 @kernel
-def _ensure_marked(book, market, state, env, bar):
-    if state[9][env] != bar:
-        _mark(book, market, state, env, bar)
-        state[7][env] = _requirement(book, market, state, env)
+def _ensure_marked(tables: BookTables, market: Market, state: State, env: int, bar: int) -> None:
+    if state.mark_bar[env] != bar:
+        _mark(tables, market, state, env, bar)
+        state.margin_requirement[env] = requirement(tables, market, state, env)
 
 
 @kernel
-def _legal(book, market, state, env, bar, legal, opposite_wing, deep, near_day, out_day, direction):
-    slots, layers, parameters = book[0], book[1], book[2]
-    per_bar, _, expiries, scalars = market
-    quantity, _, expiry_bar, _, entry_price, cash, reference, margin_requirement, marks = state[:9]
-    env_marks = marks[:, env]
-    legal_choices(
-        slots,
-        layers,
-        parameters,
-        per_bar,
-        expiries,
-        scalars,
-        env,
-        bar,
-        quantity[env],
-        expiry_bar[env],
-        entry_price[env],
-        env_marks,
-        reference[env],
-        equity_of(slots, cash[env], quantity[env], env_marks),
-        margin_requirement[env],
-        legal,
-        opposite_wing,
-        deep,
-        near_day,
-        out_day,
-        direction,
+def _equity(tables: BookTables, state: State, env: int) -> float:
+    return equity_of(tables.slots, state.cash[env], state.quantity[env], state.marks[:, env])
+
+
+@kernel
+def new_guard_outputs(n_slots: int, n_layers: int) -> GuardOutputs:
+    """Scratch for :func:`~thetagym.book.compiled.guard.legal_choices`."""
+    return GuardOutputs(
+        np.zeros((n_layers + 1, N_LAYER_ACTIONS), dtype=np.bool_),
+        np.zeros(n_layers, dtype=np.bool_),
+        np.zeros(n_slots, dtype=np.bool_),
+        np.zeros(n_slots, dtype=np.int64),
+        np.zeros(n_slots, dtype=np.int64),
+        np.zeros(n_layers),
     )
 
 
 @kernel
-def _execute(book, market, state, env, bar, target, restrike, expiry_day, charge, equity, fresh, costs):
-    slots, layers, parameters, spreads = book[0], book[1], book[2], book[3]
-    per_bar, per_path, expiries, scalars = market
-    quantity, strike, expiry_bar, underlying_bar, entry_price, cash = state[:6]
-    paid = execute(
-        slots,
-        layers,
-        parameters,
-        spreads,
-        per_bar,
-        per_path,
-        expiries,
-        scalars,
-        env,
-        bar,
-        target,
-        restrike,
-        expiry_day,
-        charge,
-        equity,
-        quantity[env],
-        strike[env],
-        expiry_bar[env],
-        underlying_bar[env],
-        entry_price[env],
-        state[8][:, env],
-        fresh,
-        costs,
-    )
-    cash[env] -= paid
+def new_orders(n_slots: int) -> Orders:
+    """Scratch for one round of trades."""
+    return Orders(np.zeros(n_slots), np.zeros(n_slots, dtype=np.bool_), np.zeros(n_slots, dtype=np.int64))
 
 
 @kernel
-def unpack(static, per_bar, expiries, constants, values, indices, shape):
-    """The ``book``, ``market`` and ``state`` tuples of an entry point's packed arguments."""
-    book = static_views(static, shape[3], shape[2])
-    return book, market_views(per_bar, expiries, constants), state_views(values, indices, shape)
-
-
-@entry_kernel
-def masks(static, per_bar, expiries, constants, values, indices, shape, bars, out):
-    """Legal choices of every env at ``bars``, ``out`` ``(n_envs, n_layers + 1, 8)`` (marking envs
-    not marked there first)."""
-    book, market, state = unpack(static, per_bar, expiries, constants, values, indices, shape)
-    _masks_envs(book, market, state, bars, out, 0, bars.shape[0])
-
-
-@parallel_entry_kernel
-def masks_parallel(static, per_bar, expiries, constants, values, indices, shape, bars, out, n_chunks):
-    """:func:`masks` on numba's threads, envs split into ``n_chunks`` contiguous chunks."""
-    book, market, state = unpack(static, per_bar, expiries, constants, values, indices, shape)
-    n = bars.shape[0]
-    for chunk in numba.prange(n_chunks):
-        _masks_envs(book, market, state, bars, out, chunk * n // n_chunks, (chunk + 1) * n // n_chunks)
-
-
-@kernel
-def _masks_envs(book, market, state, bars, out, first, last):
-    slots, layers = book[0], book[1]
-    n_slots, n_layers = slots.shape[0], layers.shape[0]
-    opposite_wing = np.zeros(n_layers, dtype=np.bool_)
-    deep = np.zeros(n_slots, dtype=np.bool_)
-    near_day = np.zeros(n_slots, dtype=np.int64)
-    out_day = np.zeros(n_slots, dtype=np.int64)
-    direction = np.zeros(n_layers)
-    for env in range(first, last):
-        _ensure_marked(book, market, state, env, bars[env])
-        _legal(
-            book, market, state, env, bars[env], out[env], opposite_wing, deep, near_day, out_day, direction
-        )
-
-
-@entry_kernel
-def reset(static, per_bar, expiries, constants, values, indices, shape, rows, bars):
+def reset_envs(tables: BookTables, market: Market, state: State, rows: np.ndarray, bars: np.ndarray) -> None:
     """Clear envs ``rows`` and open each ``open_at_reset`` layer's structure at bars ``bars`` at
     mid (no costs); cash starts at ``capital``."""
-    book, market, state = unpack(static, per_bar, expiries, constants, values, indices, shape)
-    slots, layers, parameters = book[0], book[1], book[2]
-    per_bar, _, expiries, scalars = market
-    quantity, strike, expiry_bar, underlying_bar, entry_price, cash, reference = state[:7]
+    slots, layers, parameters = tables.slots, tables.layers, tables.parameters
+    quantity, cash = state.quantity, state.cash
     n_slots, n_layers = slots.shape[0], layers.shape[0]
-    target = np.zeros(n_slots)
-    restrike = np.zeros(n_slots, dtype=np.bool_)
-    expiry_day = np.zeros(n_slots, dtype=np.int64)
+    orders = new_orders(n_slots)
     fresh = np.zeros((8, n_slots))
     costs = np.zeros(n_layers)
     opening = np.zeros(n_layers, dtype=np.bool_)
@@ -262,97 +194,47 @@ def reset(static, per_bar, expiries, constants, values, indices, shape, rows, ba
         opening[layer] = layers[layer, t.OPEN_AT_RESET] > 0.0
     for position in range(rows.shape[0]):
         env, bar = rows[position], bars[position]
-        for array in (strike, quantity, entry_price):
+        for array in (state.strike, quantity, state.entry_price):
             array[env] = 0.0
-        expiry_bar[env] = 0
-        underlying_bar[env] = 0
+        state.expiry_bar[env] = 0
+        state.underlying_bar[env] = 0
         cash[env] = parameters[t.CAPITAL]
-        reference[env] = 0.0
-        _mark(book, market, state, env, bar)
-        target[:] = quantity[env, :n_slots]
-        restrike[:] = False
-        expiry_day[:] = 0
-        open_orders(
-            slots,
-            layers,
-            per_bar,
-            expiries,
-            scalars,
+        state.reference[env] = 0.0
+        _mark(tables, market, state, env, bar)
+        orders.target[:] = quantity[env, :n_slots]
+        orders.restrike[:] = False
+        orders.expiry_day[:] = 0
+        open_orders(tables, market, state, env, bar, opening, orders)
+        cash[env] -= execute(tables, market, state, env, bar, orders, NO_CHARGE, cash[env], fresh, costs)
+        state.margin_requirement[env] = requirement(tables, market, state, env)
+
+
+@kernel
+def masks_envs(
+    tables: BookTables, market: Market, state: State, bars: np.ndarray, out: np.ndarray, first: int, last: int
+) -> None:
+    """Legal choices ``out`` ``(n_envs, n_layers + 1, 8)`` of envs ``first`` to ``last - 1`` at
+    ``bars`` (marking envs not marked there first)."""
+    n_slots, n_layers = tables.slots.shape[0], tables.layers.shape[0]
+    guard = new_guard_outputs(n_slots, n_layers)
+    for env in range(first, last):
+        _ensure_marked(tables, market, state, env, bars[env])
+        legal_choices(
+            tables,
+            market,
+            state,
             env,
-            bar,
-            opening,
-            quantity[env],
-            reference[env],
-            target,
-            restrike,
-            expiry_day,
+            bars[env],
+            _equity(tables, state, env),
+            GuardOutputs(
+                out[env],
+                guard.opposite_wing,
+                guard.deep,
+                guard.near_expiry_day,
+                guard.out_expiry_day,
+                guard.direction,
+            ),
         )
-        _execute(book, market, state, env, bar, target, restrike, expiry_day, False, cash[env], fresh, costs)
-        state[7][env] = _requirement(book, market, state, env)
-
-
-@entry_kernel
-def step(
-    static,
-    per_bar,
-    expiries,
-    constants,
-    values,
-    indices,
-    shape,
-    actions,
-    bars,
-    totals,
-    attribution,
-    layer_contracts,
-    executed,
-    counts,
-):
-    """Apply ``actions`` (``(n_envs, n_layers + 1)``) at ``bars`` and advance every env one bar;
-    returns False, stepping nothing, if a choice lies outside its part's range.
-
-    Writes per-env ``totals`` ``(n_envs, 8)`` (:data:`EQUITY` ...), the P&L ``attribution``
-    ``(n_envs, n_layers, 8)``, the gross ``layer_contracts`` ``(n_envs, n_layers)``, the actions
-    done (``executed``, like ``actions``) and ``counts`` ``(n_envs, 6)`` (:data:`BLOCKED` ...)."""
-    if not actions_in_range(actions, shape[2]):
-        return False
-    book, market, state = unpack(static, per_bar, expiries, constants, values, indices, shape)
-    outputs = (totals, attribution, layer_contracts, executed, counts)
-    step_envs(book, market, state, actions, bars, 0, bars.shape[0], outputs)
-    return True
-
-
-@parallel_entry_kernel
-def step_parallel(
-    static,
-    per_bar,
-    expiries,
-    constants,
-    values,
-    indices,
-    shape,
-    actions,
-    bars,
-    totals,
-    attribution,
-    layer_contracts,
-    executed,
-    counts,
-    n_chunks,
-):
-    """:func:`step` on numba's threads, envs split into ``n_chunks`` contiguous chunks (envs are
-    independent: each writes only its own rows). A separate function from :func:`step`, because
-    numba's disk cache does not tell a parallel compilation of a function from a serial one."""
-    if not actions_in_range(actions, shape[2]):
-        return False
-    book, market, state = unpack(static, per_bar, expiries, constants, values, indices, shape)
-    outputs = (totals, attribution, layer_contracts, executed, counts)
-    n = bars.shape[0]
-    for chunk in numba.prange(n_chunks):
-        step_envs(
-            book, market, state, actions, bars, chunk * n // n_chunks, (chunk + 1) * n // n_chunks, outputs
-        )
-    return True
 
 
 @kernel
@@ -370,23 +252,36 @@ def actions_in_range(actions, n_layers):
 
 
 @kernel
-def step_envs(book, market, state, actions, bars, first, last, outputs):
-    """Step envs ``first`` to ``last - 1`` (see :func:`step`)."""
+def step_envs(
+    tables: BookTables,
+    market: Market,
+    state: State,
+    actions: np.ndarray,
+    bars: np.ndarray,
+    first: int,
+    last: int,
+    outputs: StepOutputs,
+) -> None:
+    """Apply ``actions`` (``(n_envs, n_layers + 1)``) at ``bars`` and advance envs ``first`` to
+    ``last - 1`` one bar, writing their rows of ``outputs``.
+
+    Order of events: the guard replaces illegal choices by HOLD (counted in ``blocked``); accepted
+    assignments convert deep in-the-money short options into futures; the other actions trade at
+    bar ``bars`` (bid/ask plus fees); the book is marked at ``bars + 1``; legs expiring at that bar
+    settle (in-the-money ES options into the future, the rest at their mark); ES futures near
+    expiry roll to the next quarter at bid/ask; at a day's close the cash earns the day's interest
+    (:mod:`thetagym.book.engine`); SPAN margin is computed, and equity below it liquidates the env
+    at bid/ask (``margin_call``); the step's P&L is attributed.
+    """
     totals, attribution, layer_contracts, executed, counts = outputs
-    slots, layers, parameters = book[0], book[1], book[2]
-    per_bar, per_path, expiries, scalars = market
-    quantity, strike, expiry_bar, underlying_bar, entry_price, cash = state[:6]
-    margin_requirement, marks = state[7], state[8]
+    slots, layers = tables.slots, tables.layers
+    per_bar, scalars = market.per_bar, market.scalars
+    quantity, cash, marks = state.quantity, state.cash, state.marks
     n_slots, n_layers = slots.shape[0], layers.shape[0]
-    legal = np.zeros((n_layers + 1, N_LAYER_ACTIONS), dtype=np.bool_)
-    opposite_wing = np.zeros(n_layers, dtype=np.bool_)
-    deep = np.zeros(n_slots, dtype=np.bool_)
-    near_day = np.zeros(n_slots, dtype=np.int64)
-    out_day = np.zeros(n_slots, dtype=np.int64)
-    direction = np.zeros(n_layers)
-    target = np.zeros(n_slots)
-    restrike = np.zeros(n_slots, dtype=np.bool_)
-    expiry_day = np.zeros(n_slots, dtype=np.int64)
+    guard = new_guard_outputs(n_slots, n_layers)
+    legal, opposite_wing, deep = guard.legal, guard.opposite_wing, guard.deep
+    orders = new_orders(n_slots)
+    target, restrike, expiry_day = orders
     fresh = np.zeros((8, n_slots))
     start = np.zeros((8, n_slots))
     end = np.zeros((8, n_slots))
@@ -399,7 +294,7 @@ def step_envs(book, market, state, actions, bars, first, last, outputs):
     for env in range(first, last):
         bar = bars[env]
         env_marks = marks[:, env]
-        _ensure_marked(book, market, state, env, bar)
+        _ensure_marked(tables, market, state, env, bar)
         costs[:] = 0.0
         counts[env, :] = 0
         acting = False
@@ -408,7 +303,7 @@ def step_envs(book, market, state, actions, bars, first, last, outputs):
             acting = acting or actions[env, part] != 0
         if acting:
             # The guard replaces illegal choices by HOLD.
-            _legal(book, market, state, env, bar, legal, opposite_wing, deep, near_day, out_day, direction)
+            legal_choices(tables, market, state, env, bar, _equity(tables, state, env), guard)
             for part in range(n_layers + 1):
                 choice = actions[env, part]
                 if not legal[part, choice]:
@@ -416,7 +311,7 @@ def step_envs(book, market, state, actions, bars, first, last, outputs):
                     counts[env, BLOCKED] += 1
                     if part < n_layers and choice == OPEN and opposite_wing[part]:
                         counts[env, ADDS_BLOCKED] += 1
-        equity_before = equity_of(slots, cash[env], quantity[env], env_marks)
+        equity_before = _equity(tables, state, env)
         layer_choice = executed[env]
         accepted = False
         for slot in range(n_slots):
@@ -426,61 +321,15 @@ def step_envs(book, market, state, actions, bars, first, last, outputs):
                 accepted = True
                 counts[env, ASSIGNMENTS] += 1
         if acting and accepted:
-            cash[env] += assign(
-                slots,
-                layers,
-                parameters,
-                per_bar,
-                per_path,
-                expiries,
-                scalars,
-                env,
-                bar,
-                restrike,
-                quantity[env],
-                strike[env],
-                expiry_bar[env],
-                underlying_bar[env],
-                entry_price[env],
-                env_marks,
-            )
+            cash[env] += assign(tables, market, state, env, bar, restrike)
         if acting:
             trading = False
             for part in range(n_layers + 1):
                 trading = trading or executed[env, part] != 0
             if trading:
-                action_orders(
-                    slots,
-                    layers,
-                    parameters,
-                    per_bar,
-                    expiries,
-                    scalars,
-                    env,
-                    bar,
-                    layer_choice,
-                    quantity[env],
-                    state[6][env],
-                    near_day,
-                    out_day,
-                    direction,
-                    target,
-                    restrike,
-                    expiry_day,
-                )
-                _execute(
-                    book,
-                    market,
-                    state,
-                    env,
-                    bar,
-                    target,
-                    restrike,
-                    expiry_day,
-                    True,
-                    equity_before,
-                    fresh,
-                    costs,
+                action_orders(tables, market, state, env, bar, layer_choice, guard, orders)
+                cash[env] -= execute(
+                    tables, market, state, env, bar, orders, CHARGE, equity_before, fresh, costs
                 )
             for layer in range(n_layers):
                 choice = layer_choice[layer]
@@ -492,44 +341,16 @@ def step_envs(book, market, state, actions, bars, first, last, outputs):
         start[:, :] = env_marks
         held[:] = quantity[env, :n_slots]
         next_bar = bar + 1
-        _mark(book, market, state, env, next_bar)
+        _mark(tables, market, state, env, next_bar)
         end[:, :] = env_marks
-        settled_cash, n_assigned = settle(
-            slots,
-            layers,
-            parameters,
-            per_bar,
-            per_path,
-            expiries,
-            scalars,
-            env,
-            next_bar,
-            quantity[env],
-            strike[env],
-            expiry_bar[env],
-            underlying_bar[env],
-            entry_price[env],
-            env_marks,
-            assigned,
-        )
+        settled_cash, n_assigned = settle(tables, market, state, env, next_bar, assigned)
         cash[env] += settled_cash
         counts[env, ASSIGNMENTS] += n_assigned
-        if due_futures(slots, parameters, scalars, next_bar, quantity[env], expiry_bar[env], restrike):
+        if due_futures(tables, market, state, env, next_bar, restrike):
             target[:] = quantity[env, :n_slots]
             expiry_day[:] = 0
-            _execute(
-                book,
-                market,
-                state,
-                env,
-                next_bar,
-                target,
-                restrike,
-                expiry_day,
-                True,
-                equity_before,
-                fresh,
-                costs,
+            cash[env] -= execute(
+                tables, market, state, env, next_bar, orders, CHARGE, equity_before, fresh, costs
             )
         # A day's close: the cash held earns the day's rate over 1 / 252 of a year.
         cash_rate = per_bar[t.RATE, env, next_bar]
@@ -537,18 +358,16 @@ def step_envs(book, market, state, actions, bars, first, last, outputs):
         if next_bar % bars_per_day == 0:
             interest = interest_balance(slots, cash[env], quantity[env], env_marks) * (cash_rate * day_years)
             cash[env] += interest
-        required = _requirement(book, market, state, env)
-        equity = equity_of(slots, cash[env], quantity[env], env_marks)
+        required = requirement(tables, market, state, env)
+        equity = _equity(tables, state, env)
         margin_call = equity < required
         if margin_call:
             target[:] = 0.0
             restrike[:] = False
-            _execute(
-                book, market, state, env, next_bar, target, restrike, expiry_day, True, equity, fresh, costs
-            )
+            cash[env] -= execute(tables, market, state, env, next_bar, orders, CHARGE, equity, fresh, costs)
             required = 0.0
-            equity = equity_of(slots, cash[env], quantity[env], env_marks)
-        margin_requirement[env] = required
+            equity = _equity(tables, state, env)
+        state.margin_requirement[env] = required
         pnl = equity - equity_before
         _attribute(slots, held, start, end, assigned, bar_years, costs, interest, pnl, attribution[env])
         theta = 0.0
@@ -611,28 +430,25 @@ def _attribute(slots, held, start, end, assigned, bar_years, costs, interest, pn
     out[0, A_RESIDUAL] += pnl - explained
 
 
-@entry_kernel
-def aggregate(static, values, indices, shape, bars_per_day, sums, nearest, net, is_open, totals):
-    """Per-layer and book aggregates of every env at its marked bar (see :func:`aggregate_env`)."""
-    book = static_views(static, shape[3], shape[2])
-    state = state_views(values, indices, shape)
-    for env in range(totals.shape[0]):
-        aggregate_env(book, state, env, bars_per_day, sums, nearest, net, is_open, totals)
-
-
 @kernel
-def aggregate_env(book, state, env, bars_per_day, sums, nearest, net, is_open, totals):
-    """Aggregates of env ``env`` at its marked bar: ``sums`` ``(n_envs, 8, n_layers)``
-    (:data:`N_SUMS`) and ``nearest`` ``(n_envs, 2, n_layers)``: the standardised moneyness
-    ``log(K/F) / (iv sqrt(tau))`` of the most threatened short option, signed towards the money, and
-    the days to expiry of the nearest short option (0 when none); the book's ``net`` delta, gamma,
-    vega and theta ``(n_envs, 4)``; which layers hold their structure (``is_open``); ``totals``
-    ``(n_envs, 3)``: equity, cash and margin requirement (:data:`BOOK_EQUITY` ...), USD."""
-    slots, layers, parameters = book[0], book[1], book[2]
-    quantity, strike, expiry_bar, _, entry_price, cash = state[:6]
-    margin_requirement, marks, mark_bar, mark_index = state[7], state[8], state[9], state[10]
-    n_layers = layers.shape[0]
-    env_marks = marks[:, env]
+def aggregate_env(tables: BookTables, state: State, env: int, bars_per_day: float, out: Aggregates) -> None:
+    """Aggregates ``out`` of env ``env`` at its marked bar: ``sums`` (rows :data:`SUMS`) and
+    ``nearest`` (rows :data:`NEAREST`): the standardised moneyness ``log(K/F) / (iv sqrt(tau))``
+    of the most threatened short option, signed towards the money, and the days to expiry of the
+    nearest short option (0 when none); the book's ``net`` delta, gamma, vega and theta
+    (:data:`NET`); which layers hold their structure (``is_open``); ``totals``: equity, cash and
+    margin requirement (:data:`BOOK_EQUITY` ...), USD."""
+    sums, nearest, net, is_open, totals = out
+    slots, parameters = tables.slots, tables.parameters
+    quantity, strike, expiry_bar, entry_price = (
+        state.quantity,
+        state.strike,
+        state.expiry_bar,
+        state.entry_price,
+    )
+    mark_bar, mark_index = state.mark_bar, state.mark_index
+    n_layers = tables.layers.shape[0]
+    env_marks = state.marks[:, env]
     sums[env] = 0.0
     nearest[env] = NONE
     for slot in range(slots.shape[0]):
@@ -642,25 +458,27 @@ def aggregate_env(book, state, env, bars_per_day, sums, nearest, net, is_open, t
         layer = int(slots[slot, t.LAYER])
         exposure = held * slots[slot, t.MULTIPLIER]
         gross = abs(held)
-        sums[env, 0, layer] += es_equivalent_delta(slots, parameters, slot, held, env_marks, mark_index[env])
+        sums[env, SUM_DELTA, layer] += es_equivalent_delta(
+            slots, parameters, slot, held, env_marks, mark_index[env]
+        )
         if slots[slot, t.IS_ES]:
-            sums[env, 1, layer] += exposure * env_marks[GAMMA, slot] / ES_MULTIPLIER
-        sums[env, 2, layer] += exposure * env_marks[VEGA, slot] / 100.0
-        sums[env, 3, layer] += exposure * env_marks[THETA, slot] / TRADING_DAYS_PER_YEAR
-        sums[env, 4, layer] += exposure * (env_marks[PRICE, slot] - entry_price[env, slot])
-        sums[env, 5, layer] += gross
+            sums[env, SUM_GAMMA, layer] += exposure * env_marks[GAMMA, slot] / ES_MULTIPLIER
+        sums[env, SUM_VEGA, layer] += exposure * env_marks[VEGA, slot] / 100.0
+        sums[env, SUM_THETA, layer] += exposure * env_marks[THETA, slot] / TRADING_DAYS_PER_YEAR
+        sums[env, SUM_UNREALISED, layer] += exposure * (env_marks[PRICE, slot] - entry_price[env, slot])
+        sums[env, SUM_CONTRACTS, layer] += gross
         if slots[slot, t.IS_COUNTER]:
-            sums[env, 6, layer] += gross
+            sums[env, SUM_COUNTER, layer] += gross
         if slots[slot, t.IS_STRUCTURE]:
-            sums[env, 7, layer] += gross
+            sums[env, SUM_STRUCTURE, layer] += gross
         if held < 0.0 and slots[slot, t.IS_OPTION]:
             underlying = env_marks[UNDERLYING, slot]
             scale = max(env_marks[VOLATILITY, slot] * np.sqrt(env_marks[TIME_TO_EXPIRY, slot]), 1e-9)
             std = np.log(strike[env, slot] / underlying) / scale
             distance = std if slots[slot, t.IS_CALL] else -std
             days = (expiry_bar[env, slot] - mark_bar[env]) / bars_per_day
-            nearest[env, 0, layer] = min(nearest[env, 0, layer], distance)
-            nearest[env, 1, layer] = min(nearest[env, 1, layer], days)
+            nearest[env, NEAREST_MONEYNESS, layer] = min(nearest[env, NEAREST_MONEYNESS, layer], distance)
+            nearest[env, NEAREST_DAYS, layer] = min(nearest[env, NEAREST_DAYS, layer], days)
     net[env] = 0.0
     for layer in range(n_layers):
         for row in range(2):
@@ -668,17 +486,53 @@ def aggregate_env(book, state, env, bars_per_day, sums, nearest, net, is_open, t
                 nearest[env, row, layer] = 0.0
         for row in range(4):
             net[env, row] += sums[env, row, layer]
-        is_open[env, layer] = sums[env, 7, layer] > 0.0
-    totals[env, BOOK_EQUITY] = equity_of(slots, cash[env], quantity[env], env_marks)
-    totals[env, BOOK_CASH] = cash[env]
-    totals[env, BOOK_MARGIN_REQUIREMENT] = margin_requirement[env]
+        is_open[env, layer] = sums[env, SUM_STRUCTURE, layer] > 0.0
+    totals[env, BOOK_EQUITY] = _equity(tables, state, env)
+    totals[env, BOOK_CASH] = state.cash[env]
+    totals[env, BOOK_MARGIN_REQUIREMENT] = state.margin_requirement[env]
+
+
+# ------------------------------------------------------------------------------ entry points
+@entry_kernel
+def reset(packed, rows, bars):
+    """:func:`reset_envs` of a :data:`~thetagym.book.compiled.buffers.Packed` book."""
+    tables, market, state = unpack(packed)
+    reset_envs(tables, market, state, rows, bars)
+
+
+@parallel_entry_kernel
+def masks(packed, bars, out, n_chunks):
+    """:func:`masks_envs` of every env, envs split into ``n_chunks`` contiguous chunks run on
+    numba's threads (envs are independent: each writes only its own rows)."""
+    n = bars.shape[0]
+    for chunk in numba.prange(n_chunks):
+        tables, market, state = unpack(packed)  # in the loop: a parallel loop takes plain tuples only
+        masks_envs(tables, market, state, bars, out, chunk * n // n_chunks, (chunk + 1) * n // n_chunks)
+
+
+@parallel_entry_kernel
+def step(packed, actions, bars, outputs, n_chunks):
+    """:func:`step_envs` of every env in ``n_chunks`` chunks (as :func:`masks`), ``outputs`` a plain
+    tuple of the :class:`~thetagym.book.compiled.buffers.StepOutputs` arrays; returns False,
+    stepping nothing, if a choice lies outside its part's range."""
+    if not actions_in_range(actions, Packed(*packed).shape[2]):
+        return False
+    n = bars.shape[0]
+    for chunk in numba.prange(n_chunks):
+        tables, market, state = unpack(packed)
+        records = StepOutputs(*outputs)
+        step_envs(
+            tables, market, state, actions, bars, chunk * n // n_chunks, (chunk + 1) * n // n_chunks, records
+        )
+    return True
 
 
 @entry_kernel
-def equities(static, values, indices, shape, out):
-    """Cash plus mark-to-market at mid (USD) of every env into ``out``."""
-    book = static_views(static, shape[3], shape[2])
+def aggregate(static, values, indices, shape, bars_per_day, out):
+    """:func:`aggregate_env` of every env (``out`` a plain tuple of the
+    :class:`~thetagym.book.compiled.buffers.Aggregates` arrays)."""
+    tables = static_views(static, shape[3], shape[2])
     state = state_views(values, indices, shape)
-    quantity, cash, marks = state[0], state[5], state[8]
-    for env in range(out.shape[0]):
-        out[env] = equity_of(book[0], cash[env], quantity[env], marks[:, env])
+    records = Aggregates(*out)
+    for env in range(state.cash.shape[0]):
+        aggregate_env(tables, state, env, bars_per_day, records)

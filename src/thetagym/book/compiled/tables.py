@@ -9,7 +9,7 @@ row by row where paths are replaced.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -104,10 +104,11 @@ VOL_OF_VARIANCE, BARS_PER_DAY, BARS_PER_YEAR, N_DAYS = range(4)
 QUARTERLY = SCHEDULES.index("quarterly")
 
 
-@dataclass(frozen=True)
-class BookTables:
+class BookTables(NamedTuple):
     """Everything static a kernel needs about a book: slot, layer and parameter tables, the spread
-    model's parameters and the 16 margin scenarios (``underlying_factor`` per slot)."""
+    model's parameters and the :data:`~thetagym.book.margin.N_SCENARIOS` margin scenarios
+    (``underlying_factor`` ``(n_slots, N_SCENARIOS)``, ``volatility_factor`` and
+    ``scenario_weight`` ``(N_SCENARIOS,)``). A record the compiled kernels read by name."""
 
     slots: np.ndarray
     layers: np.ndarray

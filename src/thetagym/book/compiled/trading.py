@@ -4,7 +4,9 @@ settlement at expiry and the quarterly futures roll.
 Accounting: every leg is held at its price, futures at notional, so ``equity = cash +
 sum(quantity * multiplier * mid)``. An order gives each slot a ``target`` quantity and says
 which slots ``restrike`` (close their contract and open ``target`` of the standard contract at
-``expiry_day``); other slots trade ``target - quantity`` of the contract they hold.
+``expiry_day``); other slots trade ``target - quantity`` of the contract they hold: an
+:class:`Orders` record. The kernels work on env ``env`` of the book's records (its market path is
+path ``env``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import math
 import numpy as np
 
 from thetagym.book.compiled import tables as t
+from thetagym.book.compiled.buffers import GuardOutputs, Market, Orders, State
 from thetagym.book.compiled.contracts import (
     PRICE,
     UNDERLYING,
@@ -41,27 +44,20 @@ from thetagym.book.compiled.guard import (
     layer_underlying,
 )
 from thetagym.book.compiled.jit import kernel
+from thetagym.book.compiled.tables import BookTables
 
 
 @kernel
 def open_orders(
-    slots: np.ndarray,
-    layers: np.ndarray,
-    per_bar: np.ndarray,
-    expiries: np.ndarray,
-    scalars: np.ndarray,
-    path: int,
-    bar: int,
-    opening: np.ndarray,
-    quantity: np.ndarray,
-    reference: np.ndarray,
-    target: np.ndarray,
-    restrike: np.ndarray,
-    expiry_day: np.ndarray,
+    tables: BookTables, market: Market, state: State, path: int, bar: int, opening: np.ndarray, orders: Orders
 ) -> None:
-    """OPEN the layers flagged in ``opening``: a closed structure restrikes at the standard
-    contract; an open one (guard off) adds its standard size to the contracts it holds. Remembers
-    each opened layer's underlying in ``reference``."""
+    """OPEN the layers flagged in ``opening`` (into ``orders``): a closed structure restrikes at the
+    standard contract; an open one (guard off) adds its standard size to the contracts it holds.
+    Remembers each opened layer's underlying in the state's ``reference``."""
+    slots, layers = tables.slots, tables.layers
+    per_bar, expiries, scalars = market.per_bar, market.expiries, market.scalars
+    quantity, reference = state.quantity[path], state.reference[path]
+    target, restrike, expiry_day = orders
     day = day_of_bar(scalars, bar)
     for layer in range(layers.shape[0]):
         if not opening[layer]:
@@ -84,26 +80,21 @@ def open_orders(
 
 @kernel
 def action_orders(
-    slots: np.ndarray,
-    layers: np.ndarray,
-    parameters: np.ndarray,
-    per_bar: np.ndarray,
-    expiries: np.ndarray,
-    scalars: np.ndarray,
+    tables: BookTables,
+    market: Market,
+    state: State,
     path: int,
     bar: int,
     choices: np.ndarray,
-    quantity: np.ndarray,
-    reference: np.ndarray,
-    near_expiry_day: np.ndarray,
-    out_expiry_day: np.ndarray,
-    direction: np.ndarray,
-    target: np.ndarray,
-    restrike: np.ndarray,
-    expiry_day: np.ndarray,
+    guard: GuardOutputs,
+    orders: Orders,
 ) -> None:
-    """Orders of the legal ``choices`` (``n_layers + 1`` codes) given the guard's roll expiries and
-    counter-trade directions."""
+    """The ``orders`` of the legal ``choices`` (``n_layers + 1`` codes) given the ``guard``'s roll
+    expiries and counter-trade directions."""
+    slots, layers, parameters = tables.slots, tables.layers, tables.parameters
+    quantity = state.quantity[path]
+    near_expiry_day, out_expiry_day, direction = guard.near_expiry_day, guard.out_expiry_day, guard.direction
+    target, restrike, expiry_day = orders
     n_layers = layers.shape[0]
     n_slots = slots.shape[0]
     target[:] = quantity[:n_slots]
@@ -112,21 +103,7 @@ def action_orders(
     opening = np.zeros(n_layers, dtype=np.bool_)
     for layer in range(n_layers):
         opening[layer] = choices[layer] == OPEN
-    open_orders(
-        slots,
-        layers,
-        per_bar,
-        expiries,
-        scalars,
-        path,
-        bar,
-        opening,
-        quantity,
-        reference,
-        target,
-        restrike,
-        expiry_day,
-    )
+    open_orders(tables, market, state, path, bar, opening, orders)
     for slot in range(n_slots):
         choice = choices[int(slots[slot, t.LAYER])]
         if slots[slot, t.IS_STRUCTURE] and quantity[slot] != 0.0:
@@ -177,36 +154,33 @@ def average_entry(quantity: float, entry: float, target: float, price: float, re
 
 @kernel
 def execute(
-    slots: np.ndarray,
-    layers: np.ndarray,
-    parameters: np.ndarray,
-    spreads: np.ndarray,
-    per_bar: np.ndarray,
-    per_path: np.ndarray,
-    expiries: np.ndarray,
-    scalars: np.ndarray,
+    tables: BookTables,
+    market: Market,
+    state: State,
     path: int,
     bar: int,
-    target: np.ndarray,
-    restrike: np.ndarray,
-    expiry_day: np.ndarray,
-    charge: bool,
+    orders: Orders,
+    charge: float,
     equity: float,
-    quantity: np.ndarray,
-    strike: np.ndarray,
-    expiry_bar: np.ndarray,
-    underlying_bar: np.ndarray,
-    entry_price: np.ndarray,
-    marks: np.ndarray,
     fresh: np.ndarray,
     costs: np.ndarray,
 ) -> float:
-    """Trade one env to the orders at ``marks`` (bar ``bar``), paying bid/ask and fees if
-    ``charge``; restruck slots get their new contract and its marks (``fresh`` is scratch of the
-    shape of ``marks``). Adds the costs per layer (USD, <= 0) to ``costs``; returns the cash paid.
+    """Trade env ``path`` to the ``orders`` at its marks (bar ``bar``), paying bid/ask and fees if
+    ``charge`` is nonzero (a float, so that every call shares one compilation); restruck slots get
+    their new contract and its marks (``fresh`` is scratch ``(8, n_slots)``). Adds the costs per
+    layer (USD, <= 0) to ``costs``; returns the cash paid.
 
     A sale that OPENs a leg of a layer sized by notional is resized here, once its strike is known,
     from ``equity`` (USD, before the trade): see :func:`notional_contracts`."""
+    slots, layers, parameters, spreads = tables.slots, tables.layers, tables.parameters, tables.spreads
+    per_bar, per_path, expiries, scalars = market
+    quantity, strike, expiry_bar = state.quantity[path], state.strike[path], state.expiry_bar[path]
+    underlying_bar, entry_price, marks = (
+        state.underlying_bar[path],
+        state.entry_price[path],
+        state.marks[:, path],
+    )
+    target, restrike, expiry_day = orders
     n_slots = slots.shape[0]
     restruck = np.zeros(n_slots, dtype=np.bool_)
     needed = np.zeros(n_slots, dtype=np.bool_)
@@ -271,7 +245,7 @@ def execute(
                     marks,
                 )
             paid += old_trade * marks[PRICE, slot] * multiplier
-            if charge:
+            if charge != 0.0:
                 unit = trade_cost(slots, parameters, spreads, marks, slot, strike[slot], old_trade)
                 cost += abs(old_trade) * (unit * multiplier + slots[slot, t.FEE])
         price = marks[PRICE, slot]
@@ -295,7 +269,7 @@ def execute(
                 fresh,
             )
             paid += wanted * fresh[PRICE, slot] * multiplier
-            if charge:
+            if charge != 0.0:
                 unit = trade_cost(slots, parameters, spreads, fresh, slot, contract_strike, wanted)
                 cost += abs(wanted) * (unit * multiplier + slots[slot, t.FEE])
             strike[slot] = contract_strike
@@ -350,30 +324,23 @@ def notional_contracts(
 
 @kernel
 def assign(
-    slots: np.ndarray,
-    layers: np.ndarray,
-    parameters: np.ndarray,
-    per_bar: np.ndarray,
-    per_path: np.ndarray,
-    expiries: np.ndarray,
-    scalars: np.ndarray,
-    path: int,
-    bar: int,
-    assigned: np.ndarray,
-    quantity: np.ndarray,
-    strike: np.ndarray,
-    expiry_bar: np.ndarray,
-    underlying_bar: np.ndarray,
-    entry_price: np.ndarray,
-    marks: np.ndarray,
+    tables: BookTables, market: Market, state: State, path: int, bar: int, assigned: np.ndarray
 ) -> float:
-    """Convert the ``assigned`` ES option slots into the front ES future in their layer's assigned
-    slot; returns the cash received (USD).
+    """Convert the ``assigned`` ES option slots of env ``path`` into the front ES future in their
+    layer's assigned slot; returns the cash received (USD).
 
     Equity-neutral: the option leaves at its mark and the future enters at its mid; at expiry the
     mark is the intrinsic value, so this is assignment at the strike. The future's entry price is
     the strike carried to the front contract (``K + F_front - F_option``). Futures already in the
     slot switch to the front contract at mid."""
+    slots, layers, parameters = tables.slots, tables.layers, tables.parameters
+    per_bar, per_path, expiries, scalars = market
+    quantity, strike, expiry_bar = state.quantity[path], state.strike[path], state.expiry_bar[path]
+    underlying_bar, entry_price, marks = (
+        state.underlying_bar[path],
+        state.entry_price[path],
+        state.marks[:, path],
+    )
     front_bar = front_future(expiries, scalars, parameters, path, bar)
     tau = max(front_bar - bar, 0) / scalars[t.BARS_PER_YEAR]
     front = per_bar[t.INDEX, path, bar] * np.exp(per_bar[t.CARRY, path, bar] * tau)
@@ -431,26 +398,14 @@ def assign(
 
 @kernel
 def settle(
-    slots: np.ndarray,
-    layers: np.ndarray,
-    parameters: np.ndarray,
-    per_bar: np.ndarray,
-    per_path: np.ndarray,
-    expiries: np.ndarray,
-    scalars: np.ndarray,
-    path: int,
-    bar: int,
-    quantity: np.ndarray,
-    strike: np.ndarray,
-    expiry_bar: np.ndarray,
-    underlying_bar: np.ndarray,
-    entry_price: np.ndarray,
-    marks: np.ndarray,
-    assigned: np.ndarray,
+    tables: BookTables, market: Market, state: State, path: int, bar: int, assigned: np.ndarray
 ) -> tuple[float, int]:
-    """Settle the legs expiring at ``bar``: in-the-money ES options are assigned into the future
-    (flagged in ``assigned``), the rest settle at their mark. Returns (cash received in USD, legs
-    assigned)."""
+    """Settle env ``path``'s legs expiring at ``bar``: in-the-money ES options are assigned into the
+    future (flagged in ``assigned``), the rest settle at their mark. Returns (cash received in
+    USD, legs assigned)."""
+    slots = tables.slots
+    quantity, strike, expiry_bar = state.quantity[path], state.strike[path], state.expiry_bar[path]
+    entry_price, marks = state.entry_price[path], state.marks[:, path]
     n_slots = slots.shape[0]
     cash = 0.0
     assigned[:] = False
@@ -468,38 +423,18 @@ def settle(
             quantity[slot] = 0.0
             entry_price[slot] = 0.0
     if n_assigned:
-        cash += assign(
-            slots,
-            layers,
-            parameters,
-            per_bar,
-            per_path,
-            expiries,
-            scalars,
-            path,
-            bar,
-            assigned,
-            quantity,
-            strike,
-            expiry_bar,
-            underlying_bar,
-            entry_price,
-            marks,
-        )
+        cash += assign(tables, market, state, path, bar, assigned)
     return cash, n_assigned
 
 
 @kernel
 def due_futures(
-    slots: np.ndarray,
-    parameters: np.ndarray,
-    scalars: np.ndarray,
-    bar: int,
-    quantity: np.ndarray,
-    expiry_bar: np.ndarray,
-    restrike: np.ndarray,
+    tables: BookTables, market: Market, state: State, path: int, bar: int, restrike: np.ndarray
 ) -> bool:
-    """Flag in ``restrike`` the ES futures within ``futures_roll_days`` of expiry; True if any."""
+    """Flag in ``restrike`` env ``path``'s ES futures within ``futures_roll_days`` of expiry at
+    ``bar``; True if any."""
+    slots, parameters, scalars = tables.slots, tables.parameters, market.scalars
+    quantity, expiry_bar = state.quantity[path], state.expiry_bar[path]
     window = parameters[t.FUTURES_ROLL_DAYS] * scalars[t.BARS_PER_DAY]
     any_due = False
     for slot in range(slots.shape[0]):
