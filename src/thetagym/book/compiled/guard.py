@@ -18,9 +18,19 @@ no expiry left on the path). With ``guard.enabled`` the six spiral-prevention ru
    accepted assignments and rolls of threatened legs (beyond the target delta) are exempt;
 6. OPEN is illegal in a layer holding a losing leg whose size is at ``leg_cap``; and OPEN on a
    layer that is already open is illegal (with the guard off it adds size: the spiral).
+
+:func:`legal_choices` works in four phases, each rule tagged (``# rule N``) where it is enforced:
+:func:`scan_legs` gathers the inputs (gross contracts, net delta, margin estimates, capped losing
+legs); :func:`feasible_choices` keeps what is physically possible and sets the counter-trade
+direction (rule 4's "against the bias"; rule 2 holds there by construction: a roll restrikes the
+contracts held); :func:`guard_layer_choices` applies rules 1, 3, 4, 5 and 6 to each layer;
+:func:`balancer_choices` applies rules 1 and 5 to the balancer. Rule 1's cut of a notional sale
+is in :func:`~thetagym.book.compiled.trading.notional_contracts`.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -66,18 +76,55 @@ def layer_underlying(layers: np.ndarray, per_bar: np.ndarray, layer: int, path: 
     return per_bar[t.INDEX, path, bar]
 
 
+class LegScan(NamedTuple):
+    """What the guard's first phase (:func:`scan_legs`) finds in one env's legs: the book's gross
+    contracts and ES-equivalent ``net_delta``; per layer the gross contracts (all legs, and the
+    structure's), whether an OPEN or a ROLL_OUT finds no expiry left on the path, whether a short
+    option is ``threatened`` (beyond its target delta) or ``deep`` enough to accept assignment, the
+    margin estimate of an OPEN and whether a losing leg sits at its cap; per slot the margin
+    estimate of one contract (``unit_risk``, USD)."""
+
+    book_gross: float
+    net_delta: float
+    layer_gross: np.ndarray
+    structure_gross: np.ndarray
+    open_blocked: np.ndarray
+    out_blocked: np.ndarray
+    threatened: np.ndarray
+    has_deep: np.ndarray
+    open_estimate: np.ndarray
+    capped_loser: np.ndarray
+    unit_risk: np.ndarray
+
+
 @kernel
 def legal_choices(
     tables: BookTables, market: Market, state: State, path: int, bar: int, equity: float, guard: GuardOutputs
 ) -> None:
     """Fill the ``guard`` record of env ``path`` at ``bar`` (its marks must be at ``bar``; ``equity``
-    in USD): the legal choices and the inputs of the legal actions."""
+    in USD): the legal choices and the inputs of the legal actions, in four phases: the scan of
+    the legs, what is physically feasible, the spiral-prevention rules on each layer (with
+    ``guard.enabled``), the balancer."""
+    legs = scan_legs(tables, market, state, path, bar, equity, guard)
+    move = feasible_choices(tables, market, state, path, bar, legs, guard)
+    headroom = tables.parameters[t.MARGIN_CAP] * equity - state.margin_requirement[path]
+    guarded = tables.parameters[t.GUARD_ENABLED] > 0.0
+    if guarded:
+        guard_layer_choices(tables, state, path, legs, move, headroom, guard)
+    balancer_choices(tables, state, path, legs, headroom, guarded, guard.legal[tables.layers.shape[0]])
+
+
+@kernel
+def scan_legs(
+    tables: BookTables, market: Market, state: State, path: int, bar: int, equity: float, guard: GuardOutputs
+) -> LegScan:
+    """Phase 1: one pass over env ``path``'s leg slots; also fills the ``guard``'s per-slot ``deep``
+    flags and roll expiries."""
     slots, layers, parameters = tables.slots, tables.layers, tables.parameters
     per_bar, expiries, scalars = market.per_bar, market.expiries, market.scalars
     quantity, expiry_bar, entry_price = state.quantity[path], state.expiry_bar[path], state.entry_price[path]
-    marks, reference = state.marks[:, path], state.reference[path]
-    margin_requirement = state.margin_requirement[path]
-    legal, opposite_wing, deep, near_expiry_day, out_expiry_day, direction = guard
+    marks = state.marks[:, path]
+    deep, near_expiry_day, out_expiry_day = guard.deep, guard.near_expiry_day, guard.out_expiry_day
     n_layers = layers.shape[0]
     guard_on = parameters[t.GUARD_ENABLED] > 0.0
     index = per_bar[t.INDEX, path, bar]
@@ -123,7 +170,7 @@ def legal_choices(
             threatened[layer] = True
         if deep[slot]:
             has_deep[layer] = True
-        if guard_on:
+        if guard_on:  # the inputs of rules 5 (margin estimates) and 6 (capped losing legs)
             if slots[slot, t.IS_ES]:
                 price, scale = index, 1.0
             elif slots[slot, t.IS_ETP]:
@@ -143,83 +190,151 @@ def legal_choices(
             if held * (marks[PRICE, slot] - entry_price[slot]) < 0.0 and gross >= leg_cap:
                 capped_loser[layer] = True
         book_gross += gross
+    return LegScan(
+        book_gross,
+        net_delta,
+        layer_gross,
+        structure_gross,
+        open_blocked,
+        out_blocked,
+        threatened,
+        has_deep,
+        open_estimate,
+        capped_loser,
+        unit_risk,
+    )
 
-    headroom = parameters[t.MARGIN_CAP] * equity - margin_requirement
-    book_max = parameters[t.BOOK_MAX_CONTRACTS]
-    band = parameters[t.DELTA_BAND_CONTRACTS]
+
+@kernel
+def feasible_choices(
+    tables: BookTables, market: Market, state: State, path: int, bar: int, legs: LegScan, guard: GuardOutputs
+) -> np.ndarray:
+    """Phase 2: what each layer can physically do (something to roll, close or accept; an expiry
+    left to open or roll into), and the counter-trade ``direction`` (against the layer's bias; a
+    neutral layer's against the move since it opened). Returns each layer's move since it opened
+    (a fraction of its underlying)."""
+    layers = tables.layers
+    quantity, reference = state.quantity[path], state.reference[path]
+    legal, direction = guard.legal, guard.direction
+    n_layers = layers.shape[0]
+    moves = np.zeros(n_layers)
     legal[:, :] = False
     for layer in range(n_layers):
         counter_slot = int(layers[layer, t.COUNTER_SLOT])
-        current = layer_underlying(layers, per_bar, layer, path, bar)
+        current = layer_underlying(layers, market.per_bar, layer, path, bar)
         move = current / reference[layer] - 1.0 if reference[layer] > 0.0 else 0.0
+        moves[layer] = move
         if layers[layer, t.IS_ETP_LAYER]:
             exposure = 1.0 if layers[layer, t.ETP_INVERSE_LAYER] else -1.0
         else:
             exposure = layers[layer, t.BIAS]
-        direction[layer] = -exposure if exposure != 0.0 else np.sign(move)
+        direction[layer] = -exposure if exposure != 0.0 else np.sign(move)  # rule 4: against the bias
         counter_held = quantity[counter_slot]
-        counter_new = counter_held + direction[layer] * layers[layer, t.COUNTER_SIZE]
-        counter_growth = abs(counter_new) - abs(counter_held)
-        structure_open = structure_gross[layer] > 0.0
-        has_legs = layer_gross[layer] > 0.0
+        structure_open = legs.structure_gross[layer] > 0.0
+        has_legs = legs.layer_gross[layer] > 0.0
         rollable = layers[layer, t.HAS_OPTIONS] > 0.0 and structure_open
         choices = legal[layer]
         choices[HOLD] = True
-        choices[ROLL_CLOSER] = rollable
-        choices[ROLL_OUT] = rollable and not out_blocked[layer]
-        choices[ACCEPT_ASSIGNMENT] = has_deep[layer]
+        choices[ROLL_CLOSER] = rollable  # rule 2: a roll restrikes what it holds, size-preserving
+        choices[ROLL_OUT] = rollable and not legs.out_blocked[layer]
+        choices[ACCEPT_ASSIGNMENT] = legs.has_deep[layer]
         choices[CLOSE] = has_legs
-        choices[OPEN] = not open_blocked[layer]
+        choices[OPEN] = not legs.open_blocked[layer]
         choices[OPEN_COUNTER] = has_legs and direction[layer] != 0.0
         choices[CLOSE_COUNTER] = counter_held != 0.0
-        opposite_wing[layer] = False
-        if not guard_on:
-            continue
+        guard.opposite_wing[layer] = False
+    return moves
+
+
+@kernel
+def guard_layer_choices(
+    tables: BookTables,
+    state: State,
+    path: int,
+    legs: LegScan,
+    moves: np.ndarray,
+    headroom: float,
+    guard: GuardOutputs,
+) -> None:
+    """Phase 3 (``guard.enabled``): the spiral-prevention rules of DESIGN.md §3 on each layer's
+    choices, with ``headroom`` the margin left under the cap (USD)."""
+    layers, parameters = tables.layers, tables.parameters
+    quantity = state.quantity[path]
+    legal, opposite_wing, direction = guard.legal, guard.opposite_wing, guard.direction
+    book_gross, net_delta, layer_gross = legs.book_gross, legs.net_delta, legs.layer_gross
+    book_max = parameters[t.BOOK_MAX_CONTRACTS]
+    band = parameters[t.DELTA_BAND_CONTRACTS]
+    for layer in range(layers.shape[0]):
+        choices = legal[layer]
+        counter_slot = int(layers[layer, t.COUNTER_SLOT])
+        counter_held = quantity[counter_slot]
+        counter_new = counter_held + direction[layer] * layers[layer, t.COUNTER_SIZE]
+        counter_growth = abs(counter_new) - abs(counter_held)
+        structure_open = legs.structure_gross[layer] > 0.0
         max_contracts = layers[layer, t.MAX_CONTRACTS]
         open_size = layers[layer, t.OPEN_SIZE]
+        # Rule 1: gross contracts per layer and for the book within their caps.
         fits = layer_gross[layer] + open_size <= max_contracts and book_gross + open_size <= book_max
+        # Rule 3: out of delta balance, nothing sells more of the opposite wing.
         opposite_wing[layer] = (net_delta > band and layers[layer, t.SELLS_CALLS] > 0.0) or (
             net_delta < -band and layers[layer, t.SELLS_PUTS] > 0.0
         )
         choices[OPEN] = choices[OPEN] and (
-            fits
-            and not opposite_wing[layer]
-            and open_estimate[layer] <= headroom
-            and not capped_loser[layer]
-            and not structure_open
+            fits  # rule 1
+            and not opposite_wing[layer]  # rule 3
+            and legs.open_estimate[layer] <= headroom  # rule 5
+            and not legs.capped_loser[layer]  # rule 6
+            and not structure_open  # rule 6: an open layer never adds size
         )
-        roll_margin = headroom >= 0.0 or threatened[layer]
+        # Rule 5: a roll needs margin headroom unless it rolls a threatened leg (risk-reducing).
+        roll_margin = headroom >= 0.0 or legs.threatened[layer]
         choices[ROLL_CLOSER] = choices[ROLL_CLOSER] and roll_margin
         choices[ROLL_OUT] = choices[ROLL_OUT] and roll_margin
-        triggered = direction[layer] * move >= layers[layer, t.COUNTER_TRIGGER]
+        # Rule 4: a counter-trade needs its trigger and stays within its cap (and rules 1 and 5).
+        triggered = direction[layer] * moves[layer] >= layers[layer, t.COUNTER_TRIGGER]
         counter_fits = (
             abs(counter_new) <= layers[layer, t.COUNTER_MAX]
             and layer_gross[layer] + counter_growth <= max_contracts
             and book_gross + counter_growth <= book_max
         )
-        counter_estimate = unit_risk[counter_slot] * max(counter_growth, 0.0)
+        counter_estimate = legs.unit_risk[counter_slot] * max(counter_growth, 0.0)
         choices[OPEN_COUNTER] = choices[OPEN_COUNTER] and (
             triggered and counter_fits and counter_estimate <= headroom
         )
 
-    balancer = legal[n_layers]
+
+@kernel
+def balancer_choices(
+    tables: BookTables,
+    state: State,
+    path: int,
+    legs: LegScan,
+    headroom: float,
+    guarded: bool,
+    balancer: np.ndarray,
+) -> None:
+    """Phase 4: the balancer's choices (``balancer``, one row of the legal table): it shifts the
+    hedge layer's futures; with the guard on (``guarded``), a shift that grows the hedge keeps it
+    and the book within their caps (rule 1) and within the margin ``headroom`` (rule 5)."""
+    layers, parameters = tables.layers, tables.parameters
     balancer[HOLD] = True
     hedge_layer = int(parameters[t.HEDGE_LAYER])
     if hedge_layer < 0:
         return
     hedge_slot = int(layers[hedge_layer, t.EXTRA_SLOT])
-    balancer[FLATTEN] = layer_gross[hedge_layer] > 0.0
-    held = quantity[hedge_slot]
+    balancer[FLATTEN] = legs.layer_gross[hedge_layer] > 0.0
+    held = state.quantity[path, hedge_slot]
+    book_max = parameters[t.BOOK_MAX_CONTRACTS]
     for choice, step in ((SHIFT_BULL, 1.0), (SHIFT_BEAR, -1.0)):
         balancer[choice] = True
-        if not guard_on:
+        if not guarded:
             continue
         new = held + step * parameters[t.BALANCER_STEP]
         growth = abs(new) - abs(held)
         fits = (
-            abs(new) <= parameters[t.BALANCER_MAX]
-            and layer_gross[hedge_layer] + growth <= parameters[t.HEDGE_MAX_CONTRACTS]
-            and book_gross + growth <= book_max
-            and growth * unit_risk[hedge_slot] <= headroom
+            abs(new) <= parameters[t.BALANCER_MAX]  # rule 1
+            and legs.layer_gross[hedge_layer] + growth <= parameters[t.HEDGE_MAX_CONTRACTS]  # rule 1
+            and legs.book_gross + growth <= book_max  # rule 1
+            and growth * legs.unit_risk[hedge_slot] <= headroom  # rule 5
         )
         balancer[choice] = fits or growth <= 0.0
