@@ -176,6 +176,8 @@ class BatchedCore:
         # A reset aggregates into buffers of its own: the step's stay for view_before_reset.
         self._reset_aggregates = book.new_aggregates()
         step_aggregates, reset_aggregates = tuple(self._aggregates), tuple(self._reset_aggregates)
+        self._plain_outputs = tuple(self._step_outputs)
+        self._plain_episode, self._plain_latest = tuple(self._episode), tuple(self._latest)
         self._plain_aggregates = {
             kernels.RESET: reset_aggregates,
             kernels.OBSERVE: reset_aggregates,
@@ -289,11 +291,11 @@ class BatchedCore:
         )
         call = kernels.Call(
             self.book.packed(market),
-            tuple(self._step_outputs),
+            self._plain_outputs,
             self._plain_aggregates[operation],
-            tuple(self._episode),
+            self._plain_episode,
             self._observing,
-            tuple(self._latest),
+            self._plain_latest,
             results,
             envs,
         )
