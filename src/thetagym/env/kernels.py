@@ -107,13 +107,13 @@ class Episode(NamedTuple):
 
 
 class Observing(NamedTuple):
-    """What :func:`observe_env` reads besides the book: ``index`` ``(num_envs, n_bars + 1)`` index
-    levels and ``market``, the :func:`~thetagym.env.observation.market_features` table, both read
+    """What :func:`observe_env` reads besides the book: ``index_level`` ``(num_envs, n_bars + 1)``
+    index levels (points) and ``market``, the :func:`~thetagym.env.observation.market_features` table, both read
     at each env's bar; the :attr:`~thetagym.env.observation.ObservationBuilder.scales`:
     ``layer_scale`` (``n_layers * 10``) and ``book_scale`` (7), which multiply the raw features,
     and ``constants`` (capital in USD, the clip)."""
 
-    index: np.ndarray
+    index_level: np.ndarray
     market: np.ndarray
     layer_scale: np.ndarray
     book_scale: np.ndarray

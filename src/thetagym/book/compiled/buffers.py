@@ -166,6 +166,31 @@ def state_views(values, indices, shape):
     )
 
 
+class EnvLegs(NamedTuple):
+    """One env's rows of the :class:`State`'s leg arrays ``(max_legs,)`` and its ``marks``
+    ``(8, n_slots)``."""
+
+    quantity: np.ndarray
+    strike: np.ndarray
+    expiry_bar: np.ndarray
+    underlying_bar: np.ndarray
+    entry_price: np.ndarray
+    marks: np.ndarray
+
+
+@kernel
+def env_legs(state: State, env: int) -> EnvLegs:
+    """The :class:`EnvLegs` of env ``env``: views of the state."""
+    return EnvLegs(
+        state.quantity[env],
+        state.strike[env],
+        state.expiry_bar[env],
+        state.underlying_bar[env],
+        state.entry_price[env],
+        state.marks[:, env],
+    )
+
+
 @kernel
 def static_views(static, n_slots, n_layers):
     """The :class:`~thetagym.book.compiled.tables.BookTables` cut from a buffer made by

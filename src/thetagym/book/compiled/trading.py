@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from thetagym.book.compiled import tables as t
-from thetagym.book.compiled.buffers import GuardOutputs, Market, Orders, State
+from thetagym.book.compiled.buffers import GuardOutputs, Market, Orders, State, env_legs
 from thetagym.book.compiled.contracts import (
     PRICE,
     UNDERLYING,
@@ -174,12 +174,7 @@ def execute(
     from ``equity`` (USD, before the trade): see :func:`notional_contracts`."""
     slots, layers, parameters, spreads = tables.slots, tables.layers, tables.parameters, tables.spreads
     per_bar, per_path, expiries, scalars = market
-    quantity, strike, expiry_bar = state.quantity[path], state.strike[path], state.expiry_bar[path]
-    underlying_bar, entry_price, marks = (
-        state.underlying_bar[path],
-        state.entry_price[path],
-        state.marks[:, path],
-    )
+    quantity, strike, expiry_bar, underlying_bar, entry_price, marks = env_legs(state, path)
     target, restrike, expiry_day = orders
     n_slots = slots.shape[0]
     restruck = np.zeros(n_slots, dtype=np.bool_)
@@ -335,12 +330,7 @@ def assign(
     slot switch to the front contract at mid."""
     slots, layers, parameters = tables.slots, tables.layers, tables.parameters
     per_bar, per_path, expiries, scalars = market
-    quantity, strike, expiry_bar = state.quantity[path], state.strike[path], state.expiry_bar[path]
-    underlying_bar, entry_price, marks = (
-        state.underlying_bar[path],
-        state.entry_price[path],
-        state.marks[:, path],
-    )
+    quantity, strike, expiry_bar, underlying_bar, entry_price, marks = env_legs(state, path)
     front_bar = front_future(expiries, scalars, parameters, path, bar)
     tau = max(front_bar - bar, 0) / scalars[t.BARS_PER_YEAR]
     front = per_bar[t.INDEX, path, bar] * np.exp(per_bar[t.CARRY, path, bar] * tau)
