@@ -10,13 +10,13 @@ from thetagym.cli import kernels
 from thetagym.env import warm_up
 
 
-def test_a_cache_without_the_env_step_is_cold(tmp_path: Path) -> None:
+def test_a_cache_without_the_env_run_is_cold(tmp_path: Path) -> None:
     cache = tmp_path / "__pycache__"
     assert kernels.cache_is_cold(cache)
     cache.mkdir()
-    (cache / "kernels.observe-254.py311.nbi").touch()
+    (cache / "kernels.run_parallel-400.py311.nbi").touch()
     assert kernels.cache_is_cold(cache)
-    (cache / "kernels.step-343.py311.nbi").touch()
+    (cache / "kernels.run-343.py311.nbi").touch()
     assert not kernels.cache_is_cold(cache)
 
 
