@@ -191,7 +191,7 @@ class Advisor:
         self.layer_names = [layer.name for layer in self.book_config.layers]
         self.layer_kinds = [layer.kind for layer in self.book_config.layers]
         caps = [layer.max_contracts for layer in self.book_config.layers]
-        self.observations = ObservationBuilder(caps, self.book_config.capital, config.observation_clip, 2)
+        self.observations = ObservationBuilder(caps, self.book_config.capital, config.observation_clip)
         self.observation_names = observation_names(config)
         self._books: dict[tuple[str, int], Book] = {}
         self._variants: dict[str, BookConfig] = {

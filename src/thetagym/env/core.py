@@ -105,7 +105,7 @@ class BatchedCore:
     ``ruin_fraction`` (of capital), ``clip`` (observation bound), ``autoreset`` (reset finished envs
     inside :meth:`step`, as the vector env does).
 
-    A step is one compiled call (:func:`thetagym.env.kernels.step`) that writes the book's step
+    A step is one compiled call (:func:`thetagym.env.kernels.run`) that writes the book's step
     result and aggregates into buffers the core keeps. For callers that record more than the info
     (evaluation traces, P&L attribution), two read-only attributes describe the latest step, made
     from copies of those buffers when first read; both are None before the first step:

@@ -340,6 +340,16 @@ def observe_env(
             row[k] = clip
 
 
+@entry_kernel
+def observe(aggregates, drawdown, observing, bars, out):
+    """Observations ``out`` of every env from plain tuples of :class:`~thetagym.book.compiled.
+    buffers.Aggregates` and :class:`Observing` (for views made outside the env, see
+    :meth:`~thetagym.env.observation.ObservationBuilder.build_at`)."""
+    records, observing_record = Aggregates(*aggregates), Observing(*observing)
+    for env in range(out.shape[0]):
+        observe_env(env, records, drawdown, observing_record, bars, out)
+
+
 @kernel
 def run_envs(operation: int, call: Call, first: int, last: int) -> int:
     """Operation ``operation`` on envs ``first`` to ``last - 1`` (see :func:`run`); ``call`` holds

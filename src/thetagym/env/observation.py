@@ -15,13 +15,26 @@ The observation at bar ``t`` reads the book marked at bar ``t`` and market data 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from thetagym.book.compiled.guard import ES_MULTIPLIER
+from thetagym.book.compiled.step import (
+    BOOK_CASH,
+    BOOK_EQUITY,
+    BOOK_MARGIN_REQUIREMENT,
+    N_BOOK_TOTALS,
+    N_SUMS,
+    NEAREST,
+    NET,
+    SUMS,
+)
 from thetagym.env import kernels
 from thetagym.market.path import MarketPath
+
+if TYPE_CHECKING:
+    from thetagym.book import BookView
 
 ONE_PERCENT = 0.01
 
@@ -150,3 +163,29 @@ class ObservationBuilder:
         self.scales = (self._layer_scale.reshape(-1), self._book_scale, np.array([self.capital, self.clip]))
         """What :func:`~thetagym.env.kernels.observe_env` reads of the builder: the flat layer scale
         ``(n_layers * 10,)``, the book scale ``(7,)`` and the constants (capital in USD, clip)."""
+
+    def build_at(
+        self, view: BookView, drawdown: np.ndarray, index: np.ndarray, market: np.ndarray, bars: np.ndarray
+    ) -> np.ndarray:
+        """Observation ``(num_envs, size)`` float32 of every env of a ``view`` made outside the env
+        (with the env's own function, :func:`~thetagym.env.kernels.observe_env`), given the current
+        ``drawdown`` (fraction of capital), reading env ``i``'s index level and market row at bar
+        ``bars[i]`` of ``index`` (``(num_envs, n_bars + 1)`` points) and ``market`` (the
+        :func:`market_features` table)."""
+        n = np.asarray(view.equity).shape[0]
+        sums = np.zeros((n, N_SUMS, self.n_layers))
+        for row, name in enumerate(SUMS[: SUMS.index("structure_contracts")]):
+            sums[:, row] = getattr(view, name)
+        nearest = np.stack([np.asarray(getattr(view, name), dtype=float) for name in NEAREST], axis=1)
+        net = np.stack([np.asarray(getattr(view, name), dtype=float) for name in NET], axis=1)
+        totals = np.zeros((n, N_BOOK_TOTALS))
+        totals[:, BOOK_EQUITY] = view.equity
+        totals[:, BOOK_CASH] = view.cash
+        totals[:, BOOK_MARGIN_REQUIREMENT] = view.margin_requirement
+        aggregates = (sums, nearest, net, np.array(view.is_open, dtype=bool), totals)
+        observing = (np.asarray(index, dtype=float), np.asarray(market, dtype=np.float32), *self.scales)
+        out = np.empty((n, self.size), dtype=np.float32)
+        kernels.observe(
+            aggregates, np.array(drawdown, dtype=float), observing, np.array(bars, dtype=np.int64), out
+        )
+        return out

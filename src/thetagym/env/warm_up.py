@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from thetagym.book.engine import PARALLEL_MIN_ENVS
+from thetagym.env.observation import MARKET_FEATURES
 from thetagym.env.vector import ShortPremiumVectorEnv
 
 
@@ -19,7 +20,8 @@ def compile_kernels(parallel: bool = True, book: bool = True) -> None:
     (compiled on import), the env's serial entry point and the book's aggregates (what one env
     needs) by resetting, masking and stepping a vector env of one env; with ``parallel``, the
     env's parallel entry point too (a vector env large enough to split over threads); with
-    ``book``, the book's own entry points (a :class:`~thetagym.book.Book` stepped alone)."""
+    ``book``, the book's own entry points (a :class:`~thetagym.book.Book` stepped alone) and the
+    observation of a view made outside the env."""
     for num_envs in (1, 2 * PARALLEL_MIN_ENVS) if parallel else (1,):
         envs = ShortPremiumVectorEnv(num_envs)
         envs.reset(seed=0)
@@ -33,4 +35,7 @@ def compile_kernels(parallel: bool = True, book: bool = True) -> None:
             core.book.action_masks(core.market, core.bars)
             core.book.step(hold, core.market, core.bars)
             core.book.reset(np.arange(num_envs), core.market, np.zeros(num_envs, dtype=np.int64))
+            features = np.zeros((num_envs, 1, len(MARKET_FEATURES)), dtype=np.float32)
+            drawdown, bars = np.zeros(num_envs), np.zeros(num_envs, dtype=np.int64)
+            core.observations.build_at(core.book.view(), drawdown, core.market.index, features, bars)
         envs.close()
