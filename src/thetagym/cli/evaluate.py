@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from thetagym.cli.kernels import compile_if_cold
-from thetagym.cli.options import claim_output, force_option, out_option
+from thetagym.cli.options import claim_output, engine_options, force_option, out_option
 from thetagym.config import ConfigError, read_yaml
 from thetagym.engines import check_engine
 from thetagym.outputs import REPORTS_FOLDER, dumps_json
@@ -92,24 +92,13 @@ _workers = click.option(
     "--workers", type=click.IntRange(min=1), help="Worker processes [default: all cores]."
 )
 _json = click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-_engine = click.option(
-    "--engine",
-    type=click.Choice(["local", "ray"]),
-    default="local",
-    show_default=True,
-    help="Local worker processes, or Ray tasks (needs the 'ray' extra).",
-)
-_address = click.option(
-    "--address", help="Ray cluster address (with --engine ray) [default: start a local Ray]."
-)
 
 
 @click.command()
 @click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @out_option
 @_workers
-@_engine
-@_address
+@engine_options
 @_json
 @force_option
 def evaluate(
@@ -134,8 +123,7 @@ def evaluate(
 )
 @out_option
 @_workers
-@_engine
-@_address
+@engine_options
 @_json
 @force_option
 def compare(

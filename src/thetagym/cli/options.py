@@ -63,3 +63,18 @@ class FiniteFloat(click.FloatRange):
         if not math.isfinite(number):
             self.fail(f"{value!r} is not a finite number", param, ctx)
         return number
+
+
+def engine_options(command: F) -> F:
+    """``--engine local|ray`` and ``--address``: where a command's many runs go (see
+    :mod:`thetagym.engines`); passed as ``engine`` and ``address``."""
+    command = click.option(
+        "--address", help="Ray cluster address (with --engine ray) [default: start a local Ray]."
+    )(command)
+    return click.option(
+        "--engine",
+        type=click.Choice(["local", "ray"]),
+        default="local",
+        show_default=True,
+        help="Local worker processes, or Ray tasks (needs the 'ray' extra).",
+    )(command)

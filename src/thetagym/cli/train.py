@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from thetagym.cli.kernels import compile_if_cold
+from thetagym.cli.options import engine_options
 
 if TYPE_CHECKING:
     from thetagym.train.config import TrainConfig
@@ -23,17 +24,10 @@ if TYPE_CHECKING:
     "seed_list",
     help="Train once per seed (e.g. 1-5 or 1,3,8), each into OUT/seed-<n>/, then summarise across seeds.",
 )
-@click.option(
-    "--engine",
-    type=click.Choice(["local", "ray"]),
-    default="local",
-    show_default=True,
-    help="With --seeds: local processes, or Ray tasks.",
-)
+@engine_options
 @click.option(
     "--workers", type=click.IntRange(min=1), help="With --seeds: seeds trained at once [default: cores]."
 )
-@click.option("--address", help="With --engine ray: the address of a running Ray cluster.")
 @click.option("--n-envs", "n_envs", type=click.IntRange(min=1), help="Override the number of envs.")
 @click.option(
     "--out", type=click.Path(file_okay=False, path_type=Path), help="Run folder (must not exist yet)."

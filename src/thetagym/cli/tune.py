@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from thetagym.cli.kernels import compile_if_cold
+from thetagym.cli.options import engine_options
 from thetagym.config import read_yaml
 from thetagym.engines import check_engine
 from thetagym.outputs import REPORTS_FOLDER
@@ -19,14 +20,7 @@ from thetagym.tune.folder import tune_folder
 @click.command()
 @click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--trials", type=click.IntRange(min=1), help="Trials in all [default: the config's].")
-@click.option(
-    "--engine",
-    type=click.Choice(["local", "ray"]),
-    default="local",
-    show_default=True,
-    help="Local worker processes, or Ray tasks (needs the 'ray' extra).",
-)
-@click.option("--address", help="Ray cluster address (with --engine ray) [default: start a local Ray].")
+@engine_options
 @click.option("--workers", type=click.IntRange(min=1), help="Trials run at once [default: all cores].")
 @click.option(
     "--out", type=click.Path(path_type=Path), help="Output folder [default: reports/tune-<config>]."
