@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from thetagym.cli.kernels import compile_if_cold
-from thetagym.cli.options import claim_output, engine_options, force_option, out_option
+from thetagym.cli.options import F, claim_output, engine_options, force_option, out_option
 from thetagym.config import ConfigError, read_yaml
 from thetagym.engines import check_engine
 from thetagym.outputs import REPORTS_FOLDER, dumps_json
@@ -94,13 +94,17 @@ _workers = click.option(
 _json = click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 
 
+def _run_options(command: F) -> F:
+    """The options ``evaluate`` and ``compare`` share: --out, --workers, --engine, --address,
+    --json, --force."""
+    for option in (force_option, _json, engine_options, _workers, out_option):
+        command = option(command)
+    return command
+
+
 @click.command()
 @click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@out_option
-@_workers
-@engine_options
-@_json
-@force_option
+@_run_options
 def evaluate(
     config: Path,
     out: Path | None,
@@ -121,11 +125,7 @@ def evaluate(
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help=f"Comparison config [default: {DEFAULT_COMPARISON}].",
 )
-@out_option
-@_workers
-@engine_options
-@_json
-@force_option
+@_run_options
 def compare(
     config_path: Path | None,
     out: Path | None,

@@ -241,11 +241,14 @@ def _cell(value: Any) -> Any:
 
 
 def finalist_numbers(table: pd.DataFrame, count: int) -> list[int]:
-    """The numbers of the ``count`` completed, feasible trials of ``table`` (the trials table) of
-    highest objective (lowest number first among equals), best first."""
-    eligible = _eligible(table)
-    ordered = eligible.sort_values(["objective", "number"], ascending=[False, True], kind="stable")
-    return [int(n) for n in ordered["number"].iloc[:count]]
+    """The numbers of the ``count`` completed, feasible trials of highest objective (lowest number
+    first among equals), best first."""
+    return [int(n) for n in _ranked(_eligible(table), "objective")["number"].iloc[:count]]
+
+
+def _ranked(trials: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``trials`` from the highest ``column`` down, the lowest number first among equals."""
+    return trials.sort_values([column, "number"], ascending=[False, True], kind="stable")
 
 
 def validate_finalists(
@@ -319,9 +322,5 @@ def select_best(table: pd.DataFrame) -> pd.Series | None:
             & np.isfinite(eligible["validation_objective"].to_numpy(dtype=float))
         ]
         if not validated.empty:
-            ordered = validated.sort_values(
-                ["validation_objective", "number"], ascending=[False, True], kind="stable"
-            )
-            return ordered.iloc[0]
-    ordered = eligible.sort_values(["objective", "number"], ascending=[False, True], kind="stable")
-    return ordered.iloc[0]
+            return _ranked(validated, "validation_objective").iloc[0]
+    return _ranked(eligible, "objective").iloc[0]
