@@ -216,6 +216,16 @@ MIXES: dict[str, dict[str, float]] = {
         "crash": 0.10,
     },
     "stressed": {"trend_down": 0.3, "whipsaw": 0.2, "vol_spike": 0.25, "crash": 0.25},
+    # The default comparison's seven scenarios with equal weight (calm-to-stressed spread over its
+    # parts): a policy trained on it faces the scoreboard's mix of paths.
+    "comparison": {
+        "calm": 1.38,
+        "grind_up": 1.20,
+        "whipsaw": 1.12,
+        "trend_down": 1.12,
+        "vol_spike": 1.08,
+        "crash": 1.10,
+    },
 }
 
 
