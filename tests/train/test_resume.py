@@ -36,17 +36,19 @@ def _in_repository(monkeypatch: pytest.MonkeyPatch) -> None:
     torch.set_num_threads(1)
 
 
-def small(total: int) -> tuple[TrainConfig, str]:
-    """The tiny config at ``total`` env-steps, evaluated and checkpointed every rollout (512 steps)."""
+def small(total: int, base_rules: str = "") -> tuple[TrainConfig, str]:
+    """The tiny config at ``total`` env-steps, evaluated and checkpointed every rollout (512 steps);
+    with ``base_rules``, a residual policy over that rule config."""
     config = load_train_config(TINY)
     config = dataclasses.replace(
         config,
         total_timesteps=total,
         checkpoint_every=512,
+        base_rules=base_rules,
         evaluation=dataclasses.replace(config.evaluation, every_steps=512),
     )
     text = yaml.safe_load(TINY.read_text())
-    text.update(total_timesteps=total, checkpoint_every=512)
+    text.update(total_timesteps=total, checkpoint_every=512, base_rules=base_rules)
     text["evaluation"]["every_steps"] = 512
     return config, yaml.safe_dump(text)
 
@@ -126,10 +128,12 @@ def test_a_checkpoint_restores_weights_optimizer_counters_and_random_states(
     assert random.random() == expected[2]
 
 
+@pytest.mark.parametrize("base_rules", ["", str(ROOT / "configs/rules/tuned/dynamic_exposure.yaml")])
 def test_an_interrupted_and_resumed_run_is_bit_for_bit_the_uninterrupted_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, base_rules: str
 ) -> None:
-    config, text = small(2048)
+    """A residual policy's rule memory is rebuilt too, by replaying the logged actions through it."""
+    config, text = small(2048, base_rules)
     run.train(config, tmp_path / "whole", config_text=text, progress=False)
 
     original = run.PeriodicEvaluation._on_step

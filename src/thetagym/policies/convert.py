@@ -114,7 +114,7 @@ def convert_agent(
     copied = _copy_plain_files(folder, partial) if source.is_dir() else []
     written = save_policy(network.state_dict(), spec, partial)
     if SPACES_FILE not in copied:
-        written.append(write_spaces(partial, names, nvec, algorithm))
+        written.extend(write_spaces(partial, names, nvec, algorithm))
     origin = {"file": model_zip.name, "sha256": sha256(model_zip.read_bytes())}
     present = {*copied, *written}
     record_digests(partial, [name for name in DIGESTED if name in present], extra={"converted_from": origin})

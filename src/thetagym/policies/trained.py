@@ -6,6 +6,10 @@ layout it was trained on. In a run folder the final policy sits at the top, the 
 ``best/`` and the latest checkpoint in ``checkpoints/last/``. Loading checks every recorded digest,
 never unpickles, and refuses a policy whose layout does not match the env it is asked to act in. A
 stable-baselines3 ``.zip`` is refused: ``thetagym convert-agent`` converts one from a trusted source.
+
+A residual agent (:mod:`thetagym.policies.residual`) also stores its base rule config,
+``base_rules.yaml``, named in ``spaces.yaml`` and covered by the digests: the agent folder alone
+says what it does.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import numpy as np
 import yaml
 
 from thetagym.policies.base import PolicyContext
+from thetagym.policies.residual import RuleResidual
 from thetagym.policies.stored import (
     SPEC_FILE,
     WEIGHTS_FILE,
@@ -32,6 +37,8 @@ best policy, a run's latest checkpoint."""
 SPACES_FILE = "spaces.yaml"
 AGENT_FILES = (SPACES_FILE, SPEC_FILE, WEIGHTS_FILE)
 """The files every stored agent has, and loading reads."""
+BASE_RULES_FILE = "base_rules.yaml"
+"""A residual agent's base rule config, a copy of the file it was trained with."""
 CONVERT_HINT = "convert it from a source you trust with: thetagym convert-agent {path} --trust --out NEW_DIR"
 
 
@@ -70,17 +77,27 @@ def verify_agent(agent_dir: Path) -> Path:
 
 
 def write_spaces(
-    folder: Path, observation_names: Sequence[str], action_nvec: Sequence[int], algorithm: str
-) -> str:
-    """Record the layout a model is trained on, so loading can check it against an env; the file name."""
-    record = {
+    folder: Path,
+    observation_names: Sequence[str],
+    action_nvec: Sequence[int],
+    algorithm: str,
+    base_rules: Path | None = None,
+) -> list[str]:
+    """Record the layout a model is trained on (the env's), so loading can check it against an env,
+    and copy a residual agent's ``base_rules`` config beside it; the names of the files written."""
+    record: dict[str, Any] = {
         "algorithm": algorithm,
         "action_nvec": [int(n) for n in action_nvec],
         "observation_names": list(observation_names),
     }
     folder.mkdir(parents=True, exist_ok=True)
+    names = [SPACES_FILE]
+    if base_rules is not None:
+        record["base_rules"] = BASE_RULES_FILE
+        (folder / BASE_RULES_FILE).write_bytes(Path(base_rules).read_bytes())
+        names.append(BASE_RULES_FILE)
     (folder / SPACES_FILE).write_text(yaml.safe_dump(record, sort_keys=False))
-    return SPACES_FILE
+    return names
 
 
 def read_spaces(path: Path, data: bytes) -> dict[str, Any]:
@@ -95,7 +112,28 @@ def read_spaces(path: Path, data: bytes) -> dict[str, Any]:
         values = record.get(key)
         if not isinstance(values, list) or not all(type(value) is kind for value in values):
             raise ModelLoadError(f"{path}: key {key!r} is missing or not a list of {kind.__name__}s")
+    if record.get("base_rules", BASE_RULES_FILE) != BASE_RULES_FILE:
+        raise ModelLoadError(
+            f"{path}: key 'base_rules' must be {BASE_RULES_FILE!r}, got {record['base_rules']!r}"
+        )
     return dict(record)
+
+
+def load_residual(
+    folder: Path, record: dict[str, Any], nvec: Sequence[int], book: Any
+) -> RuleResidual | None:
+    """The base rule of a residual agent in ``folder`` (None for a plain policy), built for ``book``
+    (a :class:`thetagym.book.BookConfig`) from the verified copy of its rule config."""
+    if "base_rules" not in record:
+        return None
+    from thetagym.policies.rules import build_rule_agent
+    from thetagym.policies.rules.registry import rule_config_from_data
+
+    path = folder / BASE_RULES_FILE
+    data = yaml.safe_load(read_verified(folder, [BASE_RULES_FILE])[BASE_RULES_FILE].decode("utf-8"))
+    if not isinstance(data, dict):
+        raise ModelLoadError(f"{path}: expected a rule config mapping")
+    return RuleResidual(build_rule_agent(rule_config_from_data(data, path), book, str(path)), nvec)
 
 
 def check_layout(
@@ -123,13 +161,15 @@ def check_layout(
 class TrainedPolicy:
     """A PPO or MaskablePPO actor-critic acting deterministically (masked when it supports masks).
 
-    ``network``: an SB3 ``ActorCriticPolicy`` (or sb3-contrib's masked one), e.g. ``model.policy``.
+    ``network``: an SB3 ``ActorCriticPolicy`` (or sb3-contrib's masked one), e.g. ``model.policy``;
+    ``residual``: the base rule of a residual policy (None: the network acts alone).
     """
 
-    def __init__(self, network: Any, name: str, masked: bool) -> None:
+    def __init__(self, network: Any, name: str, masked: bool, residual: RuleResidual | None = None) -> None:
         self.network = network
         self.name = name
         self.masked = masked
+        self.residual = residual
 
     @classmethod
     def load(
@@ -138,16 +178,19 @@ class TrainedPolicy:
         observation_names: Sequence[str],
         action_nvec: Sequence[int],
         name: str = "",
+        book: Any = None,
     ) -> TrainedPolicy:
-        """Load the policy of ``agent_dir`` after checking its files' digests and its layout."""
+        """Load the policy of ``agent_dir`` after checking its files' digests and its layout; a
+        residual agent's base rule acts on a book of ``book`` (None: the default book)."""
         folder = find_policy_folder(Path(agent_dir))
         files = read_verified(folder, AGENT_FILES)
         record = read_spaces(folder / SPACES_FILE, files[SPACES_FILE])
         check_layout(folder, record, observation_names, action_nvec)
+        residual = load_residual(folder, record, action_nvec, book)
         network, spec = load_stored_policy(folder, files)
-        if list(spec.action_nvec) != [int(n) for n in action_nvec] or spec.observation_size != len(
-            observation_names
-        ):
+        nvec = residual.policy_nvec if residual is not None else [int(n) for n in action_nvec]
+        size = len(observation_names) + (sum(int(n) for n in action_nvec) if residual is not None else 0)
+        if list(spec.action_nvec) != nvec or spec.observation_size != size:
             raise ModelLoadError(
                 f"{folder / SPEC_FILE}: the network's spaces ({spec.observation_size} features, actions "
                 f"{list(spec.action_nvec)}) do not match {SPACES_FILE}"
@@ -155,18 +198,24 @@ class TrainedPolicy:
         agent_name = name or (
             Path(agent_dir).resolve().name if folder.name in ("best", "last") else folder.name
         )
-        return cls(network, agent_name, masked=spec.algorithm == "maskable_ppo")
+        return cls(network, agent_name, masked=spec.algorithm == "maskable_ppo", residual=residual)
 
     def act(self, observations: np.ndarray, action_masks: np.ndarray, context: PolicyContext) -> np.ndarray:
         """Deterministic actions ``(num_envs, n_parts)``; masked models never pick an illegal action."""
+        if self.residual is not None:
+            observations = self.residual.observe(observations, action_masks, context)
+            action_masks = self.residual.masks(action_masks)
         if self.masked:
             actions, _ = self.network.predict(observations, action_masks=action_masks, deterministic=True)
         else:
             actions, _ = self.network.predict(observations, deterministic=True)
-        return np.asarray(actions, dtype=np.int64).reshape(len(observations), -1)
+        actions = np.asarray(actions, dtype=np.int64).reshape(len(observations), -1)
+        return self.residual.resolve(actions) if self.residual is not None else actions
 
     def reset(self, rows: np.ndarray) -> None:
-        """Stateless: nothing to forget."""
+        """Forget the base rule's memory of envs ``rows``; a plain network is stateless."""
+        if self.residual is not None:
+            self.residual.reset(rows)
 
 
 def load_trained_agent(agent_dir: str | Path, book: Any = None) -> TrainedPolicy:
@@ -177,7 +226,7 @@ def load_trained_agent(agent_dir: str | Path, book: Any = None) -> TrainedPolicy
 
     config = resolve_config(None, {"book": book} if book is not None else {})
     nvec = action_nvec(len(config.book.layers))
-    return TrainedPolicy.load(agent_dir, observation_names(config), nvec)
+    return TrainedPolicy.load(agent_dir, observation_names(config), nvec, book=config.book)
 
 
 def action_nvec(n_layers: int) -> list[int]:

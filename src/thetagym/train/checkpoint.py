@@ -95,10 +95,19 @@ def take_snapshot(model: Any, schedule: dict[str, Any]) -> Snapshot:
     )
 
 
-def write_checkpoint(snapshot: Snapshot, spec: PolicySpec, spaces_text: str, folder: Path) -> Path:
-    """Write ``snapshot`` into ``folder`` (files replaced atomically, digests recorded last)."""
+def write_checkpoint(
+    snapshot: Snapshot,
+    spec: PolicySpec,
+    spaces_text: str,
+    folder: Path,
+    companions: dict[str, bytes] | None = None,
+) -> Path:
+    """Write ``snapshot`` into ``folder`` (files replaced atomically, digests recorded last), with
+    ``companions`` (file name to bytes, e.g. a residual agent's base rules) beside it."""
     save_policy(snapshot.policy, spec, folder)
     write_atomically(folder / SPACES_FILE, spaces_text.encode())
+    for name, data in (companions or {}).items():
+        write_atomically(folder / name, data)
     buffer = io.BytesIO()
     torch.save(snapshot.optimizer, buffer)
     write_atomically(folder / OPTIMIZER_FILE, buffer.getvalue())
@@ -121,7 +130,7 @@ def write_checkpoint(snapshot: Snapshot, spec: PolicySpec, spaces_text: str, fol
     }
     text = yaml.safe_dump({**snapshot.state, "random": randoms}, sort_keys=False)
     write_atomically(folder / STATE_FILE, text.encode())
-    record_digests(folder, CHECKPOINT_FILES)
+    record_digests(folder, [*CHECKPOINT_FILES, *(companions or {})])
     return folder
 
 

@@ -11,6 +11,7 @@
     hyperparameters: {learning_rate: lin_3e-4, n_steps: 128, batch_size: 2048}
     policy: {net_arch: [128, 128], activation: tanh}
     evaluation: {every_steps: 100_000, episodes: 32, against: configs/rules/dynamic_exposure.yaml}
+    base_rules: configs/rules/tuned/dynamic_exposure.yaml   # optional: learn departures from a rule
 
 Schedules such as ``lin_3e-4`` are parsed by :mod:`thetagym.train.schedules`, never evaluated.
 """
@@ -111,6 +112,15 @@ class TrainConfig:
     seed: int = setting(1, ge=0, doc="seed of the training run (envs, network, sampling)")
     torch_threads: int = setting(1, ge=1, le=1_024, doc="torch threads (1 is fastest for small networks)")
     checkpoint_every: int = setting(50_000, ge=1, doc="env-steps between checkpoints")
+    base_rules: str = setting(
+        "", doc="rule config the policy learns to depart from (residual policy); empty: none"
+    )
+    follow_probability: float = setting(
+        0.99,
+        gt=0.0,
+        lt=1.0,
+        doc="residual policy: chance per action part that a fresh network follows the rule",
+    )
     hyperparameters: Hyperparameters = nested(Hyperparameters)
     policy: PolicyNetwork = nested(PolicyNetwork)
     evaluation: EvaluationSchedule = nested(EvaluationSchedule)
@@ -155,8 +165,12 @@ def load_train_config(path: str | Path, overrides: dict[str, Any] | None = None)
     config = build(TrainConfig, data, source=str(path))
     env = _find(config.env, Path(path), "env")
     against = _find(config.evaluation.against, Path(path), "evaluation.against")
+    base_rules = str(_find(config.base_rules, Path(path), "base_rules")) if config.base_rules else ""
     return dataclasses.replace(
-        config, env=str(env), evaluation=dataclasses.replace(config.evaluation, against=str(against))
+        config,
+        env=str(env),
+        base_rules=base_rules,
+        evaluation=dataclasses.replace(config.evaluation, against=str(against)),
     )
 
 

@@ -35,13 +35,16 @@ from thetagym.env.config import EnvConfig, resolve_config
 from thetagym.env.sb3_adapter import SB3VecEnvAdapter
 from thetagym.env.vector import ShortPremiumVectorEnv
 from thetagym.evaluate.rollout import rollout
+from thetagym.measures import pooled_sharpe
+from thetagym.policies.residual import RuleResidual
 from thetagym.policies.rules import load_rule_agent
 from thetagym.policies.stored import PolicySpec, policy_spec, record_digests, save_policy
-from thetagym.policies.trained import SPACES_FILE, TrainedPolicy, write_spaces
+from thetagym.policies.trained import BASE_RULES_FILE, SPACES_FILE, TrainedPolicy, action_nvec, write_spaces
 from thetagym.train import run_folder
 from thetagym.train.action_log import ACTION_LOG, ActionLog, replay
 from thetagym.train.checkpoint import Snapshot, read_checkpoint, restore, take_snapshot, write_checkpoint
 from thetagym.train.config import TrainConfig, load_train_config
+from thetagym.train.residual import ResidualAdapter, start_at_rule
 
 EVALUATION_FILE = "evaluations.csv"
 ENV_FILE = "env.yaml"
@@ -76,17 +79,29 @@ def _algorithm(config: TrainConfig) -> Any:
 
 
 def build_env(config: TrainConfig) -> tuple[EnvConfig, SB3VecEnvAdapter]:
-    """The training env config and its SB3 view, seeded with the run's seed (env ``i``: seed + i)."""
+    """The training env config and its SB3 view, seeded with the run's seed (env ``i``: seed + i);
+    with ``base_rules``, the view of a residual policy."""
     env_config = resolve_config(config.env, config.env_overrides())
-    adapter = SB3VecEnvAdapter(ShortPremiumVectorEnv(config.n_envs, env_config))
+    envs = ShortPremiumVectorEnv(config.n_envs, env_config)
+    residual = build_residual(config, env_config)
+    adapter = ResidualAdapter(envs, residual) if residual is not None else SB3VecEnvAdapter(envs)
     adapter.seed(config.seed)
     return env_config, adapter
 
 
+def build_residual(config: TrainConfig, env_config: EnvConfig) -> RuleResidual | None:
+    """A fresh base rule (its own memory) for the config's residual policy; None without ``base_rules``."""
+    if not config.base_rules:
+        return None
+    rule = load_rule_agent(Path(config.base_rules), env_config.book)
+    return RuleResidual(rule, action_nvec(len(env_config.book.layers)))
+
+
 def build_model(config: TrainConfig, env: SB3VecEnvAdapter, run_dir: Path | None) -> Any:
-    """A fresh model with the config's hyperparameters and network."""
+    """A fresh model with the config's hyperparameters and network; a residual policy starts
+    out following its rule (:func:`thetagym.train.residual.start_at_rule`)."""
     activation = {"tanh": torch.nn.Tanh, "relu": torch.nn.ReLU}[config.policy.activation]
-    return _algorithm(config)(
+    model = _algorithm(config)(
         "MlpPolicy",
         env,
         seed=config.seed,
@@ -96,6 +111,9 @@ def build_model(config: TrainConfig, env: SB3VecEnvAdapter, run_dir: Path | None
         tensorboard_log=str(run_dir / "tensorboard") if run_dir is not None and _has_tensorboard() else None,
         **config.hyperparameters.for_sb3(),
     )
+    if isinstance(env, ResidualAdapter):
+        start_at_rule(model.policy, env.residual.policy_nvec, config.follow_probability)
+    return model
 
 
 def _has_tensorboard() -> bool:
@@ -219,10 +237,11 @@ class Checkpoints(BaseCallback):
     def write(self, snapshot: Snapshot, numbered: bool = False) -> Path:
         """Write ``snapshot`` as the last checkpoint (and, when ``numbered``, a step-numbered copy)."""
         spaces = (self.run_dir / SPACES_FILE).read_text()
+        companions = base_rules_file(self.run_dir)
         folder = self.run_dir / run_folder.CHECKPOINTS
-        last = write_checkpoint(snapshot, self.spec, spaces, folder / run_folder.LAST_CHECKPOINT)
+        last = write_checkpoint(snapshot, self.spec, spaces, folder / run_folder.LAST_CHECKPOINT, companions)
         if numbered:
-            write_checkpoint(snapshot, self.spec, spaces, folder / f"step_{snapshot.timesteps}")
+            write_checkpoint(snapshot, self.spec, spaces, folder / f"step_{snapshot.timesteps}", companions)
         return last
 
 
@@ -262,7 +281,9 @@ class PeriodicEvaluation(BaseCallback):
         return True
 
     def evaluate(self) -> dict[str, float]:
-        policy = TrainedPolicy(self.model.policy, "policy", masked=self.config.algorithm == "maskable_ppo")
+        masked = self.config.algorithm == "maskable_ppo"
+        residual = build_residual(self.config, self.env_config)
+        policy = TrainedPolicy(self.model.policy, "policy", masked=masked, residual=residual)
         episodes = rollout(policy, self.env_config, self.seeds).episodes
         if self.reference is None:
             reference = load_rule_agent(Path(self.config.evaluation.against), self.env_config.book)
@@ -271,6 +292,8 @@ class PeriodicEvaluation(BaseCallback):
         for measure in EVALUATION_MEASURES:
             row[f"policy_{measure}"] = float(episodes[measure].mean())
             row[f"reference_{measure}"] = float(self.reference[measure].mean())
+        row["policy_sharpe"] = track_sharpe(episodes)
+        row["reference_sharpe"] = track_sharpe(self.reference)
         capital = self.env_config.book.capital
         score = row["policy_pnl"] - row["policy_max_drawdown"] * capital
         row["score"] = score
@@ -285,6 +308,12 @@ class PeriodicEvaluation(BaseCallback):
         for key, value in row.items():
             self.logger.record(f"eval/{key}", value)
         return row
+
+
+def track_sharpe(episodes: pd.DataFrame) -> float:
+    """The pooled Sharpe ratio of a table of episodes: their days laid end to end."""
+    moments = (episodes[name].to_numpy() for name in ("trading_days", "return_sum", "return_sum2"))
+    return float(pooled_sharpe(*moments))
 
 
 def best_score(run_dir: Path) -> float:
@@ -304,24 +333,41 @@ def save_policy_folder(
     """Store ``model``'s policy in ``folder`` with the run's ``spaces.yaml`` and the digests (of
     ``env.yaml`` too in the run folder itself, which export-thresholds reads)."""
     names = save_policy(model.policy.state_dict(), spec, folder)
+    companions = {SPACES_FILE: (run_dir / SPACES_FILE).read_bytes(), **base_rules_file(run_dir)}
     if folder != run_dir:
-        (folder / SPACES_FILE).write_text((run_dir / SPACES_FILE).read_text())
+        for name, data in companions.items():
+            (folder / name).write_bytes(data)
     else:
         names.append(ENV_FILE)
-    record_digests(folder, [*names, SPACES_FILE], extra=extra)
+    record_digests(folder, [*names, *companions], extra=extra)
+
+
+def base_rules_file(run_dir: Path) -> dict[str, bytes]:
+    """A residual run's base rule config (name to bytes), which every policy folder of the run
+    carries; empty for a plain policy."""
+    path = run_dir / BASE_RULES_FILE
+    return {BASE_RULES_FILE: path.read_bytes()} if path.is_file() else {}
 
 
 def train(
-    config: TrainConfig, run_dir: Path, config_text: str | None = None, progress: bool = True
+    config: TrainConfig,
+    run_dir: Path,
+    config_text: str | None = None,
+    progress: bool = True,
+    callbacks: list[BaseCallback] | None = None,
 ) -> TrainingResult:
-    """Train a new run into the empty (or absent) folder ``run_dir``."""
+    """Train a new run into the empty (or absent) folder ``run_dir``; ``callbacks`` (SB3's) run
+    after the run's own."""
     run_folder.create_run_folder(run_dir)
     env_config, env = build_env(config)
     run_folder.write_run_record(run_dir, config_text or dump(config), config.seed)
     (run_dir / ENV_FILE).write_text(dump(env_config))
     model = build_model(config, env, run_dir)
-    write_spaces(run_dir, env.env.observation_names, env.env.core.action_nvec.tolist(), config.algorithm)
-    return _learn(config, env_config, model, run_dir, progress, None)
+    base_rules = Path(config.base_rules) if config.base_rules else None
+    write_spaces(
+        run_dir, env.env.observation_names, env.env.core.action_nvec.tolist(), config.algorithm, base_rules
+    )
+    return _learn(config, env_config, model, run_dir, progress, None, callbacks or [])
 
 
 def resume(run_dir: Path, overrides: dict[str, Any] | None = None, progress: bool = True) -> TrainingResult:
@@ -364,7 +410,7 @@ def resume(run_dir: Path, overrides: dict[str, Any] | None = None, progress: boo
     run_folder.write_run_record(
         run_dir, dump(config), config.seed, {"resumed_from": f"{checkpoint} ({done} steps)"}
     )
-    return _learn(config, env_config, model, run_dir, progress, snapshot)
+    return _learn(config, env_config, model, run_dir, progress, snapshot, [])
 
 
 def _learn(
@@ -374,8 +420,10 @@ def _learn(
     run_dir: Path,
     progress: bool,
     snapshot: Snapshot | None,
+    extra_callbacks: list[BaseCallback],
 ) -> TrainingResult:
     torch.set_num_threads(config.torch_threads)
+    torch.set_flush_denormal(True)  # a peaked policy's tiny probabilities would slow every update
     model.set_logger(make_logger(run_dir))
     state = snapshot.state if snapshot is not None else {}
     for key, value in state.get("logged", {}).items():
@@ -389,7 +437,7 @@ def _learn(
     checkpoints = Checkpoints(
         run_dir, config.checkpoint_every, spec, evaluation, actions, state.get("next_checkpoint")
     )
-    callbacks: list[BaseCallback] = [actions, checkpoints, evaluation]
+    callbacks: list[BaseCallback] = [actions, checkpoints, evaluation, *extra_callbacks]
     if progress:
         callbacks.append(ProgressBar(config.total_timesteps, start_steps))
     started = time.perf_counter()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from thetagym.book import BookConfig
 from thetagym.config import ConfigError, build, read_yaml, suggest
@@ -38,7 +39,14 @@ def load_rule_config(path: str | Path, expect: str | Sequence[str] | None = None
     ``expect`` restricts the agents a caller accepts (e.g. an export that fits only
     ``dynamic_exposure``); another agent gives a :class:`ConfigError` naming the file and key.
     """
-    data = read_yaml(path)
+    return rule_config_from_data(read_yaml(path), path, expect)
+
+
+def rule_config_from_data(
+    data: dict[str, Any], path: str | Path, expect: str | Sequence[str] | None = None
+) -> RuleConfig:
+    """The rule config of the mapping ``data`` read from ``path`` (named in errors); see
+    :func:`load_rule_config`."""
     agent = data.get("agent")
     choices = ", ".join(AGENT_NAMES)
     if agent is None:

@@ -1,0 +1,102 @@
+"""Residual policies over a base rule: FOLLOW resolves to the rule's proposal, a fresh network
+starts as the rule, the agent folder carries its rule (digest-checked), and resume is exact."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+
+from thetagym.env.config import resolve_config
+from thetagym.evaluate.rollout import rollout
+from thetagym.policies.residual import RuleResidual
+from thetagym.policies.rules import load_rule_agent
+from thetagym.policies.stored import ModelLoadError
+from thetagym.policies.trained import BASE_RULES_FILE, load_trained_agent
+from thetagym.train import run
+from thetagym.train.config import TrainConfig, load_train_config
+from thetagym.train.residual import start_at_rule
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ROOT / "configs/train/tiny.yaml"
+RULES = ROOT / "configs/rules/tuned/dynamic_exposure.yaml"
+
+
+@pytest.fixture(autouse=True)
+def _in_repository(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    torch.set_num_threads(1)
+
+
+def residual_config(**changes: object) -> TrainConfig:
+    config = dataclasses.replace(load_train_config(TINY), base_rules=str(RULES), scenario="trend_down")
+    return dataclasses.replace(config, **changes)  # type: ignore[arg-type]
+
+
+def test_follow_resolves_to_the_proposal_and_other_choices_pass_through() -> None:
+    residual = RuleResidual(load_rule_agent(RULES), [8, 8, 4])
+    residual.proposal = np.array([[2, 5, 1], [0, 4, 3]])
+    assert residual.policy_nvec == [9, 9, 5]
+    actions = residual.resolve(np.array([[8, 1, 4], [3, 8, 0]]))
+    np.testing.assert_array_equal(actions, [[2, 1, 1], [3, 4, 0]])
+    encoded = residual.one_hot(residual.proposal)
+    assert encoded.shape == (2, 20)
+    np.testing.assert_array_equal(np.flatnonzero(encoded[0]), [2, 8 + 5, 16 + 1])
+    masks = np.zeros((2, 20), dtype=bool)
+    masks[:, [0, 8, 16]] = True  # HOLD only
+    widened = residual.masks(masks)
+    assert widened.shape == (2, 23)
+    np.testing.assert_array_equal(np.flatnonzero(widened[0]), [0, 8, 9, 17, 18, 22])
+
+
+def test_start_at_rule_sets_the_follow_probability() -> None:
+    head = torch.nn.Linear(4, 14)
+    policy = type("Policy", (), {"action_net": head})()
+    start_at_rule(policy, [9, 5], 0.99)
+    logits = head(torch.zeros(1, 4))[0]
+    first, second = torch.softmax(logits[:9], 0), torch.softmax(logits[9:], 0)
+    assert first[-1].item() == pytest.approx(0.99)
+    assert second[-1].item() == pytest.approx(0.99)
+
+
+@pytest.fixture(scope="module")
+def residual_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    run_dir = tmp_path_factory.mktemp("runs") / "residual"
+    torch.set_num_threads(1)
+    config = dataclasses.replace(
+        load_train_config(TINY), base_rules=str(RULES), scenario="trend_down", follow_probability=0.999999
+    )
+    run.train(config, run_dir, progress=False)
+    return run_dir
+
+
+def test_a_fresh_residual_agent_acts_as_its_rule(residual_run: Path) -> None:
+    """With FOLLOW all but certain, the trained agent's episodes equal the rule's, measure for measure."""
+    config = resolve_config(ROOT / "configs/env/default.yaml", {"scenario": "trend_down", "episode_days": 10})
+    seeds = (1_000_000_001, 1_000_000_002, 1_000_000_003)
+    agent = rollout(load_trained_agent(residual_run), config, seeds).episodes
+    rule = rollout(load_rule_agent(RULES, config.book), config, seeds).episodes
+    for measure in ("pnl", "rolls", "counter_trades", "assignments", "max_drawdown"):
+        np.testing.assert_array_equal(agent[measure], rule[measure])
+    assert rule["counter_trades"].sum() + rule["rolls"].sum() > 0  # the rule did act
+
+
+def test_every_policy_folder_carries_the_base_rules(residual_run: Path) -> None:
+    for folder in (residual_run, residual_run / "best", residual_run / "checkpoints/last"):
+        assert (folder / BASE_RULES_FILE).read_bytes() == RULES.read_bytes()
+        assert yaml.safe_load((folder / "spaces.yaml").read_text())["base_rules"] == BASE_RULES_FILE
+
+
+def test_a_changed_base_rule_is_refused(residual_run: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "agent"
+    shutil.copytree(residual_run / "best", copy)
+    path = copy / BASE_RULES_FILE
+    path.write_text(path.read_text().replace("roll_delta: 0.27", "roll_delta: 0.5"))
+    with pytest.raises(ModelLoadError, match=f"{BASE_RULES_FILE}: sha256 does not match"):
+        load_trained_agent(copy)
