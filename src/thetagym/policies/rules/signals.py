@@ -83,23 +83,28 @@ def imbalance(view: BookView, delta_budget: float) -> np.ndarray:
     return np.asarray(view.net_delta, dtype=float) / delta_budget
 
 
-def _leg_in_layer(view: BookView, n_layers: int) -> np.ndarray:
-    """``(num_envs, max_legs, n_layers)`` bool: leg ``j`` belongs to layer ``l`` and is held."""
-    held = np.asarray(view.quantity) != 0
-    return held[:, :, None] & (np.asarray(view.layer)[:, :, None] == np.arange(n_layers))
+def _per_layer(view: BookView, legs: np.ndarray, n_layers: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """``(num_envs, n_layers)``: the sum of ``weights`` (None: a count) over each layer's held legs
+    selected by ``legs`` ``(num_envs, max_legs)`` bool; one pass over the legs."""
+    num_envs, max_legs = legs.shape
+    selected = legs & (np.asarray(view.quantity) != 0)
+    slot = np.where(selected, np.asarray(view.layer), n_layers)  # unselected legs go to a spare slot
+    flat = (np.arange(num_envs)[:, None] * (n_layers + 1) + slot).ravel()
+    values = None if weights is None else np.broadcast_to(weights, legs.shape).ravel()
+    totals = np.bincount(flat, weights=values, minlength=num_envs * (n_layers + 1))
+    return totals.reshape(num_envs, n_layers + 1)[:, :n_layers]
 
 
-def short_options(view: BookView, n_layers: int) -> np.ndarray:
-    """``(num_envs, max_legs, n_layers)`` bool: the layer's short option legs (counter-trades excluded)."""
+def short_option_legs(view: BookView) -> np.ndarray:
+    """``(num_envs, max_legs)`` bool: short option legs outside counter-trades."""
     kind = np.asarray(view.kind)
-    short = (np.asarray(view.quantity) < 0) & IS_OPTION[kind] & ~np.asarray(view.is_counter, dtype=bool)
-    return _leg_in_layer(view, n_layers) & short[:, :, None]
+    return (np.asarray(view.quantity) < 0) & IS_OPTION[kind] & ~np.asarray(view.is_counter, dtype=bool)
 
 
 def holds_short_option(view: BookView) -> np.ndarray:
-    """``(num_envs, n_layers)`` bool: the layer holds at least one short option."""
+    """``(num_envs, n_layers)`` bool: the layer holds at least one short option (counter-trades excluded)."""
     n_layers = np.asarray(view.is_open).shape[1]
-    return np.asarray(short_options(view, n_layers).any(axis=1))
+    return _per_layer(view, short_option_legs(view), n_layers) > 0
 
 
 def holds_futures(view: BookView) -> np.ndarray:
@@ -107,7 +112,7 @@ def holds_futures(view: BookView) -> np.ndarray:
     (an option layer: futures received by assignment; the hedge layer: the balancer's futures)."""
     n_layers = np.asarray(view.is_open).shape[1]
     futures = (np.asarray(view.kind) == InstrumentKind.ES_FUTURE) & ~np.asarray(view.is_counter, dtype=bool)
-    return np.asarray((_leg_in_layer(view, n_layers) & futures[:, :, None]).any(axis=1))
+    return _per_layer(view, futures, n_layers) > 0
 
 
 def futures_positions(
@@ -146,12 +151,12 @@ def short_option_spread(view: BookView, volatility: np.ndarray, model: SpreadMod
     option. A mostly-call layer is priced as calls.
     """
     n_layers = np.asarray(view.is_open).shape[1]
-    legs = short_options(view, n_layers)
-    weight = legs * np.abs(np.asarray(view.quantity, dtype=float))[:, :, None]
-    held = weight.sum(axis=1)
-    calls = (weight * IS_CALL[np.asarray(view.kind)][:, :, None]).sum(axis=1)
+    legs = short_option_legs(view)
+    size = np.abs(np.asarray(view.quantity, dtype=float))
+    held = _per_layer(view, legs, n_layers, size)
+    calls = _per_layer(view, legs, n_layers, size * IS_CALL[np.asarray(view.kind)])
     is_call = calls * 2.0 > held
-    strike = (weight * np.asarray(view.strike, dtype=float)[:, :, None]).sum(axis=1) / np.maximum(held, 1e-12)
+    strike = _per_layer(view, legs, n_layers, size * np.asarray(view.strike, dtype=float)) / np.maximum(held, 1e-12)
     z = np.asarray(view.short_strike_moneyness, dtype=float)
     years = np.maximum(np.asarray(view.days_to_expiry, dtype=float), 0.0) / TRADING_DAYS_PER_YEAR
     vol = np.asarray(volatility, dtype=float)[:, None]
