@@ -12,4 +12,4 @@ __version__ = "0.1.0"
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 # Registers "thetagym/ShortPremium-v0" with Gymnasium; imports gymnasium only (no torch, no env code).
-from thetagym.env import registration as _registration  # noqa: E402, F401
+from thetagym.env import registration as _registration  # noqa: F401

@@ -19,6 +19,7 @@ import numpy as np
 from thetagym.policies.base import PolicyContext
 from thetagym.policies.rules.agent import RuleAgent
 
+
 class RuleResidual:
     """The base rule of a residual policy, with the per-step bookkeeping around it.
 

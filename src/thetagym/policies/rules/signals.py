@@ -83,10 +83,12 @@ def imbalance(view: BookView, delta_budget: float) -> np.ndarray:
     return np.asarray(view.net_delta, dtype=float) / delta_budget
 
 
-def _per_layer(view: BookView, legs: np.ndarray, n_layers: int, weights: np.ndarray | None = None) -> np.ndarray:
+def _per_layer(
+    view: BookView, legs: np.ndarray, n_layers: int, weights: np.ndarray | None = None
+) -> np.ndarray:
     """``(num_envs, n_layers)``: the sum of ``weights`` (None: a count) over each layer's held legs
     selected by ``legs`` ``(num_envs, max_legs)`` bool; one pass over the legs."""
-    num_envs, max_legs = legs.shape
+    num_envs = len(legs)
     selected = legs & (np.asarray(view.quantity) != 0)
     slot = np.where(selected, np.asarray(view.layer), n_layers)  # unselected legs go to a spare slot
     flat = (np.arange(num_envs)[:, None] * (n_layers + 1) + slot).ravel()
@@ -156,7 +158,9 @@ def short_option_spread(view: BookView, volatility: np.ndarray, model: SpreadMod
     held = _per_layer(view, legs, n_layers, size)
     calls = _per_layer(view, legs, n_layers, size * IS_CALL[np.asarray(view.kind)])
     is_call = calls * 2.0 > held
-    strike = _per_layer(view, legs, n_layers, size * np.asarray(view.strike, dtype=float)) / np.maximum(held, 1e-12)
+    strike = _per_layer(view, legs, n_layers, size * np.asarray(view.strike, dtype=float)) / np.maximum(
+        held, 1e-12
+    )
     z = np.asarray(view.short_strike_moneyness, dtype=float)
     years = np.maximum(np.asarray(view.days_to_expiry, dtype=float), 0.0) / TRADING_DAYS_PER_YEAR
     vol = np.asarray(volatility, dtype=float)[:, None]
