@@ -29,7 +29,9 @@ SCENARIOS = ("calm", "grind_up", "trend_down", "whipsaw", "crash", "vol_spike", 
 class Watched:
     """A residual agent whose departures from its rule are counted as it acts."""
 
-    def __init__(self, agent: TrainedPolicy, parts: list[str], scenario: str, tally: collections.Counter[Any]):
+    def __init__(
+        self, agent: TrainedPolicy, parts: list[str], scenario: str, tally: collections.Counter[Any]
+    ):
         assert agent.residual is not None, "not a residual agent (no base_rules.yaml)"
         self.agent, self.parts, self.scenario, self.tally = agent, parts, scenario, tally
         self.name = agent.name
@@ -41,7 +43,12 @@ class Watched:
         self.steps += len(actions)
         for row, part in np.argwhere(actions != proposal):
             names = BalancerAction if self.parts[part] == "balancer" else LayerAction
-            key = (self.scenario, self.parts[part], names(proposal[row, part]).name, names(actions[row, part]).name)
+            key = (
+                self.scenario,
+                self.parts[part],
+                names(proposal[row, part]).name,
+                names(actions[row, part]).name,
+            )
             self.tally[key] += 1
         return actions
 
@@ -64,7 +71,9 @@ def main() -> None:
         first = args.seed + 1000 * k
         rollout(watched, config, tuple(range(first, first + args.episodes)))
         steps += watched.steps
-    print(f"{sum(tally.values())} departures in {steps} agent-steps ({len(SCENARIOS) * args.episodes} episodes)")
+    print(
+        f"{sum(tally.values())} departures in {steps} agent-steps ({len(SCENARIOS) * args.episodes} episodes)"
+    )
     print("| scenario | part | rule proposed | agent did | steps |")
     print("|---|---|---|---|---|")
     for (scenario, part, proposed, done), count in sorted(tally.items()):

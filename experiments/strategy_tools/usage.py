@@ -62,7 +62,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1_700_000_000)
     args = parser.parse_args()
     results = [usage(agent, args.episodes, args.seed) for agent in args.agents]
-    print(table([Path(agent).stem if agent.endswith(".yaml") else Path(agent).name for agent in args.agents], results))
+    print(
+        table(
+            [Path(agent).stem if agent.endswith(".yaml") else Path(agent).name for agent in args.agents],
+            results,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 Each command runs in this process from a scratch folder that links the project's ``configs/`` and
 ``agents/`` (so its outputs land there, not in the project). Short commands run whole, with options
 appended that shrink the work (fewer days, paths, trials or seconds); the long ones (a full
-comparison, a training run, an export, a 64-trial tune, the pricing and env benchmarks) run up to the call that would start the
+comparison, a training run, an export, a 64-trial tune, the pricing, env and training benchmarks) run up to the call that would start the
 work, which the test replaces by one that stops the command: everything before it (options, config
 files, agents, output folders) is checked for real. A replay without the historical data must be
 refused with one line naming ``THETAGYM_DATA``.
@@ -46,6 +46,7 @@ SHRINK = {
 STOPPED = {
     "bench env": "thetagym.env.benchmark.benchmark_env",
     "bench pricing": "thetagym.pricing.benchmark.benchmark_pricing",
+    "bench train": "thetagym.train.benchmark.benchmark_training",
     "compare": "thetagym.evaluate.runner.evaluate",
     "evaluate": "thetagym.evaluate.runner.evaluate",
     "train": "thetagym.train.run.train",
@@ -74,6 +75,7 @@ def test_the_readme_shows_every_command() -> None:
         "bench pricing",
         "bench market",
         "bench env",
+        "bench train",
     }
 
 

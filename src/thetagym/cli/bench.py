@@ -7,6 +7,7 @@ object with ``--json``.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import click
@@ -96,3 +97,21 @@ def bench_env(as_json: bool, seconds: float) -> None:
     compile_if_cold()
     results = benchmark_env(seconds=seconds)
     click.echo(dumps_json(results) if as_json else format_benchmark(results))
+
+
+@bench.command("train")
+@_json_option
+@click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--steps",
+    default=262_144,
+    show_default=True,
+    type=click.IntRange(1_024, 100_000_000),
+    help="Env-steps to train for (rounded up to whole rollouts).",
+)
+def bench_train(as_json: bool, config: Path, steps: int) -> None:
+    """Env-steps per second of training CONFIG end to end, and of its rollouts and updates."""
+    from thetagym.train.benchmark import benchmark_training
+
+    compile_if_cold()
+    _run(benchmark_training, as_json, config_path=config, steps=steps)

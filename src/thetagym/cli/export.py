@@ -166,7 +166,10 @@ def export_thresholds(
         env_config = resolve_config(env_path, {"episode_days": days} if days else {})
         with model_load_errors(agent_dir):
             policy = TrainedPolicy.load(
-                agent_dir, observation_names(env_config), action_nvec(len(env_config.book.layers))
+                agent_dir,
+                observation_names(env_config),
+                action_nvec(len(env_config.book.layers)),
+                book=env_config.book,
             )
         compile_if_cold()
         fit_seeds = tuple(range(seed, seed + fit_episodes))

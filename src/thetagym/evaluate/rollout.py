@@ -65,6 +65,9 @@ class Rollout:
     close_dates: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros(0, dtype=str))
     cash_rate: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0)))
     """The rate the book's cash earned each day ``(episodes, days)`` (per year), for excess returns."""
+    action_counts: np.ndarray = dataclasses.field(default_factory=lambda: np.zeros((0, 0, 0), dtype=np.int64))
+    """Executed actions ``(episodes, parts, choices)``: how often each episode did each choice of each
+    action part (layers in book order, then the balancer), HOLD included."""
 
 
 def env_config(path: Path, scenario: ScenarioSpec, days: int | None = None) -> EnvConfig:
@@ -123,6 +126,8 @@ def rollout(
     policy.reset(np.arange(len(seeds)))
     active = np.ones(len(seeds), dtype=bool)
     attribution = np.zeros((len(seeds), len(layers), len(ATTRIBUTION)))
+    nvec = core.action_nvec
+    action_counts = np.zeros((len(seeds), len(nvec), int(nvec.max())), dtype=np.int64)
     summary: dict[str, np.ndarray] = {}
     rows = [_trace_row(0, info, core.book.view(), None, None, layers)]
     previous_info: dict[str, Any] = {}
@@ -145,6 +150,9 @@ def rollout(
         assert result is not None and view_after is not None
         step += 1
         attribution[active] += np.asarray(result.attribution)[active]
+        recorded = np.flatnonzero(active)
+        for part in range(len(nvec)):
+            np.add.at(action_counts[:, part], (recorded, np.asarray(result.executed)[recorded, part]), 1)
         equity[active, step] = np.asarray(result.equity)[active]
         sold[active] += premium_sold(legs_before, _legs(view_after), option_multiplier)[active]
         ended = terminated | truncated
@@ -173,7 +181,9 @@ def rollout(
         pd.DataFrame(rows).assign(**{k: v[: len(rows)] for k, v in first_path.items()}) if trace else None
     )
     close_dates = first_path["date"][:: config.bars_per_day][1:]
-    return Rollout(episodes, _ordered(trace_table), index_paths, closes, close_dates, cash_rate)
+    return Rollout(
+        episodes, _ordered(trace_table), index_paths, closes, close_dates, cash_rate, action_counts
+    )
 
 
 def _legs(view: BookView) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:

@@ -123,12 +123,17 @@ def load_residual(
     folder: Path, record: dict[str, Any], nvec: Sequence[int], book: Any
 ) -> RuleResidual | None:
     """The base rule of a residual agent in ``folder`` (None for a plain policy), built for ``book``
-    (a :class:`thetagym.book.BookConfig`) from the verified copy of its rule config."""
+    (a :class:`thetagym.book.BookConfig`; None: the default book) from the verified copy of its rule
+    config."""
     if "base_rules" not in record:
         return None
     from thetagym.policies.rules import build_rule_agent
     from thetagym.policies.rules.registry import rule_config_from_data
 
+    if book is None:
+        from thetagym.env.config import resolve_config
+
+        book = resolve_config(None, {}).book
     path = folder / BASE_RULES_FILE
     data = yaml.safe_load(read_verified(folder, [BASE_RULES_FILE])[BASE_RULES_FILE].decode("utf-8"))
     if not isinstance(data, dict):

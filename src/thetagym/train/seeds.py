@@ -106,7 +106,7 @@ def final_evaluation(run_dir: Path, config: TrainConfig, env_config: Any) -> dic
     from thetagym.policies.trained import TrainedPolicy, action_nvec
 
     policy = TrainedPolicy.load(
-        run_dir, observation_names(env_config), action_nvec(len(env_config.book.layers))
+        run_dir, observation_names(env_config), action_nvec(len(env_config.book.layers)), book=env_config.book
     )
     schedule = config.evaluation
     seeds = tuple(range(schedule.seed, schedule.seed + schedule.episodes))
