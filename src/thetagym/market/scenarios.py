@@ -17,7 +17,7 @@ reads such a file.
 >>> book.weights("crahs")
 Traceback (most recent call last):
 ...
-thetagym.config.ConfigError: unknown scenario or mix 'crahs' (did you mean 'crash'?); scenarios: calm, grind_up, trend_down, whipsaw, crash, vol_spike; mixes: calm-to-stressed, stressed
+thetagym.config.ConfigError: unknown scenario or mix 'crahs' (did you mean 'crash'?); scenarios: calm, grind_up, trend_down, whipsaw, crash, vol_spike; mixes: calm-to-stressed, stressed, comparison
 """
 
 from __future__ import annotations
