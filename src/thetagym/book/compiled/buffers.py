@@ -14,11 +14,12 @@ from typing import NamedTuple
 
 import numpy as np
 
+from thetagym.book.compiled.contracts import MARK_FIELDS
 from thetagym.book.compiled.jit import kernel
 from thetagym.book.compiled.tables import N_LAYER_COLUMNS, N_SLOT_COLUMNS, PER_PATH_SERIES, BookTables
 from thetagym.book.margin import N_SCENARIOS
 
-N_MARK_FIELDS = 8
+N_MARK_FIELDS = len(MARK_FIELDS)
 N_PER_PATH = len(PER_PATH_SERIES)
 
 

@@ -24,6 +24,7 @@ from thetagym.book.attribution import THETA as A_THETA
 from thetagym.book.attribution import VEGA as A_VEGA
 from thetagym.book.compiled import tables as t
 from thetagym.book.compiled.buffers import (
+    N_MARK_FIELDS,
     Aggregates,
     GuardOutputs,
     Market,
@@ -187,7 +188,7 @@ def reset_envs(tables: BookTables, market: Market, state: State, rows: np.ndarra
     quantity, cash = state.quantity, state.cash
     n_slots, n_layers = slots.shape[0], layers.shape[0]
     orders = new_orders(n_slots)
-    fresh = np.zeros((8, n_slots))
+    fresh = np.zeros((N_MARK_FIELDS, n_slots))
     costs = np.zeros(n_layers)
     opening = np.zeros(n_layers, dtype=np.bool_)
     for layer in range(n_layers):
@@ -201,7 +202,8 @@ def reset_envs(tables: BookTables, market: Market, state: State, rows: np.ndarra
         cash[env] = parameters[t.CAPITAL]
         state.reference[env] = 0.0
         _mark(tables, market, state, env, bar)
-        orders.target[:] = quantity[env, :n_slots]
+        for slot in range(n_slots):
+            orders.target[slot] = quantity[env, slot]
         orders.restrike[:] = False
         orders.expiry_day[:] = 0
         open_orders(tables, market, state, env, bar, opening, orders)
@@ -282,9 +284,9 @@ def step_envs(
     legal, opposite_wing, deep = guard.legal, guard.opposite_wing, guard.deep
     orders = new_orders(n_slots)
     target, restrike, expiry_day = orders
-    fresh = np.zeros((8, n_slots))
-    start = np.zeros((8, n_slots))
-    end = np.zeros((8, n_slots))
+    fresh = np.zeros((N_MARK_FIELDS, n_slots))
+    start = np.zeros((N_MARK_FIELDS, n_slots))
+    end = np.zeros((N_MARK_FIELDS, n_slots))
     held = np.zeros(n_slots)
     assigned = np.zeros(n_slots, dtype=np.bool_)
     costs = np.zeros(n_layers)
@@ -338,16 +340,21 @@ def step_envs(
                 elif choice == OPEN_COUNTER:
                     counts[env, COUNTER_TRADES] += 1
         # Mark the held contracts at the next bar, then settle, roll futures and margin.
-        start[:, :] = env_marks
-        held[:] = quantity[env, :n_slots]
+        for slot in range(n_slots):
+            held[slot] = quantity[env, slot]
+            for field in range(N_MARK_FIELDS):
+                start[field, slot] = env_marks[field, slot]
         next_bar = bar + 1
         _mark(tables, market, state, env, next_bar)
-        end[:, :] = env_marks
+        for slot in range(n_slots):
+            for field in range(N_MARK_FIELDS):
+                end[field, slot] = env_marks[field, slot]
         settled_cash, n_assigned = settle(tables, market, state, env, next_bar, assigned)
         cash[env] += settled_cash
         counts[env, ASSIGNMENTS] += n_assigned
         if due_futures(tables, market, state, env, next_bar, restrike):
-            target[:] = quantity[env, :n_slots]
+            for slot in range(n_slots):
+                target[slot] = quantity[env, slot]
             expiry_day[:] = 0
             cash[env] -= execute(
                 tables, market, state, env, next_bar, orders, CHARGE, equity_before, fresh, costs

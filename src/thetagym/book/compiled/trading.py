@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from thetagym.book.compiled import tables as t
-from thetagym.book.compiled.buffers import GuardOutputs, Market, Orders, State, env_legs
+from thetagym.book.compiled.buffers import N_MARK_FIELDS, GuardOutputs, Market, Orders, State, env_legs
 from thetagym.book.compiled.contracts import (
     PRICE,
     UNDERLYING,
@@ -97,7 +97,8 @@ def action_orders(
     target, restrike, expiry_day = orders
     n_layers = layers.shape[0]
     n_slots = slots.shape[0]
-    target[:] = quantity[:n_slots]
+    for slot in range(n_slots):
+        target[slot] = quantity[slot]
     restrike[:] = False
     expiry_day[:] = 0
     opening = np.zeros(n_layers, dtype=np.bool_)
@@ -270,7 +271,8 @@ def execute(
             strike[slot] = contract_strike
             expiry_bar[slot] = new_expiry[slot]
             underlying_bar[slot] = new_underlying[slot]
-            marks[:, slot] = fresh[:, slot]
+            for field in range(N_MARK_FIELDS):
+                marks[field, slot] = fresh[field, slot]
             price = fresh[PRICE, slot]
         entry_price[slot] = average_entry(held, entry_price[slot], wanted, price, restruck[slot])
         quantity[slot] = wanted
