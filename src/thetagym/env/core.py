@@ -302,7 +302,7 @@ class BatchedCore:
         chunks = self.book.parallel_chunks()
         if chunks > 1:
             return int(kernels.run_parallel(operation, tuple(call), chunks))
-        return int(kernels.run(operation, tuple(call)))
+        return int(kernels.run(operation, tuple(call), 0, self.num_envs))
 
     def _fresh_paths(self, rows: np.ndarray) -> tuple[MarketPath, np.ndarray]:
         """New paths for ``rows`` and their :func:`market_features`, one path seed drawn from each

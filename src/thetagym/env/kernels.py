@@ -351,16 +351,29 @@ def observe(aggregates, drawdown, observing, bars, out):
 
 
 @kernel
-def run_envs(operation: int, call: Call, first: int, last: int) -> int:
-    """Operation ``operation`` on envs ``first`` to ``last - 1`` (see :func:`run`); ``call`` holds
-    plain tuples, made records here."""
-    tables, market, state = unpack(call.packed)
-    aggregates = Aggregates(*call.aggregates)
-    episode = Episode(*call.episode)
-    observing = Observing(*call.observing)
-    latest = Latest(*call.latest)
-    results = Results(*call.results)
-    envs = Envs(*call.envs)
+def _checked(operation: int, envs: Envs) -> bool:
+    """False for a step whose actions hold a choice outside its part's range."""
+    return operation != STEP or book.actions_in_range(envs.actions, envs.legal.shape[1] - 1)
+
+
+@entry_kernel
+def run(operation, call, first, last):
+    """Run ``operation`` on envs ``first`` to ``last - 1``: :data:`RESET` the book's ``rows`` at
+    their ``bars`` then aggregate the envs; :data:`OBSERVE` the envs' info and observation; the
+    legal choices of :data:`MASKS`; a :data:`STEP` (the book's, then measures, aggregates and
+    observation). Returns the number of episodes a step ended (0 for the other operations), or -1,
+    doing nothing, if a step's choice lies outside its part's range. ``call`` is a plain tuple of
+    a :class:`Call`, made records here."""
+    record = Call(*call)
+    envs = Envs(*record.envs)
+    if not _checked(operation, envs):
+        return -1
+    tables, market, state = unpack(record.packed)
+    aggregates = Aggregates(*record.aggregates)
+    episode = Episode(*record.episode)
+    observing = Observing(*record.observing)
+    latest = Latest(*record.latest)
+    results = Results(*record.results)
     horizon, bars_per_day = int(envs.limits[0]), envs.limits[1]
     if operation == RESET:
         book.reset_envs(tables, market, state, envs.rows, envs.bars[envs.rows])
@@ -378,7 +391,7 @@ def run_envs(operation: int, call: Call, first: int, last: int) -> int:
     if operation == MASKS:
         book.masks_envs(tables, market, state, envs.bars, envs.legal, first, last)
         return 0
-    outputs = StepOutputs(*call.outputs)
+    outputs = StepOutputs(*record.outputs)
     book.step_envs(tables, market, state, envs.actions, envs.bars, first, last, outputs)
     ended = 0
     for env in range(first, last):
@@ -389,31 +402,10 @@ def run_envs(operation: int, call: Call, first: int, last: int) -> int:
     return ended
 
 
-@kernel
-def _checked(operation: int, envs: Envs) -> bool:
-    """False for a step whose actions hold a choice outside its part's range."""
-    return operation != STEP or book.actions_in_range(envs.actions, envs.legal.shape[1] - 1)
-
-
-@entry_kernel
-def run(operation, call):
-    """Run ``operation`` on every env: :data:`RESET` the book's ``rows`` at their ``bars`` then
-    aggregate every env; :data:`OBSERVE` every env's info and observation; the legal choices of
-    :data:`MASKS`; a :data:`STEP` (the book's, then measures, aggregates and observation). Returns
-    the number of episodes a step ended (0 for the other operations), or -1, doing nothing, if a
-    step's choice lies outside its part's range. ``call`` is a plain tuple of a :class:`Call`."""
-    record = Call(*call)
-    envs = Envs(*record.envs)
-    if not _checked(operation, envs):
-        return -1
-    n = np.int64(envs.bars.shape[0])
-    return run_envs(operation, record, n - n, n)
-
-
 @parallel_entry_kernel
 def run_parallel(operation, call, n_chunks):
-    """:func:`run` on numba's threads: the masks and the step split envs into ``n_chunks``
-    contiguous chunks (envs are independent: each writes only its own rows)."""
+    """:func:`run` of every env on numba's threads: the masks and the step split envs into
+    ``n_chunks`` contiguous chunks (envs are independent: each writes only its own rows)."""
     record = Call(*call)
     envs = Envs(*record.envs)
     if not _checked(operation, envs):
@@ -424,6 +416,7 @@ def run_parallel(operation, call, n_chunks):
     observing, latest, results, flat_envs = record.observing, record.latest, record.results, record.envs
     ended = 0
     for chunk in numba.prange(chunks):
+        # Rebuilt in the loop: a parallel loop takes tuples of arrays, not tuples of tuples.
         part = (packed, outputs, aggregates, episode, observing, latest, results, flat_envs)
-        ended += run_envs(operation, Call(*part), chunk * n // chunks, (chunk + 1) * n // chunks)
+        ended += run(operation, part, chunk * n // chunks, (chunk + 1) * n // chunks)
     return ended
