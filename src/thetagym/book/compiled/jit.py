@@ -20,13 +20,16 @@ import numba
 
 Decorator = Callable[[Callable[..., Any]], Any]
 
-kernel: Decorator = numba.njit(error_model="numpy")
-"""A kernel called from other kernels (compiled with them, not cached on its own)."""
-entry_kernel: Decorator = numba.njit(cache=True, error_model="numpy")
+kernel: Decorator = numba.njit(error_model="numpy", no_cpython_wrapper=True, no_cfunc_wrapper=True)
+"""A kernel called from other kernels (compiled with them, not cached on its own). It gets no
+wrapper for calls from Python or C: a wrapper boxes and unboxes every array of every record
+argument, and numba compiles it with the kernel whether anything calls it or not."""
+entry_kernel: Decorator = numba.njit(cache=True, error_model="numpy", no_cfunc_wrapper=True)
 """A kernel called from Python: cached on disk."""
-parallel_entry_kernel: Decorator = numba.njit(cache=True, error_model="numpy", parallel=True)
+parallel_entry_kernel: Decorator = numba.njit(
+    cache=True, error_model="numpy", parallel=True, no_cfunc_wrapper=True
+)
 """As :data:`entry_kernel`, with ``numba.prange`` loops run on numba's thread pool."""
-
 
 KERNEL_SOURCES = (
     *sorted(Path(__file__).parent.glob("*.py")),
