@@ -33,6 +33,7 @@ from thetagym.book.compiled.jit import (
     KERNEL_SOURCES,
     drop_stale_cache,
     entry_kernel,
+    inline_kernel,
     kernel,
     parallel_entry_kernel,
 )
@@ -211,7 +212,7 @@ def info_column(
     info[7, i] = gross
 
 
-@kernel
+@inline_kernel
 def measure_env(
     i: int,
     outputs: StepOutputs,

@@ -15,7 +15,7 @@ from typing import NamedTuple
 import numpy as np
 
 from thetagym.book.compiled.contracts import MARK_FIELDS
-from thetagym.book.compiled.jit import kernel
+from thetagym.book.compiled.jit import inline_kernel, kernel
 from thetagym.book.compiled.tables import N_LAYER_COLUMNS, N_SLOT_COLUMNS, PER_PATH_SERIES, BookTables
 from thetagym.book.margin import N_SCENARIOS
 
@@ -134,7 +134,7 @@ def state_sizes(shape: tuple[int, int, int, int]) -> tuple[int, int]:
     return n_envs * (3 * max_legs + 3 + n_layers + N_MARK_FIELDS * n_slots), n_envs * (2 * max_legs + 1)
 
 
-@kernel
+@inline_kernel
 def state_views(values, indices, shape):
     """The :class:`State` cut from the ``values`` and ``indices`` buffers."""
     n, legs, layers, slots = shape[0], shape[1], shape[2], shape[3]
@@ -192,7 +192,7 @@ def env_legs(state: State, env: int) -> EnvLegs:
     )
 
 
-@kernel
+@inline_kernel
 def static_views(static, n_slots, n_layers):
     """The :class:`~thetagym.book.compiled.tables.BookTables` cut from a buffer made by
     :func:`pack_static`."""
@@ -222,7 +222,7 @@ def pack_static(tables: BookTables) -> np.ndarray:
     return np.concatenate([header, *(np.ravel(array) for array in tables)])
 
 
-@kernel
+@inline_kernel
 def market_views(per_bar, expiries, constants):
     """The :class:`Market` whose per-path series and scalars are packed in ``constants`` (see
     :class:`~thetagym.book.compiled.tables.MarketArrays`)."""
@@ -231,7 +231,7 @@ def market_views(per_bar, expiries, constants):
     return Market(per_bar, per_path, expiries, constants[N_PER_PATH * n_paths :])
 
 
-@kernel
+@inline_kernel
 def unpack(packed):
     """The book tables, market and state records of a :data:`Packed` tuple of buffers."""
     static, per_bar, expiries, constants, values, indices, shape = packed

@@ -38,7 +38,7 @@ from thetagym.book.actions import BalancerAction, LayerAction
 from thetagym.book.compiled import tables as t
 from thetagym.book.compiled.buffers import GuardOutputs, Market, State
 from thetagym.book.compiled.contracts import DELTA, PRICE, UNDERLYING, day_of_bar, next_expiry_day
-from thetagym.book.compiled.jit import kernel
+from thetagym.book.compiled.jit import inline_kernel, kernel
 from thetagym.book.compiled.tables import BookTables
 from thetagym.pricing.instruments import MULTIPLIER, InstrumentKind
 
@@ -114,7 +114,7 @@ def legal_choices(
     balancer_choices(tables, state, path, legs, headroom, guarded, guard.legal[tables.layers.shape[0]])
 
 
-@kernel
+@inline_kernel
 def scan_legs(
     tables: BookTables, market: Market, state: State, path: int, bar: int, equity: float, guard: GuardOutputs
 ) -> LegScan:
@@ -205,7 +205,7 @@ def scan_legs(
     )
 
 
-@kernel
+@inline_kernel
 def feasible_choices(
     tables: BookTables, market: Market, state: State, path: int, bar: int, legs: LegScan, guard: GuardOutputs
 ) -> np.ndarray:
@@ -246,7 +246,7 @@ def feasible_choices(
     return moves
 
 
-@kernel
+@inline_kernel
 def guard_layer_choices(
     tables: BookTables,
     state: State,
@@ -303,7 +303,7 @@ def guard_layer_choices(
         )
 
 
-@kernel
+@inline_kernel
 def balancer_choices(
     tables: BookTables,
     state: State,

@@ -24,6 +24,15 @@ kernel: Decorator = numba.njit(error_model="numpy", no_cpython_wrapper=True, no_
 """A kernel called from other kernels (compiled with them, not cached on its own). It gets no
 wrapper for calls from Python or C: a wrapper boxes and unboxes every array of every record
 argument, and numba compiles it with the kernel whether anything calls it or not."""
+inline_kernel: Decorator = numba.njit(
+    error_model="numpy", inline="always", no_cpython_wrapper=True, no_cfunc_wrapper=True
+)
+"""A kernel with one caller in each entry point, compiled into that caller (numba inlines its
+code before typing). A kernel of its own is optimised and compiled to machine code once alone and
+again inside every kernel that calls it, a cost that grows with the depth of the call tree (most
+of a first run's compilation); :data:`kernel` stays for what several places call. Not for code
+inside a ``numba.prange`` loop, whose analysis rejects some inlined code: a parallel loop calls a
+:data:`kernel`."""
 entry_kernel: Decorator = numba.njit(cache=True, error_model="numpy", no_cfunc_wrapper=True)
 """A kernel called from Python: cached on disk."""
 parallel_entry_kernel: Decorator = numba.njit(

@@ -57,7 +57,7 @@ from thetagym.book.compiled.guard import (
     es_equivalent_delta,
     legal_choices,
 )
-from thetagym.book.compiled.jit import entry_kernel, kernel, parallel_entry_kernel
+from thetagym.book.compiled.jit import entry_kernel, inline_kernel, kernel, parallel_entry_kernel
 from thetagym.book.compiled.margin import requirement
 from thetagym.book.compiled.tables import BookTables
 from thetagym.book.compiled.trading import action_orders, assign, due_futures, execute, open_orders, settle
@@ -103,7 +103,7 @@ def equity_of(slots: np.ndarray, cash: float, quantity: np.ndarray, marks: np.nd
     return cash + value
 
 
-@kernel
+@inline_kernel
 def interest_balance(slots: np.ndarray, cash: float, quantity: np.ndarray, marks: np.ndarray) -> float:
     """The cash that earns interest (USD): the cash balance with futures marked to market, i.e.
     ``cash`` plus the held futures' value. The book pays a future's price in cash and holds it at
@@ -180,7 +180,7 @@ def new_orders(n_slots: int) -> Orders:
     return Orders(np.zeros(n_slots), np.zeros(n_slots, dtype=np.bool_), np.zeros(n_slots, dtype=np.int64))
 
 
-@kernel
+@inline_kernel
 def reset_envs(tables: BookTables, market: Market, state: State, rows: np.ndarray, bars: np.ndarray) -> None:
     """Clear envs ``rows`` and open each ``open_at_reset`` layer's structure at bars ``bars`` at
     mid (no costs); cash starts at ``capital``."""
@@ -211,7 +211,7 @@ def reset_envs(tables: BookTables, market: Market, state: State, rows: np.ndarra
         state.margin_requirement[env] = requirement(tables, market, state, env)
 
 
-@kernel
+@inline_kernel
 def masks_envs(
     tables: BookTables, market: Market, state: State, bars: np.ndarray, out: np.ndarray, first: int, last: int
 ) -> None:
@@ -253,7 +253,7 @@ def actions_in_range(actions, n_layers):
     return True
 
 
-@kernel
+@inline_kernel
 def step_envs(
     tables: BookTables,
     market: Market,
@@ -397,7 +397,7 @@ def step_envs(
         counts[env, MARGIN_CALL] = margin_call
 
 
-@kernel
+@inline_kernel
 def _attribute(slots, held, start, end, assigned, bar_years, costs, interest, pnl, out):
     """P&L attribution of one env's step per layer (``out`` ``(n_layers, 8)``, USD): Greeks at the
     start applied to the move of each leg's underlying and volatility; the residual is what the
@@ -507,14 +507,28 @@ def reset(packed, rows, bars):
     reset_envs(tables, market, state, rows, bars)
 
 
+@kernel
+def masks_chunk(packed, bars, out, first, last):
+    """:func:`masks_envs` of envs ``first`` to ``last - 1`` of a packed book (what one thread of
+    :func:`masks` runs: a parallel loop takes the kernels it calls compiled on their own)."""
+    tables, market, state = unpack(packed)
+    masks_envs(tables, market, state, bars, out, first, last)
+
+
 @parallel_entry_kernel
 def masks(packed, bars, out, n_chunks):
     """:func:`masks_envs` of every env, envs split into ``n_chunks`` contiguous chunks run on
     numba's threads (envs are independent: each writes only its own rows)."""
     n = bars.shape[0]
     for chunk in numba.prange(n_chunks):
-        tables, market, state = unpack(packed)  # in the loop: a parallel loop takes plain tuples only
-        masks_envs(tables, market, state, bars, out, chunk * n // n_chunks, (chunk + 1) * n // n_chunks)
+        masks_chunk(packed, bars, out, chunk * n // n_chunks, (chunk + 1) * n // n_chunks)
+
+
+@kernel
+def step_chunk(packed, actions, bars, outputs, first, last):
+    """:func:`step_envs` of envs ``first`` to ``last - 1`` (as :func:`masks_chunk`)."""
+    tables, market, state = unpack(packed)
+    step_envs(tables, market, state, actions, bars, first, last, StepOutputs(*outputs))
 
 
 @parallel_entry_kernel
@@ -526,11 +540,7 @@ def step(packed, actions, bars, outputs, n_chunks):
         return False
     n = bars.shape[0]
     for chunk in numba.prange(n_chunks):
-        tables, market, state = unpack(packed)
-        records = StepOutputs(*outputs)
-        step_envs(
-            tables, market, state, actions, bars, chunk * n // n_chunks, (chunk + 1) * n // n_chunks, records
-        )
+        step_chunk(packed, actions, bars, outputs, chunk * n // n_chunks, (chunk + 1) * n // n_chunks)
     return True
 
 

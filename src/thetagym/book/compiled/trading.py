@@ -43,7 +43,7 @@ from thetagym.book.compiled.guard import (
     SHIFT_BULL,
     layer_underlying,
 )
-from thetagym.book.compiled.jit import kernel
+from thetagym.book.compiled.jit import inline_kernel, kernel
 from thetagym.book.compiled.tables import BookTables
 
 
@@ -78,7 +78,7 @@ def open_orders(
         reference[layer] = layer_underlying(layers, per_bar, layer, path, bar)
 
 
-@kernel
+@inline_kernel
 def action_orders(
     tables: BookTables,
     market: Market,
@@ -388,7 +388,7 @@ def assign(
     return cash
 
 
-@kernel
+@inline_kernel
 def settle(
     tables: BookTables, market: Market, state: State, path: int, bar: int, assigned: np.ndarray
 ) -> tuple[float, int]:
@@ -419,7 +419,7 @@ def settle(
     return cash, n_assigned
 
 
-@kernel
+@inline_kernel
 def due_futures(
     tables: BookTables, market: Market, state: State, path: int, bar: int, restrike: np.ndarray
 ) -> bool:
