@@ -29,7 +29,7 @@ from thetagym.book.compiled.step import (
 )
 from thetagym.book.view import book_view
 from thetagym.env import kernels
-from thetagym.env.core import INFO_FIELDS
+from thetagym.env.kernels import INFO_FIELDS
 from thetagym.env.observation import ObservationBuilder
 from thetagym.env.reward import RewardConfig, reward
 from thetagym.measures import MIN_THETA_ACCRUED, EpisodeTracker, theta_capture
@@ -206,18 +206,17 @@ def reference_step(
     terminated = result.margin_call | (equity <= ruin_equity)
     truncated = (bars >= horizon) & ~terminated
     pnl = tracker.equity - tracker.start_equity
-    info = np.stack(
-        [
-            tracker.equity,
-            pnl,
-            tracker.theta_accrued,
-            theta_capture(pnl, tracker.theta_accrued),
-            tracker.drawdown,
-            tracker.max_drawdown,
-            margin_use,
-            gross,
-        ]
-    )
+    by_name = {
+        "equity": tracker.equity,
+        "pnl": pnl,
+        "theta_accrued": tracker.theta_accrued,
+        "theta_capture": theta_capture(pnl, tracker.theta_accrued),
+        "drawdown": tracker.drawdown,
+        "max_drawdown": tracker.max_drawdown,
+        "margin_use": margin_use,
+        "gross_contracts": gross,
+    }
+    info = np.stack([by_name[name] for name in INFO_FIELDS[: kernels.N_INFO_ROWS]])  # the kernel's rows
     return margin_use, rewards, terminated, truncated, info
 
 
@@ -258,7 +257,7 @@ def test_step_measures_kernel_equals_tracker_reward_and_termination(config: Rewa
             np.empty(n_envs),
             np.empty(n_envs, dtype=bool),
             np.empty(n_envs, dtype=bool),
-            np.empty((len(kernels.INFO_ROWS), n_envs)),
+            np.empty((kernels.N_INFO_ROWS, n_envs)),
         )
         totals = np.zeros((n_envs, N_TOTALS))
         counts = np.zeros((n_envs, N_COUNTS), dtype=np.int64)
@@ -297,15 +296,11 @@ def test_step_measures_kernel_equals_tracker_reward_and_termination(config: Rewa
         np.testing.assert_array_equal(compiled.values, reference.values)
         np.testing.assert_array_equal(compiled.count_values, reference.count_values)
         np.testing.assert_array_equal(compiled.margin_call, reference.margin_call)
-        info = np.empty((len(kernels.INFO_ROWS), n_envs))
+        info = np.empty((kernels.N_INFO_ROWS, n_envs))
         info_all(compiled.values, outputs[0], expected[4][7], MIN_THETA_ACCRUED, info)
         np.testing.assert_array_equal(latest[1], result.gross_contracts)
         np.testing.assert_array_equal(latest[2], result.blocked)
         np.testing.assert_array_equal(info, expected[4])
-
-
-def test_info_rows_are_the_info_fields_before_blocked() -> None:
-    assert (*kernels.INFO_ROWS, "blocked") == INFO_FIELDS
 
 
 def test_tracker_attributes_are_rows_of_its_state() -> None:

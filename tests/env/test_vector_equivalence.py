@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from thetagym.env.core import INFO_FIELDS
+from thetagym.env.kernels import INFO_FIELDS
 from thetagym.env.short_premium import ShortPremiumEnv
 from thetagym.env.vector import ShortPremiumVectorEnv
 from thetagym.measures import SUMMARY_FIELDS

@@ -22,6 +22,7 @@ from gymnasium.utils import seeding
 from thetagym.book.actions import out_of_range
 from thetagym.book.engine import flat_masks, step_result
 from thetagym.env import kernels
+from thetagym.env.kernels import INFO_FIELDS
 from thetagym.env.observation import ObservationBuilder, market_features
 from thetagym.env.reward import RewardConfig
 from thetagym.market.path import MarketPath
@@ -33,18 +34,6 @@ if TYPE_CHECKING:
 PathSource = Callable[[np.ndarray], MarketPath]
 """Makes one market path per seed (an int array); all paths have the same length."""
 
-INFO_FIELDS = (
-    "equity",  # USD
-    "pnl",  # USD since the episode started
-    "theta_accrued",  # USD since the episode started
-    "theta_capture",  # pnl / theta_accrued so far (0 while nothing accrued)
-    "drawdown",  # current, fraction of capital
-    "max_drawdown",  # fraction of capital
-    "margin_use",  # margin requirement / equity
-    "gross_contracts",
-    "blocked",  # illegal choices the guard replaced by HOLD this step
-)
-"""Keys of the per-step info: arrays over envs (the single env reports scalars)."""
 MAX_SEED = 2**31 - 1
 PATHS_AHEAD = 16
 """Paths simulated together per batch of resets: an env of a batch smaller than this simulates
@@ -59,8 +48,8 @@ _NOT_STARTED = "call reset() before step() or action_masks()"
 class StepOutput:
     """Result of :meth:`BatchedCore.step`, arrays over envs.
 
-    The info is kept as the compiled step wrote it: ``info_values`` (rows :data:`kernels.INFO_ROWS`)
-    and ``blocked``; :attr:`info` and :meth:`env_info` present it. With autoreset, ``observation``
+    The info is kept as the compiled step wrote it: ``info_rows`` (:data:`INFO_FIELDS` but the last)
+    and ``blocked`` (the last); :attr:`info` and :meth:`env_info` present it. With autoreset, ``observation``
     and the info of the finished envs (``done_rows``) are those of their new episodes;
     ``final_observation``, ``final_info`` and ``summary`` (rows in ``done_rows`` order) describe the
     episodes that ended.
@@ -70,7 +59,7 @@ class StepOutput:
     reward: np.ndarray
     terminated: np.ndarray
     truncated: np.ndarray
-    info_values: np.ndarray
+    info_rows: np.ndarray
     blocked: np.ndarray
     done_rows: np.ndarray
     final_observation: np.ndarray
@@ -80,21 +69,17 @@ class StepOutput:
     @property
     def info(self) -> dict[str, np.ndarray]:
         """The info of every env, :data:`INFO_FIELDS` to arrays over envs."""
-        return info_dict(self.info_values, self.blocked)
+        return info_dict(self.info_rows, self.blocked)
 
     def env_info(self, row: int) -> dict[str, Any]:
         """The info of env ``row``, :data:`INFO_FIELDS` to Python scalars."""
-        info: dict[str, Any] = dict(zip(kernels.INFO_ROWS, self.info_values[:, row].tolist(), strict=True))
-        info["blocked"] = int(self.blocked[row])
-        return info
+        return dict(zip(INFO_FIELDS, [*self.info_rows[:, row].tolist(), int(self.blocked[row])], strict=True))
 
 
-def info_dict(values: np.ndarray, blocked: np.ndarray) -> dict[str, np.ndarray]:
-    """The info of :data:`INFO_FIELDS`: the rows of ``values`` (:data:`kernels.INFO_ROWS`) and the
-    ``blocked`` counts."""
-    info = dict(zip(kernels.INFO_ROWS, values, strict=True))
-    info["blocked"] = blocked
-    return info
+def info_dict(rows: np.ndarray, blocked: np.ndarray) -> dict[str, np.ndarray]:
+    """The info, :data:`INFO_FIELDS` to arrays over envs: the float ``rows`` the compiled step
+    wrote, then the ``blocked`` counts."""
+    return dict(zip(INFO_FIELDS, [*rows, blocked], strict=True))
 
 
 class BatchedCore:
@@ -145,7 +130,7 @@ class BatchedCore:
         # Writable empty stand-ins for the outputs an operation does not write: every call of the
         # compiled run passes the same types (one compilation).
         self._no_rows = np.zeros(0, dtype=np.int64)
-        self._no_info = np.zeros((len(kernels.INFO_ROWS), 0))
+        self._no_info = np.zeros((kernels.N_INFO_ROWS, 0))
         self._no_observation_buffer = np.zeros((0, self.observations.size), dtype=np.float32)
         self.generators = [np.random.default_rng() for _ in range(self.num_envs)]
         self._paths_ahead: list[deque[tuple[MarketPath, np.ndarray, int]]] = [
@@ -218,11 +203,11 @@ class BatchedCore:
     def reset(self, rows: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """Start new episodes in ``rows`` (indices) on fresh paths, one seed drawn from each env's
         generator; return the observations and info of all envs."""
-        observation, values, blocked = self._reset(rows)
-        return observation, info_dict(values, blocked)
+        observation, rows_of_info, blocked = self._reset(rows)
+        return observation, info_dict(rows_of_info, blocked)
 
     def _reset(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """:meth:`reset`, the info as the float ``values`` (:data:`kernels.INFO_ROWS`) and ``blocked``."""
+        """:meth:`reset`, the info as its float rows and ``blocked`` (see :func:`info_dict`)."""
         rows = np.asarray(rows, dtype=np.int64)
         fresh, features = self._fresh_paths(rows)
         if self.market is None:
@@ -252,10 +237,10 @@ class BatchedCore:
         self.tracker.reset(rows, np.asarray(view.equity)[rows], self._gross[rows])
         self._needs_reset[rows] = False
         self._any_needs_reset = bool(self._needs_reset.any())
-        values = np.empty((len(kernels.INFO_ROWS), self.num_envs))
+        info_rows = np.empty((kernels.N_INFO_ROWS, self.num_envs))
         observation = np.empty((self.num_envs, self.observations.size), dtype=np.float32)
-        self._run(kernels.OBSERVE, info=values, observation=observation)
-        return observation, values, self._blocked.copy()
+        self._run(kernels.OBSERVE, info=info_rows, observation=observation)
+        return observation, info_rows, self._blocked.copy()
 
     def _run(
         self,
@@ -363,14 +348,14 @@ class BatchedCore:
         n = self.num_envs
         # An owned int64 copy: the compiled step has one signature.
         actions = np.array(actions, dtype=np.int64).reshape(n, len(self.action_nvec))
-        values = np.empty((1 + len(kernels.INFO_ROWS), n))  # the rewards, then the info
+        values = np.empty((1 + kernels.N_INFO_ROWS, n))  # the rewards, then the info
         ends = np.empty((2, n), dtype=bool)  # terminated, truncated
         observation = np.empty((n, self.observations.size), dtype=np.float32)
-        rewards, info_values, terminated, truncated = values[0], values[1:], ends[0], ends[1]
+        rewards, info_rows, terminated, truncated = values[0], values[1:], ends[0], ends[1]
         ended = self._run(
             kernels.STEP,
             actions=actions,
-            info=info_values,
+            info=info_rows,
             observation=observation,
             ends=(rewards, terminated, truncated),
         )
@@ -389,8 +374,8 @@ class BatchedCore:
             if self.autoreset:
                 self._detached_legs = self.book.detached_legs()
                 final_observation = observation[done_rows]
-                final_info = {key: value[done_rows] for key, value in info_dict(info_values, blocked).items()}
-                observation, info_values, blocked = self._reset(done_rows)
+                final_info = {key: value[done_rows] for key, value in info_dict(info_rows, blocked).items()}
+                observation, info_rows, blocked = self._reset(done_rows)
             else:
                 self._needs_reset |= done
                 self._any_needs_reset = True
@@ -399,7 +384,7 @@ class BatchedCore:
             rewards,
             terminated,
             truncated,
-            info_values,
+            info_rows,
             blocked,
             done_rows,
             final_observation,

@@ -57,18 +57,22 @@ _STEPS, _BLOCKED, _ADDS_BLOCKED, _ROLLS, _ASSIGNMENTS, _COUNTER_TRADES = (
     for name in ("steps", "blocked", "adds_blocked", "rolls", "assignments", "counter_trades")
 )
 
-INFO_ROWS = (
-    "equity",
-    "pnl",
-    "theta_accrued",
-    "theta_capture",
-    "drawdown",
-    "max_drawdown",
-    "margin_use",
+INFO_FIELDS = (
+    "equity",  # USD
+    "pnl",  # USD since the episode started
+    "theta_accrued",  # USD since the episode started
+    "theta_capture",  # pnl / theta_accrued so far (0 while nothing accrued)
+    "drawdown",  # current, fraction of capital
+    "max_drawdown",  # fraction of capital
+    "margin_use",  # margin requirement / equity
     "gross_contracts",
+    "blocked",  # illegal choices the guard replaced by HOLD this step
 )
-"""Rows of the float info block :func:`measure_env` and :func:`observe_envs` write (``blocked``,
-an integer count, is kept apart)."""
+"""Keys of the per-step info: arrays over envs (the single env reports scalars). The compiled step
+writes every field but the last into the rows of one float array (:func:`info_column`); the last,
+``blocked``, an integer count, it keeps in :class:`Latest`."""
+N_INFO_ROWS = len(INFO_FIELDS) - 1
+"""Rows of the float info: :data:`INFO_FIELDS` but ``blocked``."""
 LAYER_FEATURES = (
     "delta",  # ES-equivalent contracts / layer contract cap
     "gamma",  # USD P&L of a 1% index move from gamma / capital, in percent
@@ -132,7 +136,7 @@ class Latest(NamedTuple):
 
 class Results(NamedTuple):
     """Per env, what a step returns: ``rewards``, ``terminated``, ``truncated``, the float ``info``
-    (:data:`INFO_ROWS` x envs) and the ``observation`` ``(num_envs, size)`` float32."""
+    (:data:`N_INFO_ROWS` x envs) and the ``observation`` ``(num_envs, size)`` float32."""
 
     rewards: np.ndarray
     terminated: np.ndarray
@@ -197,7 +201,7 @@ def _maximum(a: float, b: float) -> float:
 def info_column(
     values: np.ndarray, margin_use: float, gross: float, minimum_theta: float, i: int, info: np.ndarray
 ) -> None:
-    """Column ``i`` of the float info (:data:`INFO_ROWS`) from the tracker's ``values``; theta
+    """Column ``i`` of the float info (:data:`INFO_FIELDS` but ``blocked``) from the tracker's ``values``; theta
     capture is 0 below ``minimum_theta`` USD accrued."""
     equity = values[_EQUITY, i]
     pnl = equity - values[_START_EQUITY, i]

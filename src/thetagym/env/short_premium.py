@@ -92,7 +92,7 @@ class ShortPremiumEnv(gymnasium.Env[np.ndarray, np.ndarray]):
     Terminated: a margin call (equity below the maintenance margin; the book is liquidated), or
     ruin (equity at or below ``ruin_fraction`` of capital). Truncated: after ``episode_days``
     trading days (``episode_days * bars_per_day`` steps). ``info`` carries the running measures
-    each step (:data:`thetagym.env.core.INFO_FIELDS`) and, at the end, ``info["summary"]``: the
+    each step (:data:`thetagym.env.kernels.INFO_FIELDS`) and, at the end, ``info["summary"]``: the
     episode's measures (:data:`thetagym.measures.SUMMARY_FIELDS`).
 
     ## Arguments
