@@ -14,13 +14,18 @@ per point of the leg's own underlying, vega per 1.00 of volatility, theta per ye
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from thetagym.book.compiled import tables as t
-from thetagym.book.compiled.jit import kernel
+from thetagym.book.compiled.jit import inline_kernel, kernel
+from thetagym.book.compiled.tables import BookTables
 from thetagym.market import kernels as market_kernels
 from thetagym.pricing import kernels as pricing_kernels
+
+if TYPE_CHECKING:  # the records module reads the mark layout from here
+    from thetagym.book.compiled.buffers import Market
 
 MARK_FIELDS = ("underlying", "volatility", "time_to_expiry", "price", "delta", "gamma", "vega", "theta")
 UNDERLYING, VOLATILITY, TIME_TO_EXPIRY, PRICE, DELTA, GAMMA, VEGA, THETA = range(8)
@@ -62,11 +67,10 @@ def next_expiry_day(
 
 
 @kernel
-def front_future(
-    expiries: np.ndarray, scalars: np.ndarray, parameters: np.ndarray, path: int, bar: int
-) -> int:
+def front_future(tables: BookTables, market: Market, path: int, bar: int) -> int:
     """Expiry bar of the front ES future at ``bar``: the first quarterly expiry more than
     ``futures_roll_days`` trading days away (beyond the path: a quarter from now)."""
+    expiries, scalars, parameters = market.expiries, market.scalars, tables.parameters
     day = day_of_bar(scalars, bar)
     nearest = day + int(parameters[t.FUTURES_ROLL_DAYS]) + 1
     expiry = expiries[path, t.QUARTERLY, min(nearest, int(scalars[t.N_DAYS]) - 1)]
@@ -77,18 +81,11 @@ def front_future(
 
 @kernel
 def underlying_price(
-    slots: np.ndarray,
-    per_bar: np.ndarray,
-    per_path: np.ndarray,
-    scalars: np.ndarray,
-    slot: int,
-    path: int,
-    bar: int,
-    expiry_bar: int,
-    underlying_bar: int,
+    tables: BookTables, market: Market, slot: int, path: int, bar: int, expiry_bar: int, underlying_bar: int
 ) -> float:
     """Price of a leg's underlying: the ES future of ``underlying_bar``, the VIX future of
     ``expiry_bar`` or the ETP share (points or USD per share)."""
+    slots, per_bar, per_path, scalars = tables.slots, market.per_bar, market.per_path, market.scalars
     if slots[slot, t.IS_ETP]:
         series = t.INVERSE_VIX if slots[slot, t.ETP_INVERSE] else t.VXX
         return per_bar[series, path, bar]
@@ -107,10 +104,8 @@ def underlying_price(
 
 @kernel
 def option_volatility(
-    slots: np.ndarray,
-    per_bar: np.ndarray,
-    per_path: np.ndarray,
-    scalars: np.ndarray,
+    tables: BookTables,
+    market: Market,
     slot: int,
     path: int,
     bar: int,
@@ -119,6 +114,7 @@ def option_volatility(
 ) -> float:
     """Implied volatility (decimal) of an option slot: the surface's for ES options, the VIX
     option volatility (strike-independent) for VIX calls."""
+    slots, per_bar, per_path, scalars = tables.slots, market.per_bar, market.per_path, market.scalars
     spot = per_bar[t.IMPLIED_VARIANCE, path, bar]
     long = per_bar[t.LONG_VARIANCE, path, bar]
     kappa = per_path[t.MEAN_REVERSION, path]
@@ -141,10 +137,8 @@ def option_volatility(
 
 @kernel
 def mark_slot(
-    slots: np.ndarray,
-    per_bar: np.ndarray,
-    per_path: np.ndarray,
-    scalars: np.ndarray,
+    tables: BookTables,
+    market: Market,
     slot: int,
     path: int,
     bar: int,
@@ -153,17 +147,16 @@ def mark_slot(
     underlying_bar: int,
     marks: np.ndarray,
 ) -> None:
-    """Write the marks of one slot's contract at ``bar`` into ``marks[:, slot]``."""
-    forward = underlying_price(slots, per_bar, per_path, scalars, slot, path, bar, expiry_bar, underlying_bar)
-    mark_slot_at(slots, per_bar, per_path, scalars, slot, path, bar, strike, expiry_bar, forward, marks)
+    """Write the marks of one slot's contract at ``bar`` (on market path ``path``) into
+    ``marks[:, slot]``."""
+    forward = underlying_price(tables, market, slot, path, bar, expiry_bar, underlying_bar)
+    mark_slot_at(tables, market, slot, path, bar, strike, expiry_bar, forward, marks)
 
 
 @kernel
 def mark_slot_at(
-    slots: np.ndarray,
-    per_bar: np.ndarray,
-    per_path: np.ndarray,
-    scalars: np.ndarray,
+    tables: BookTables,
+    market: Market,
     slot: int,
     path: int,
     bar: int,
@@ -173,7 +166,8 @@ def mark_slot_at(
     marks: np.ndarray,
 ) -> None:
     """:func:`mark_slot` when the underlying price ``forward`` is known."""
-    tau = years_between(scalars, bar, expiry_bar)
+    slots = tables.slots
+    tau = years_between(market.scalars, bar, expiry_bar)
     marks[UNDERLYING, slot] = forward
     marks[TIME_TO_EXPIRY, slot] = tau
     if not slots[slot, t.IS_OPTION]:
@@ -185,11 +179,9 @@ def mark_slot_at(
         marks[THETA, slot] = 0.0
         return
     safe_strike = strike if strike > 0.0 else forward
-    volatility = option_volatility(
-        slots, per_bar, per_path, scalars, slot, path, bar, math.log(safe_strike / forward), tau
-    )
+    volatility = option_volatility(tables, market, slot, path, bar, math.log(safe_strike / forward), tau)
     price, delta, gamma, vega, theta = pricing_kernels.black76_greeks_scalar(
-        forward, strike, tau, volatility, slots[slot, t.IS_CALL] > 0.0, per_bar[t.RATE, path, bar]
+        forward, strike, tau, volatility, slots[slot, t.IS_CALL] > 0.0, market.per_bar[t.RATE, path, bar]
     )
     marks[VOLATILITY, slot] = volatility
     marks[PRICE, slot] = price
@@ -199,23 +191,17 @@ def mark_slot_at(
     marks[THETA, slot] = theta
 
 
-@kernel
+@inline_kernel
 def contract_expiry(
-    slots: np.ndarray,
-    expiries: np.ndarray,
-    scalars: np.ndarray,
-    parameters: np.ndarray,
-    slot: int,
-    path: int,
-    bar: int,
-    expiry_day: int,
+    tables: BookTables, market: Market, slot: int, path: int, bar: int, expiry_day: int
 ) -> tuple[int, int]:
     """(expiry bar, underlying bar) of the standard contract of ``slot`` expiring on
     ``expiry_day`` (options); futures take the front quarter, ETP shares never expire."""
+    slots, expiries, scalars = tables.slots, market.expiries, market.scalars
     if slots[slot, t.IS_ETP]:
         return NEVER_EXPIRES, NEVER_EXPIRES
     if not slots[slot, t.IS_OPTION]:
-        front = front_future(expiries, scalars, parameters, path, bar)
+        front = front_future(tables, market, path, bar)
         return front, front
     option_expiry = close_bar(scalars, max(expiry_day, 0))
     if not slots[slot, t.IS_ES]:
@@ -228,33 +214,24 @@ def contract_expiry(
     return option_expiry, option_expiry + FALLBACK_QUARTER_DAYS * bars_per_day
 
 
-@kernel
+@inline_kernel
 def strike_for_delta(
-    slots: np.ndarray,
-    per_bar: np.ndarray,
-    per_path: np.ndarray,
-    scalars: np.ndarray,
-    slot: int,
-    path: int,
-    bar: int,
-    forward: float,
-    time_to_expiry: float,
+    tables: BookTables, market: Market, slot: int, path: int, bar: int, forward: float, time_to_expiry: float
 ) -> float:
     """Strike (points, on the slot's strike grid) whose Black-76 delta is the slot's target.
 
     Solves ``K = F exp(-d1 sigma sqrt(T) + sigma^2 T / 2)`` with ``d1 = N^-1(|delta| e^{rT})``
     (negated for puts), re-reading the smile at the new strike a few times."""
+    slots = tables.slots
     tau = max(time_to_expiry, 1e-6)
-    probability = abs(slots[slot, t.DELTA_TARGET]) * math.exp(per_bar[t.RATE, path, bar] * tau)
+    probability = abs(slots[slot, t.DELTA_TARGET]) * math.exp(market.per_bar[t.RATE, path, bar] * tau)
     probability = min(max(probability, 1e-4), 1 - 1e-4)
     d1 = pricing_kernels.ndtri(probability)
     if not slots[slot, t.IS_CALL]:
         d1 = -d1
     strike = forward
     for _ in range(STRIKE_ITERATIONS):
-        volatility = option_volatility(
-            slots, per_bar, per_path, scalars, slot, path, bar, math.log(strike / forward), tau
-        )
+        volatility = option_volatility(tables, market, slot, path, bar, math.log(strike / forward), tau)
         std = volatility * math.sqrt(tau)
         strike = forward * math.exp(-d1 * std + 0.5 * std * std)
     step = slots[slot, t.STRIKE_STEP]
@@ -262,17 +239,10 @@ def strike_for_delta(
 
 
 @kernel
-def trade_cost(
-    slots: np.ndarray,
-    parameters: np.ndarray,
-    spreads: np.ndarray,
-    marks: np.ndarray,
-    slot: int,
-    strike: float,
-    trade: float,
-) -> float:
+def trade_cost(tables: BookTables, marks: np.ndarray, slot: int, strike: float, trade: float) -> float:
     """Points (or USD per share) per contract paid over mid to trade ``trade`` (signed) of the
     contract marked ``marks[:, slot]`` at the bid or ask."""
+    slots, parameters, spreads = tables.slots, tables.parameters, tables.spreads
     if slots[slot, t.IS_ETP]:
         return parameters[t.ETP_HALF_SPREAD]
     if not slots[slot, t.IS_OPTION] and not slots[slot, t.IS_ES]:

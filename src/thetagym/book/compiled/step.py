@@ -120,8 +120,6 @@ def interest_balance(slots: np.ndarray, cash: float, quantity: np.ndarray, marks
 def _mark(tables: BookTables, market: Market, state: State, env: int, bar: int) -> None:
     """Mark the slots of env ``env`` that hold contracts at ``bar`` (empty slots keep stale marks:
     nothing reads them, and a trade out of an empty slot marks it first)."""
-    slots = tables.slots
-    per_bar, per_path, _, scalars = market
     quantity, strike, expiry_bar, underlying_bar = (
         state.quantity,
         state.strike,
@@ -129,14 +127,12 @@ def _mark(tables: BookTables, market: Market, state: State, env: int, bar: int) 
         state.underlying_bar,
     )
     marks = state.marks
-    for slot in range(slots.shape[0]):
+    for slot in range(tables.slots.shape[0]):
         if quantity[env, slot] == 0.0:
             continue
         mark_slot(
-            slots,
-            per_bar,
-            per_path,
-            scalars,
+            tables,
+            market,
             slot,
             env,
             bar,
@@ -146,7 +142,7 @@ def _mark(tables: BookTables, market: Market, state: State, env: int, bar: int) 
             marks[:, env],
         )
     state.mark_bar[env] = bar
-    state.mark_index[env] = per_bar[t.INDEX, env, bar]
+    state.mark_index[env] = market.per_bar[t.INDEX, env, bar]
 
 
 @kernel

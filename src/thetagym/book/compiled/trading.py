@@ -173,8 +173,7 @@ def execute(
 
     A sale that OPENs a leg of a layer sized by notional is resized here, once its strike is known,
     from ``equity`` (USD, before the trade): see :func:`notional_contracts`."""
-    slots, layers, parameters, spreads = tables.slots, tables.layers, tables.parameters, tables.spreads
-    per_bar, per_path, expiries, scalars = market
+    slots, layers, parameters = tables.slots, tables.layers, tables.parameters
     quantity, strike, expiry_bar, underlying_bar, entry_price, marks = env_legs(state, path)
     target, restrike, expiry_day = orders
     n_slots = slots.shape[0]
@@ -194,16 +193,14 @@ def execute(
         if not needed[slot]:
             continue
         new_expiry[slot], new_underlying[slot] = contract_expiry(
-            slots, expiries, scalars, parameters, slot, path, bar, expiry_day[slot]
+            tables, market, slot, path, bar, expiry_day[slot]
         )
         new_forward[slot] = underlying_price(
-            slots, per_bar, per_path, scalars, slot, path, bar, new_expiry[slot], new_underlying[slot]
+            tables, market, slot, path, bar, new_expiry[slot], new_underlying[slot]
         )
         if slots[slot, t.IS_OPTION]:
-            tau = years_between(scalars, bar, new_expiry[slot])
-            new_strike[slot] = strike_for_delta(
-                slots, per_bar, per_path, scalars, slot, path, bar, new_forward[slot], tau
-            )
+            tau = years_between(market.scalars, bar, new_expiry[slot])
+            new_strike[slot] = strike_for_delta(tables, market, slot, path, bar, new_forward[slot], tau)
     for slot in range(n_slots):
         if slots[slot, t.NOTIONAL_FRACTION] <= 0.0 or target[slot] == 0.0:
             continue
@@ -228,10 +225,8 @@ def execute(
         if old_trade != 0.0:
             if held == 0.0:  # an empty slot is not marked every bar
                 mark_slot(
-                    slots,
-                    per_bar,
-                    per_path,
-                    scalars,
+                    tables,
+                    market,
                     slot,
                     path,
                     bar,
@@ -242,7 +237,7 @@ def execute(
                 )
             paid += old_trade * marks[PRICE, slot] * multiplier
             if charge != 0.0:
-                unit = trade_cost(slots, parameters, spreads, marks, slot, strike[slot], old_trade)
+                unit = trade_cost(tables, marks, slot, strike[slot], old_trade)
                 cost += abs(old_trade) * (unit * multiplier + slots[slot, t.FEE])
         price = marks[PRICE, slot]
         if restruck[slot]:
@@ -252,21 +247,11 @@ def execute(
                 step = slots[slot, t.STRIKE_STEP]
                 contract_strike = max(new_strike[anchor] + slots[slot, t.STRIKE_OFFSET], step)
             mark_slot_at(
-                slots,
-                per_bar,
-                per_path,
-                scalars,
-                slot,
-                path,
-                bar,
-                contract_strike,
-                new_expiry[slot],
-                new_forward[slot],
-                fresh,
+                tables, market, slot, path, bar, contract_strike, new_expiry[slot], new_forward[slot], fresh
             )
             paid += wanted * fresh[PRICE, slot] * multiplier
             if charge != 0.0:
-                unit = trade_cost(slots, parameters, spreads, fresh, slot, contract_strike, wanted)
+                unit = trade_cost(tables, fresh, slot, contract_strike, wanted)
                 cost += abs(wanted) * (unit * multiplier + slots[slot, t.FEE])
             strike[slot] = contract_strike
             expiry_bar[slot] = new_expiry[slot]
@@ -330,10 +315,10 @@ def assign(
     mark is the intrinsic value, so this is assignment at the strike. The future's entry price is
     the strike carried to the front contract (``K + F_front - F_option``). Futures already in the
     slot switch to the front contract at mid."""
-    slots, layers, parameters = tables.slots, tables.layers, tables.parameters
-    per_bar, per_path, expiries, scalars = market
+    slots, layers = tables.slots, tables.layers
+    per_bar, scalars = market.per_bar, market.scalars
     quantity, strike, expiry_bar, underlying_bar, entry_price, marks = env_legs(state, path)
-    front_bar = front_future(expiries, scalars, parameters, path, bar)
+    front_bar = front_future(tables, market, path, bar)
     tau = max(front_bar - bar, 0) / scalars[t.BARS_PER_YEAR]
     front = per_bar[t.INDEX, path, bar] * np.exp(per_bar[t.CARRY, path, bar] * tau)
     cash = 0.0
@@ -373,17 +358,7 @@ def assign(
             entry_price[slot] = 0.0
         underlying_bar[slot] = expiry_bar[slot]
         mark_slot(
-            slots,
-            per_bar,
-            per_path,
-            scalars,
-            slot,
-            path,
-            bar,
-            strike[slot],
-            expiry_bar[slot],
-            underlying_bar[slot],
-            marks,
+            tables, market, slot, path, bar, strike[slot], expiry_bar[slot], underlying_bar[slot], marks
         )
     return cash
 
