@@ -20,24 +20,23 @@ import numba
 
 Decorator = Callable[[Callable[..., Any]], Any]
 
-kernel: Decorator = numba.njit(error_model="numpy", no_cpython_wrapper=True, no_cfunc_wrapper=True)
+_NO_WRAPPER: dict[str, Any] = {"no_cpython_wrapper": True, "no_cfunc_wrapper": True}
+"""Options of a kernel nothing calls from Python or C (numba's stubs do not list them)."""
+kernel: Decorator = numba.njit(error_model="numpy", **_NO_WRAPPER)
 """A kernel called from other kernels (compiled with them, not cached on its own). It gets no
 wrapper for calls from Python or C: a wrapper boxes and unboxes every array of every record
 argument, and numba compiles it with the kernel whether anything calls it or not."""
-inline_kernel: Decorator = numba.njit(
-    error_model="numpy", inline="always", no_cpython_wrapper=True, no_cfunc_wrapper=True
-)
+inline_kernel: Decorator = numba.njit(error_model="numpy", inline="always", **_NO_WRAPPER)
 """A kernel with one caller in each entry point, compiled into that caller (numba inlines its
 code before typing). A kernel of its own is optimised and compiled to machine code once alone and
 again inside every kernel that calls it, a cost that grows with the depth of the call tree (most
 of a first run's compilation); :data:`kernel` stays for what several places call. Not for code
 inside a ``numba.prange`` loop, whose analysis rejects some inlined code: a parallel loop calls a
 :data:`kernel`."""
-entry_kernel: Decorator = numba.njit(cache=True, error_model="numpy", no_cfunc_wrapper=True)
+_NO_C_WRAPPER: dict[str, Any] = {"no_cfunc_wrapper": True}
+entry_kernel: Decorator = numba.njit(cache=True, error_model="numpy", **_NO_C_WRAPPER)
 """A kernel called from Python: cached on disk."""
-parallel_entry_kernel: Decorator = numba.njit(
-    cache=True, error_model="numpy", parallel=True, no_cfunc_wrapper=True
-)
+parallel_entry_kernel: Decorator = numba.njit(cache=True, error_model="numpy", parallel=True, **_NO_C_WRAPPER)
 """As :data:`entry_kernel`, with ``numba.prange`` loops run on numba's thread pool."""
 
 KERNEL_SOURCES = (
