@@ -1,8 +1,9 @@
 """A first run's kernel compilation, said out loud.
 
-The compiled kernels are cached on disk after their first compilation, which takes about two
-minutes on two cores. The commands that run the env call :func:`compile_if_cold` first, so that a
-first run after installing or upgrading says what it is doing instead of sitting silent.
+The compiled kernels are cached on disk after their first compilation, which takes about 40 s on
+two cores for one env and 90 s for everything (the vector env's threads, the book alone). The
+commands that run the env call :func:`compile_if_cold` first, so that a first run after
+installing or upgrading says what it is doing instead of sitting silent.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def compile_if_cold(parallel: bool = True) -> None:
         return
     click.echo(
         "thetagym: compiling the simulation kernels, once after installing or upgrading "
-        f"({'about 2 minutes' if parallel else 'under a minute'} on 2 cores)...",
+        f"({'about 90 s' if parallel else 'about 40 s'} on 2 cores)...",
         err=True,
     )
     start = time.perf_counter()
