@@ -28,7 +28,6 @@ distribution function is ``0.5 erfc(-x / sqrt 2)`` (within a few ulps of
 
 from __future__ import annotations
 
-import functools
 from typing import Any, Literal, NamedTuple
 
 import numba
@@ -132,6 +131,7 @@ def _loop_signatures() -> list[Any]:
     ]
 
 
+@numba.njit(_loop_signatures(), cache=True)
 def _black76_greeks_loop(
     forward: FloatArray,
     strike: FloatArray,
@@ -156,13 +156,6 @@ def _black76_greeks_loop(
         theta[i] = greeks[4]
 
 
-@functools.cache
-def _compiled_greeks_loop() -> Any:
-    """:func:`_black76_greeks_loop` compiled for :func:`_loop_signatures` (or loaded from the disk
-    cache) on first use: a command that never prices a large batch never compiles it."""
-    return numba.njit(_loop_signatures(), cache=True)(_black76_greeks_loop)
-
-
 _OpFlag = Literal["readonly", "writeonly", "allocate"]
 _INPUT_FLAGS: list[_OpFlag] = ["readonly"]
 _OUTPUT_FLAGS: list[_OpFlag] = ["writeonly", "allocate"]
@@ -181,10 +174,9 @@ def _black76_greeks_chunked(*args: Any) -> tuple[FloatArray, ...]:
         op_dtypes=[np.float64] * 4 + [flag] + [np.float64] * 6,
         buffersize=8192,
     )
-    loop = _compiled_greeks_loop()
     with iterator:
         for chunk in iterator:
-            loop(*chunk)
+            _black76_greeks_loop(*chunk)
         outputs: tuple[FloatArray, ...] = iterator.operands[6:]
     return outputs
 

@@ -41,7 +41,6 @@ __all__ = [
     "SMALL_TICK",
     "TICK_THRESHOLD",
     "VOLATILITY_FLOOR",
-    "LazyUfunc",
     "as_ufunc",
     "black76_greeks_scalar",
     "black76_price_prepared",
@@ -85,42 +84,23 @@ def compile_kernel(signature: Any) -> Callable[[Callable[..., Any]], Any]:
     return numba.njit(signature, cache=True, error_model="numpy")
 
 
-class LazyUfunc:
-    """A numpy ufunc built on its first call (compiled, or loaded from the disk cache), so that a
-    command compiles only the ufuncs it calls. Calls go to the bare numpy ufunc (not numba's
-    wrapper, whose Python-level dispatch costs several microseconds per call): inputs broadcast
-    and cast by numpy's rules to the first signature they fit."""
-
-    def __init__(self, build: Callable[[], np.ufunc]) -> None:
-        self._build = build
-        self._ufunc: np.ufunc | None = None
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        ufunc = self._ufunc
-        if ufunc is None:
-            ufunc = self._ufunc = self._build()
-        return ufunc(*args, **kwargs)
-
-
-def as_ufunc(signatures: list[str], layout: str | None = None) -> Callable[[Callable[..., Any]], LazyUfunc]:
-    """Decorator compiling an element-wise function into a numpy ufunc, cached on disk, on its first
-    call (a :class:`LazyUfunc`).
+def as_ufunc(signatures: list[str], layout: str | None = None) -> Callable[[Callable[..., Any]], np.ufunc]:
+    """Decorator compiling an element-wise function into a numpy ufunc, cached on disk.
 
     Without ``layout``: ``numba.vectorize`` (one output, the function's return value). With a
     gufunc ``layout`` such as ``"(),()->(),()"``: ``numba.guvectorize``, the function writing each
-    output into element 0 of its 1-element output array.
+    output into element 0 of its 1-element output array. The bare numpy ufunc is returned (not
+    numba's wrapper, whose Python-level dispatch costs several microseconds per call), so inputs
+    broadcast and cast by numpy's rules to the first signature they fit.
     """
 
-    def decorate(function: Callable[..., Any]) -> LazyUfunc:
-        def build() -> np.ufunc:
-            if layout is None:
-                compiled = numba.vectorize(signatures, cache=True)(function)
-            else:
-                compiled = numba.guvectorize(signatures, layout, cache=True)(function)
-            ufunc: np.ufunc = compiled.ufunc
-            return ufunc
-
-        return LazyUfunc(build)
+    def decorate(function: Callable[..., Any]) -> np.ufunc:
+        if layout is None:
+            compiled = numba.vectorize(signatures, cache=True)(function)
+        else:
+            compiled = numba.guvectorize(signatures, layout, cache=True)(function)
+        ufunc: np.ufunc = compiled.ufunc
+        return ufunc
 
     return decorate
 
