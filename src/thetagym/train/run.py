@@ -423,7 +423,6 @@ def _learn(
     extra_callbacks: list[BaseCallback],
 ) -> TrainingResult:
     torch.set_num_threads(config.torch_threads)
-    torch.set_flush_denormal(True)  # a peaked policy's tiny probabilities would slow every update
     model.set_logger(make_logger(run_dir))
     state = snapshot.state if snapshot is not None else {}
     for key, value in state.get("logged", {}).items():
