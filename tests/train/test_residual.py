@@ -18,7 +18,7 @@ from thetagym.policies.rules import load_rule_agent
 from thetagym.policies.stored import ModelLoadError
 from thetagym.policies.trained import BASE_RULES_FILE, load_trained_agent
 from thetagym.train import run
-from thetagym.train.config import TrainConfig, load_train_config
+from thetagym.train.config import load_train_config
 from thetagym.train.residual import start_at_rule
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,11 +30,6 @@ RULES = ROOT / "configs/rules/tuned/dynamic_exposure.yaml"
 def _in_repository(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
     torch.set_num_threads(1)
-
-
-def residual_config(**changes: object) -> TrainConfig:
-    config = dataclasses.replace(load_train_config(TINY), base_rules=str(RULES), scenario="trend_down")
-    return dataclasses.replace(config, **changes)  # type: ignore[arg-type]
 
 
 def test_follow_resolves_to_the_proposal_and_other_choices_pass_through() -> None:

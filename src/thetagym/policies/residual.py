@@ -39,15 +39,6 @@ class RuleResidual:
         """The learned policy's action layout: each part with FOLLOW added last."""
         return (self.nvec + 1).tolist()
 
-    def observation_names(self, names: Sequence[str], part_names: Sequence[str]) -> list[str]:
-        """The policy's observation names: the env's ``names`` then ``rule.<part>.<choice>``."""
-        proposal = [
-            f"rule.{part}.{choice}"
-            for part, n in zip(part_names, self.nvec, strict=True)
-            for choice in range(n)
-        ]
-        return [*names, *proposal]
-
     def observe(
         self, observations: np.ndarray, action_masks: np.ndarray, context: PolicyContext
     ) -> np.ndarray:

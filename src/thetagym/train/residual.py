@@ -38,12 +38,11 @@ class ResidualAdapter(SB3VecEnvAdapter):
         size = env.single_observation_space.shape[0] + int(residual.nvec.sum())  # type: ignore[index]
         self.observation_space = spaces.Box(low, high, (size,), np.float32)
         self.action_space = spaces.MultiDiscrete(residual.policy_nvec)
-        self._info: dict[str, Any] = {}
+        self._env_masks = np.zeros((env.num_envs, int(residual.nvec.sum())), dtype=bool)
 
     def reset(self) -> VecEnvObs:
         observation = super().reset()
         self.residual.reset(np.arange(self.num_envs))
-        self._info = {}
         return self._observe(np.asarray(observation))
 
     def step_async(self, actions: np.ndarray) -> None:
@@ -62,8 +61,9 @@ class ResidualAdapter(SB3VecEnvAdapter):
         return self._observe(np.asarray(observation)), reward, dones, infos
 
     def action_masks(self) -> np.ndarray:
-        """Legal choices of the learner: the env's with FOLLOW, ``(num_envs, sum(nvec + 1))``."""
-        return self.residual.masks(super().action_masks())
+        """Legal choices of the learner: the env's (computed once per step, when the rule saw
+        them) with FOLLOW, ``(num_envs, sum(nvec + 1))``."""
+        return self.residual.masks(self._env_masks)
 
     def env_method(
         self, method_name: str, *method_args: Any, indices: Any = None, **method_kwargs: Any
@@ -75,10 +75,9 @@ class ResidualAdapter(SB3VecEnvAdapter):
 
     def _observe(self, observation: np.ndarray) -> np.ndarray:
         view = self.env.core.book.view()
-        context = PolicyContext(
-            view, self.env.observation_names, self.layer_names, self.layer_kinds, self._info
-        )
-        return self.residual.observe(observation, super().action_masks(), context)
+        context = PolicyContext(view, self.env.observation_names, self.layer_names, self.layer_kinds, {})
+        self._env_masks = super().action_masks()
+        return self.residual.observe(observation, self._env_masks, context)
 
 
 def start_at_rule(policy: Any, nvec: list[int], follow_probability: float) -> None:
