@@ -7,6 +7,12 @@ terminated), ``episode`` (``r`` return, ``l`` length, ``t`` seconds since start,
 and ``summary`` (the episode's measures). ``env_method("action_masks")`` and :meth:`action_masks`
 give the legal choices, so ``sb3_contrib.common.maskable.utils.get_action_masks`` works.
 
+With ``common_paths`` ``g > 1``, each run of ``g`` consecutive envs shares its market paths (env
+``i`` is seeded with ``seed + i // g``; paths do not depend on actions) and each env's reward is
+taken relative to its group's mean that step: the market's move, common to the group, cancels,
+and what is left is what the env's own actions earned against its peers' (a baseline for the
+policy gradient with common random numbers).
+
 Usage::
 
     adapter = SB3VecEnvAdapter(ShortPremiumVectorEnv(64, "configs/env/default.yaml"))
@@ -28,8 +34,11 @@ from thetagym.env.vector import ShortPremiumVectorEnv
 class SB3VecEnvAdapter(VecEnv):
     """SB3 ``VecEnv`` view of a :class:`~thetagym.env.vector.ShortPremiumVectorEnv`."""
 
-    def __init__(self, env: ShortPremiumVectorEnv) -> None:
+    def __init__(self, env: ShortPremiumVectorEnv, common_paths: int = 1) -> None:
+        if common_paths < 1 or env.num_envs % common_paths:
+            raise ValueError(f"common_paths {common_paths} must divide the {env.num_envs} envs")
         self.env = env
+        self.common_paths = common_paths
         super().__init__(env.num_envs, env.single_observation_space, env.single_action_space)
         self._actions = np.zeros((env.num_envs, len(env.core.action_nvec)), dtype=np.int64)
         self._start = time.time()
@@ -42,6 +51,12 @@ class SB3VecEnvAdapter(VecEnv):
         self._reset_seeds()
         self.reset_infos = [{} for _ in range(self.num_envs)]
         return observation
+
+    def seed(self, seed: int | None = None) -> Sequence[int | None]:
+        """Seed env ``i`` with ``seed + i // common_paths`` at the next reset (SB3: ``seed + i``)."""
+        first = int(super().seed(seed)[0] or 0)
+        self._seeds = [first + i // self.common_paths for i in range(self.num_envs)]
+        return self._seeds
 
     def step_async(self, actions: np.ndarray) -> None:
         self._actions = np.asarray(actions).reshape(self.num_envs, -1)
@@ -64,6 +79,9 @@ class SB3VecEnvAdapter(VecEnv):
                     "episode": {"r": measures["reward"], "l": measures["steps"], "t": elapsed},
                     "summary": measures,
                 }
+        if self.common_paths > 1:
+            grouped = reward.reshape(-1, self.common_paths)
+            reward = (grouped - grouped.mean(axis=1, keepdims=True)).reshape(-1)
         return observation, reward.astype(np.float32), dones, infos
 
     def action_masks(self) -> np.ndarray:

@@ -22,7 +22,7 @@ import numpy as np
 import yaml
 
 from thetagym.policies.base import PolicyContext
-from thetagym.policies.residual import RuleResidual
+from thetagym.policies.residual import DEPARTURES, RuleResidual, departing_parts
 from thetagym.policies.stored import (
     SPEC_FILE,
     WEIGHTS_FILE,
@@ -82,9 +82,12 @@ def write_spaces(
     action_nvec: Sequence[int],
     algorithm: str,
     base_rules: Path | None = None,
+    departures: Sequence[str] = (),
+    departure_parts: Sequence[str] = (),
 ) -> list[str]:
     """Record the layout a model is trained on (the env's), so loading can check it against an env,
-    and copy a residual agent's ``base_rules`` config beside it; the names of the files written."""
+    and copy a residual agent's ``base_rules`` config beside it (with its ``departures`` and
+    ``departure_parts``, if limited); the names of the files written."""
     record: dict[str, Any] = {
         "algorithm": algorithm,
         "action_nvec": [int(n) for n in action_nvec],
@@ -94,6 +97,10 @@ def write_spaces(
     names = [SPACES_FILE]
     if base_rules is not None:
         record["base_rules"] = BASE_RULES_FILE
+        if departures:
+            record["departures"] = list(departures)
+        if departure_parts:
+            record["departure_parts"] = list(departure_parts)
         (folder / BASE_RULES_FILE).write_bytes(Path(base_rules).read_bytes())
         names.append(BASE_RULES_FILE)
     (folder / SPACES_FILE).write_text(yaml.safe_dump(record, sort_keys=False))
@@ -116,6 +123,14 @@ def read_spaces(path: Path, data: bytes) -> dict[str, Any]:
         raise ModelLoadError(
             f"{path}: key 'base_rules' must be {BASE_RULES_FILE!r}, got {record['base_rules']!r}"
         )
+    departures = record.get("departures", [])
+    if not isinstance(departures, list) or not all(name in DEPARTURES for name in departures):
+        raise ModelLoadError(
+            f"{path}: key 'departures' must be a list of {', '.join(DEPARTURES)}; got {departures!r}"
+        )
+    parts = record.get("departure_parts", [])
+    if not isinstance(parts, list) or not all(isinstance(name, str) for name in parts):
+        raise ModelLoadError(f"{path}: key 'departure_parts' must be a list of part names; got {parts!r}")
     return dict(record)
 
 
@@ -138,7 +153,12 @@ def load_residual(
     data = yaml.safe_load(read_verified(folder, [BASE_RULES_FILE])[BASE_RULES_FILE].decode("utf-8"))
     if not isinstance(data, dict):
         raise ModelLoadError(f"{path}: expected a rule config mapping")
-    return RuleResidual(build_rule_agent(rule_config_from_data(data, path), book, str(path)), nvec)
+    rule = build_rule_agent(rule_config_from_data(data, path), book, str(path))
+    try:
+        departing = departing_parts([layer.name for layer in book.layers], record.get("departure_parts", []))
+    except ValueError as error:
+        raise ModelLoadError(f"{folder / SPACES_FILE}: key 'departure_parts': {error}") from None
+    return RuleResidual(rule, nvec, record.get("departures", []), departing)
 
 
 def check_layout(

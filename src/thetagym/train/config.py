@@ -12,6 +12,8 @@
     policy: {net_arch: [128, 128], activation: tanh}
     evaluation: {every_steps: 100_000, episodes: 32, against: configs/rules/dynamic_exposure.yaml}
     base_rules: configs/rules/tuned/dynamic_exposure.yaml   # optional: learn departures from a rule
+    departures: [hold, roll_closer]     # optional: the only actions it may take instead of the rule's
+    departure_parts: [put_wing]         # optional: the only action parts that may depart
 
 Schedules such as ``lin_3e-4`` are parsed by :mod:`thetagym.train.schedules`, never evaluated.
 """
@@ -26,6 +28,7 @@ from typing import Any, Literal
 
 from thetagym.config import ConfigError, build, nested, read_yaml, setting
 from thetagym.env.reward import RewardConfig
+from thetagym.policies.residual import DEPARTURES
 from thetagym.seeds import EVALUATION_SEED_BASE, MAX_SEED, TRAINING_SEED_RANGE, check_evaluation_seeds
 from thetagym.train.schedules import LinearSchedule, parse_schedule
 
@@ -121,11 +124,37 @@ class TrainConfig:
         lt=1.0,
         doc="residual policy: chance per action part that a fresh network follows the rule",
     )
+    departures: tuple[str, ...] = setting(
+        (),
+        doc="residual policy: the only actions it may take instead of following the rule "
+        f"(of {', '.join(DEPARTURES)}); empty: every action",
+    )
+    departure_parts: tuple[str, ...] = setting(
+        (),
+        doc="residual policy: the only action parts that may depart (the book's layer names, or "
+        "balancer); empty: every part",
+    )
+    common_paths: int = setting(
+        1,
+        ge=1,
+        doc="envs that share each market path; rewards are then relative to the group's mean "
+        "(common random numbers); 1: every env its own paths",
+    )
     hyperparameters: Hyperparameters = nested(Hyperparameters)
     policy: PolicyNetwork = nested(PolicyNetwork)
     evaluation: EvaluationSchedule = nested(EvaluationSchedule)
 
     def __post_init__(self) -> None:
+        unknown = [name for name in self.departures if name not in DEPARTURES]
+        if unknown:
+            raise ValueError(
+                f"departures: unknown action {unknown[0]!r}; choose from {', '.join(DEPARTURES)}"
+            )
+        for key in ("departures", "departure_parts"):
+            if getattr(self, key) and not self.base_rules:
+                raise ValueError(f"{key}: set only for a residual policy (one with base_rules)")
+        if self.n_envs % self.common_paths:
+            raise ValueError(f"common_paths {self.common_paths} must divide n_envs {self.n_envs}")
         rollout = self.n_envs * self.hyperparameters.n_steps
         if self.hyperparameters.batch_size > rollout:
             raise ValueError(

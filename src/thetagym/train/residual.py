@@ -27,8 +27,8 @@ class ResidualAdapter(SB3VecEnvAdapter):
     rule is not asked again about a state no action is taken in).
     """
 
-    def __init__(self, env: ShortPremiumVectorEnv, residual: RuleResidual) -> None:
-        super().__init__(env)
+    def __init__(self, env: ShortPremiumVectorEnv, residual: RuleResidual, common_paths: int = 1) -> None:
+        super().__init__(env, common_paths)
         self.residual = residual
         config = env.config
         self.layer_names = [layer.name for layer in config.book.layers]
@@ -80,17 +80,19 @@ class ResidualAdapter(SB3VecEnvAdapter):
         return self.residual.observe(observation, self._env_masks, context)
 
 
-def start_at_rule(policy: Any, nvec: list[int], follow_probability: float) -> None:
+def start_at_rule(policy: Any, residual: RuleResidual, follow_probability: float) -> None:
     """Set the action head of an SB3 actor-critic so that each part picks FOLLOW (its last choice)
-    with probability ``follow_probability`` when every choice is legal: weights scaled down 100x,
-    the FOLLOW bias ``log(p (n - 1) / (1 - p))``, the other biases 0."""
+    with probability ``follow_probability`` when every allowed departure is legal: weights scaled
+    down 100x, the FOLLOW bias ``log(p k / (1 - p))`` for ``k`` allowed departures, the others 0."""
     head = policy.action_net
+    allowed = np.split(residual.allowed, np.cumsum(residual.nvec)[:-1])
     with torch.no_grad():
         head.weight.mul_(0.01)
         head.bias.zero_()
         start = 0
-        for n in nvec:
+        for n, part in zip(residual.policy_nvec, allowed, strict=True):
+            departures = max(int(part.sum()), 1)
             head.bias[start + n - 1] = float(
-                np.log(follow_probability * (n - 1) / (1.0 - follow_probability))
+                np.log(follow_probability * departures / (1.0 - follow_probability))
             )
             start += n

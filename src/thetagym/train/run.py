@@ -30,13 +30,13 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.logger import CSVOutputFormat, KVWriter, Logger, make_output_format
 from tqdm import tqdm
 
-from thetagym.config import dump
+from thetagym.config import ConfigError, dump
 from thetagym.env.config import EnvConfig, resolve_config
 from thetagym.env.sb3_adapter import SB3VecEnvAdapter
 from thetagym.env.vector import ShortPremiumVectorEnv
 from thetagym.evaluate.rollout import rollout
 from thetagym.measures import pooled_sharpe
-from thetagym.policies.residual import RuleResidual
+from thetagym.policies.residual import RuleResidual, departing_parts
 from thetagym.policies.rules import load_rule_agent
 from thetagym.policies.stored import PolicySpec, policy_spec, record_digests, save_policy
 from thetagym.policies.trained import BASE_RULES_FILE, SPACES_FILE, TrainedPolicy, action_nvec, write_spaces
@@ -84,7 +84,10 @@ def build_env(config: TrainConfig) -> tuple[EnvConfig, SB3VecEnvAdapter]:
     env_config = resolve_config(config.env, config.env_overrides())
     envs = ShortPremiumVectorEnv(config.n_envs, env_config)
     residual = build_residual(config, env_config)
-    adapter = ResidualAdapter(envs, residual) if residual is not None else SB3VecEnvAdapter(envs)
+    if residual is not None:
+        adapter: SB3VecEnvAdapter = ResidualAdapter(envs, residual, config.common_paths)
+    else:
+        adapter = SB3VecEnvAdapter(envs, config.common_paths)
     adapter.seed(config.seed)
     return env_config, adapter
 
@@ -94,7 +97,12 @@ def build_residual(config: TrainConfig, env_config: EnvConfig) -> RuleResidual |
     if not config.base_rules:
         return None
     rule = load_rule_agent(Path(config.base_rules), env_config.book)
-    return RuleResidual(rule, action_nvec(len(env_config.book.layers)))
+    layer_names = [layer.name for layer in env_config.book.layers]
+    try:
+        departing = departing_parts(layer_names, config.departure_parts)
+    except ValueError as error:
+        raise ConfigError(f"departure_parts: {error}") from None
+    return RuleResidual(rule, action_nvec(len(layer_names)), config.departures, departing)
 
 
 def build_model(config: TrainConfig, env: SB3VecEnvAdapter, run_dir: Path | None) -> Any:
@@ -112,7 +120,7 @@ def build_model(config: TrainConfig, env: SB3VecEnvAdapter, run_dir: Path | None
         **config.hyperparameters.for_sb3(),
     )
     if isinstance(env, ResidualAdapter):
-        start_at_rule(model.policy, env.residual.policy_nvec, config.follow_probability)
+        start_at_rule(model.policy, env.residual, config.follow_probability)
     return model
 
 
@@ -365,7 +373,13 @@ def train(
     model = build_model(config, env, run_dir)
     base_rules = Path(config.base_rules) if config.base_rules else None
     write_spaces(
-        run_dir, env.env.observation_names, env.env.core.action_nvec.tolist(), config.algorithm, base_rules
+        run_dir,
+        env.env.observation_names,
+        env.env.core.action_nvec.tolist(),
+        config.algorithm,
+        base_rules,
+        config.departures,
+        config.departure_parts,
     )
     return _learn(config, env_config, model, run_dir, progress, None, callbacks or [])
 
