@@ -1,28 +1,26 @@
 """Copy a training run into agents/<name>/ and write its metadata.yaml.
 
     python experiments/reference_agent/ship.py RUN_DIR AGENT_DIR --model final \
-        --seconds 396.7 --steps 2007040 [--report reports/reference_agent]
+        --seconds 396.7 --steps 2007040
 
 The ``benchmark`` verdict at the end of metadata.yaml is written by hand after this.
 ``--seconds`` and ``--steps`` are the figures of the ``thetagym train`` final line ("done: N steps in
-S s"); with ``--report`` the evaluation summary (tables.py) goes into the metadata too. The
-sha256 of the files loaders read are recorded last, as ``thetagym train`` does.
+S s"). A residual agent's rule config (``base_rules.yaml``) is copied byte for byte. The sha256
+of the files loaders read are recorded last, as ``thetagym train`` does; evaluations live in the
+experiment that shipped the agent, not in its metadata.
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
-import sys
 from pathlib import Path
 
 import yaml
 
 from thetagym.policies.convert import DIGESTED
 from thetagym.policies.stored import SPEC_FILE, WEIGHTS_FILE, record_digests
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from tables import as_yaml, tables
+from thetagym.policies.trained import BASE_RULES_FILE
 
 COPIED = ("spaces.yaml", "config.yaml", "env.yaml", "evaluations.csv")
 
@@ -36,7 +34,6 @@ def main() -> None:
     )
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--steps", type=int, required=True)
-    parser.add_argument("--report", type=Path)
     args = parser.parse_args()
 
     args.agent.mkdir(parents=True, exist_ok=True)
@@ -46,6 +43,8 @@ def main() -> None:
     root = str(Path.cwd().resolve()) + "/"
     for name in COPIED:  # paths relative to the project, so the folder reads the same anywhere
         (args.agent / name).write_text((args.run / name).read_text().replace(root, ""))
+    if (args.run / BASE_RULES_FILE).is_file():  # a residual agent's rule, byte for byte (digested)
+        shutil.copyfile(args.run / BASE_RULES_FILE, args.agent / BASE_RULES_FILE)
     config = yaml.safe_load((args.run / "config.yaml").read_text())
     run = yaml.safe_load((args.run / "run.yaml").read_text())["sessions"][-1]
     metadata = {
@@ -65,23 +64,10 @@ def main() -> None:
         "reward": config.get("reward"),
     }
     text = yaml.safe_dump(metadata, sort_keys=False, width=120)
-    if args.report is not None:
-        evaluation = yaml.safe_load((args.report / "config.yaml").read_text())
-        text += yaml.safe_dump(
-            {
-                "evaluation_config": "experiments/reference_agent/evaluate.yaml",
-                "evaluation_seed": evaluation["seed"],
-                "evaluation_episodes_per_scenario": evaluation["episodes"],
-                "evaluation_days": evaluation["days"],
-            },
-            sort_keys=False,
-        )
-        text += (
-            "# [mean, 95% bootstrap low, high] per scenario and agent; 'all scenarios' pools every episode\n"
-        )
-        text += as_yaml(tables(args.report))
     (args.agent / "metadata.yaml").write_text(text)
-    record_digests(args.agent, [name for name in DIGESTED if (args.agent / name).is_file()])
+    record_digests(
+        args.agent, [name for name in (*DIGESTED, BASE_RULES_FILE) if (args.agent / name).is_file()]
+    )
 
 
 if __name__ == "__main__":

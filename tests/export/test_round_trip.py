@@ -15,6 +15,7 @@ from tests.export.conftest import (
 )
 from thetagym.env.config import EnvConfig, resolve_config
 from thetagym.export import THRESHOLD_GRIDS, ExportResult, FitSettings, export_thresholds
+from thetagym.export.fit import own_band_sets
 from thetagym.export.write import render
 from thetagym.policies.rules import AlvhConfig, DynamicExposureConfig, build_rule_agent, load_rule_config
 
@@ -115,3 +116,37 @@ def test_flat_layers_are_recovered(env_config: EnvConfig, tmp_path: Path) -> Non
     path = tmp_path / "flat.yaml"
     path.write_text(text)
     assert load_rule_config(path) == result.config
+
+
+def test_a_start_with_regimes_keeps_them(env_config: EnvConfig) -> None:
+    """The tuned dynamic_exposure (threshold sets below VIX 15, below 25 and above) exported from
+    itself: the fit works within its bands, so the export keeps all three sets and reproduces it,
+    where one set for every VIX level would have to average the bands away."""
+    tuned = ROOT / "configs" / "rules" / "tuned" / "dynamic_exposure.yaml"
+    original = load_rule_config(tuned)
+    assert isinstance(original, DynamicExposureConfig)
+    policy = build_rule_agent(original, env_config.book)
+    result = export_thresholds(
+        policy, tuned, env_config, FIT_SEEDS, HELDOUT_SEEDS, FitSettings(sweeps=1, vix_bands=(15.0, 25.0))
+    )
+    fitted = result.config
+    assert isinstance(fitted, DynamicExposureConfig)
+    assert result.fit.uses_regimes
+    assert [regime.vix_below for regime in fitted.regimes] == [15.0, 25.0]
+    assert result.agreement("exported", "balanced") == result.agreement("original", "balanced") == 1.0
+
+
+def test_own_band_sets_only_for_the_same_bands() -> None:
+    original = load_rule_config(ROOT / "configs" / "rules" / "tuned" / "dynamic_exposure.yaml")
+    assert isinstance(original, DynamicExposureConfig)
+    sets = own_band_sets(original, (15.0, 25.0))
+    assert sets is not None
+    assert [s.counter_trigger for s in sets] == [0.007, 0.009, 0.009]  # below 15, below 25, above
+    assert own_band_sets(original, (20.0,)) is None
+    assert own_band_sets(original, ()) is None
+
+
+def test_the_assignment_grid_can_say_never() -> None:
+    """A short option's |delta| stays below 1, so assignment_delta 1.0 never accepts assignment: a
+    policy that always rolls instead (what residual agents learn) must be expressible."""
+    assert THRESHOLD_GRIDS["dynamic_exposure"]["assignment_delta"].max() == 1.0

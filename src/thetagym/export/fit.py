@@ -14,9 +14,12 @@ balanced agreement on the fitting states; passes repeat until one changes nothin
 categorical choice no threshold can make (a policy that closed a layer for good), so it comes
 before the numeric search, which then fits the thresholds of the layers still worked.
 
-Regimes: a threshold set is fitted on all fitting states, then one per VIX band (starting from it)
-on that band's states; the per-band config is kept only if it raises balanced agreement on the
-held-out states by at least ``margin``.
+Regimes: a threshold set is fitted on all fitting states, then one per VIX band on that band's
+states, starting from the set fitted on all states; the per-band config is kept only if it raises
+balanced agreement on the held-out states by at least ``margin``. A starting config with regimes on
+the same VIX bands is fitted within them instead: each band starts from (and, with too few states,
+keeps) its own set, and the bands are kept unless one set does at least as well on held-out states,
+so a fit never flattens the regimes the policy was built on.
 """
 
 from __future__ import annotations
@@ -164,6 +167,14 @@ def fit_flat_layers(
     return config, start, best
 
 
+def own_band_sets(config: Fittable, vix_bands: Sequence[float]) -> list[Any] | None:
+    """``config``'s threshold set per VIX band (below each of ``vix_bands``, then above them all)
+    when its regimes split VIX at exactly ``vix_bands``; else None."""
+    if not vix_bands or tuple(regime.vix_below for regime in config.regimes) != tuple(vix_bands):
+        return None
+    return [regime.thresholds for regime in config.regimes] + [config.thresholds]
+
+
 def _candidate(thresholds: ThresholdsT, name: str, value: float) -> ThresholdsT | None:
     """``thresholds`` with ``name`` set to ``value`` (in the field's type), or None if that breaks
     the threshold set's own checks."""
@@ -248,14 +259,17 @@ def fit(
         heldout_single = score(single, heldout_states)
         if not banded_fits:
             return FitResult(single, single, None, heldout_single, float("nan"), flat_agreement)
-        sets = [single.thresholds] * len(counts)
+        own = own_band_sets(original, settings.vix_bands)
+        sets = own or [single.thresholds] * len(counts)
         for b in banded_fits:
+            start = with_thresholds(original, sets[b])
             sets[b] = coordinate_descent(
-                single, fit_states.subset(band == b), score, grids, settings.sweeps, bar
+                start, fit_states.subset(band == b), score, grids, settings.sweeps, bar
             )
     regime = REGIME_TYPES[original.agent]
     regimes = tuple(regime(vix_below=v, thresholds=t) for v, t in zip(settings.vix_bands, sets, strict=False))
     banded = with_thresholds(original, sets[-1], regimes)
     heldout_banded = score(banded, heldout_states)
-    chosen = banded if heldout_banded >= heldout_single + settings.margin else single
+    margin = settings.margin if own is None else TIE
+    chosen = banded if heldout_banded >= heldout_single + margin else single
     return FitResult(chosen, single, banded, heldout_single, heldout_banded, flat_agreement)

@@ -28,7 +28,7 @@ THRESHOLD_GRIDS: dict[str, dict[str, np.ndarray]] = {
         "roll_delta": _steps(0.15, 0.60, 0.025),
         "imbalance": _steps(0.2, 1.5, 0.1),
         "idle_delta": _steps(0.02, 0.20, 0.02),
-        "assignment_delta": _steps(0.60, 0.98, 0.02),
+        "assignment_delta": _steps(0.60, 1.00, 0.02),  # 1.0: never (a short option's |delta| stays below 1)
         "assignment_spread": _steps(0.002, 0.030, 0.002),
         "take_profit": _steps(0.0, 2000.0, 100.0),
         "counter_trigger": _steps(0.002, 0.030, 0.001),
