@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numba
 import numpy as np
 import pytest
 import torch
@@ -112,6 +113,28 @@ def test_same_seed_gives_the_same_first_update(tmp_path: Path) -> None:
     other = dataclasses.replace(config, seed=4)
     run.train(other, tmp_path / "c", progress=False)
     assert not torch.equal(weights[0], final_weights(tmp_path / "c"))
+
+
+def test_the_env_runs_on_env_threads_while_training_and_the_count_is_restored(tmp_path: Path) -> None:
+    """A --seeds worker's env has one numba thread; a run trained alone must too, or its parallel
+    sums round differently and the same seed trains different weights."""
+    from stable_baselines3.common.callbacks import BaseCallback
+
+    class Threads(BaseCallback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen: set[int] = set()
+
+        def _on_step(self) -> bool:
+            self.seen.add(numba.get_num_threads())
+            return True
+
+    before = numba.get_num_threads()
+    config = tiny(total_timesteps=256, evaluation=dataclasses.replace(tiny().evaluation, every_steps=0))
+    watcher = Threads()
+    run.train(config, tmp_path / "run", progress=False, callbacks=[watcher])
+    assert watcher.seen == {1}
+    assert numba.get_num_threads() == before
 
 
 def test_resume_continues_from_the_checkpoint(tmp_path: Path) -> None:

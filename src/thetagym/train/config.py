@@ -114,6 +114,13 @@ class TrainConfig:
     n_envs: int = setting(64, ge=1, le=4096, doc="envs in the batched vector env")
     seed: int = setting(1, ge=0, doc="seed of the training run (envs, network, sampling)")
     torch_threads: int = setting(1, ge=1, le=1_024, doc="torch threads (1 is fastest for small networks)")
+    env_threads: int = setting(
+        1,
+        ge=1,
+        le=1_024,
+        doc="numba threads of the batched env while training; with 1 a run is the same bit for bit "
+        "alone or as a --seeds worker, and at 256 envs it is also the fastest",
+    )
     checkpoint_every: int = setting(50_000, ge=1, doc="env-steps between checkpoints")
     base_rules: str = setting(
         "", doc="rule config the policy learns to depart from (residual policy); empty: none"

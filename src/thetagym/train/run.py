@@ -20,10 +20,13 @@ from __future__ import annotations
 
 import csv
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numba
 import pandas as pd
 import torch
 from stable_baselines3.common.callbacks import BaseCallback
@@ -366,22 +369,23 @@ def train(
 ) -> TrainingResult:
     """Train a new run into the empty (or absent) folder ``run_dir``; ``callbacks`` (SB3's) run
     after the run's own."""
-    run_folder.create_run_folder(run_dir)
-    env_config, env = build_env(config)
-    run_folder.write_run_record(run_dir, config_text or dump(config), config.seed)
-    (run_dir / ENV_FILE).write_text(dump(env_config))
-    model = build_model(config, env, run_dir)
-    base_rules = Path(config.base_rules) if config.base_rules else None
-    write_spaces(
-        run_dir,
-        env.env.observation_names,
-        env.env.core.action_nvec.tolist(),
-        config.algorithm,
-        base_rules,
-        config.departures,
-        config.departure_parts,
-    )
-    return _learn(config, env_config, model, run_dir, progress, None, callbacks or [])
+    with env_threads(config.env_threads):
+        run_folder.create_run_folder(run_dir)
+        env_config, env = build_env(config)
+        run_folder.write_run_record(run_dir, config_text or dump(config), config.seed)
+        (run_dir / ENV_FILE).write_text(dump(env_config))
+        model = build_model(config, env, run_dir)
+        base_rules = Path(config.base_rules) if config.base_rules else None
+        write_spaces(
+            run_dir,
+            env.env.observation_names,
+            env.env.core.action_nvec.tolist(),
+            config.algorithm,
+            base_rules,
+            config.departures,
+            config.departure_parts,
+        )
+        return _learn(config, env_config, model, run_dir, progress, None, callbacks or [])
 
 
 def resume(run_dir: Path, overrides: dict[str, Any] | None = None, progress: bool = True) -> TrainingResult:
@@ -408,23 +412,37 @@ def resume(run_dir: Path, overrides: dict[str, Any] | None = None, progress: boo
         raise run_folder.RunFolderError(
             f"{checkpoint}: n_envs {state['n_envs']} differs from {run_dir / run_folder.CONFIG_FILE}'s {config.n_envs}"
         )
-    env_config, env = build_env(config)
-    model = build_model(config, env, run_dir)
-    if policy_spec(model.policy, config.algorithm) != spec:
-        raise run_folder.RunFolderError(
-            f"{checkpoint}: the checkpoint's network does not match {run_dir / run_folder.CONFIG_FILE}"
+    with env_threads(config.env_threads):
+        env_config, env = build_env(config)
+        model = build_model(config, env, run_dir)
+        if policy_spec(model.policy, config.algorithm) != spec:
+            raise run_folder.RunFolderError(
+                f"{checkpoint}: the checkpoint's network does not match {run_dir / run_folder.CONFIG_FILE}"
+            )
+        restore(model, snapshot)
+        log = run_dir / run_folder.CHECKPOINTS / ACTION_LOG
+        model._last_obs, model._last_episode_starts = replay(
+            log, state["action_rows"], state["action_sha256"], env
         )
-    restore(model, snapshot)
-    log = run_dir / run_folder.CHECKPOINTS / ACTION_LOG
-    model._last_obs, model._last_episode_starts = replay(
-        log, state["action_rows"], state["action_sha256"], env
-    )
-    keep_rows_up_to(run_dir / run_folder.PROGRESS_FILE, PROGRESS_STEPS, done)
-    keep_rows_up_to(run_dir / EVALUATION_FILE, "timesteps", done)
-    run_folder.write_run_record(
-        run_dir, dump(config), config.seed, {"resumed_from": f"{checkpoint} ({done} steps)"}
-    )
-    return _learn(config, env_config, model, run_dir, progress, snapshot, [])
+        keep_rows_up_to(run_dir / run_folder.PROGRESS_FILE, PROGRESS_STEPS, done)
+        keep_rows_up_to(run_dir / EVALUATION_FILE, "timesteps", done)
+        run_folder.write_run_record(
+            run_dir, dump(config), config.seed, {"resumed_from": f"{checkpoint} ({done} steps)"}
+        )
+        return _learn(config, env_config, model, run_dir, progress, snapshot, [])
+
+
+@contextmanager
+def env_threads(count: int) -> Iterator[None]:
+    """Run the block with ``count`` numba threads for the batched env (at most numba's pool), then
+    restore the previous count. Parallel sums round differently with a different thread count, so a
+    run reproduces bit for bit only with the same count."""
+    previous = numba.get_num_threads()
+    numba.set_num_threads(min(count, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
 
 
 def _learn(
