@@ -137,6 +137,19 @@ def test_the_env_runs_on_env_threads_while_training_and_the_count_is_restored(tm
     assert numba.get_num_threads() == before
 
 
+def test_the_threads_a_process_starts_with_do_not_change_the_weights(tmp_path: Path) -> None:
+    """The network's orthogonal initialisation rounds differently on two torch threads than on
+    one: training sets the config's threads before building it, so a run alone (two threads) and
+    the same run in a single-threaded --seeds worker train the same weights."""
+    config = tiny(total_timesteps=512, evaluation=dataclasses.replace(tiny().evaluation, every_steps=0))
+    weights = []
+    for threads in (2, 1):
+        torch.set_num_threads(threads)
+        run.train(config, tmp_path / str(threads), progress=False)
+        weights.append(final_weights(tmp_path / str(threads)))
+    assert torch.equal(weights[0], weights[1])
+
+
 def test_resume_continues_from_the_checkpoint(tmp_path: Path) -> None:
     config = tiny(total_timesteps=512, evaluation=dataclasses.replace(tiny().evaluation, every_steps=0))
     run.train(

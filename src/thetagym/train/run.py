@@ -369,7 +369,7 @@ def train(
 ) -> TrainingResult:
     """Train a new run into the empty (or absent) folder ``run_dir``; ``callbacks`` (SB3's) run
     after the run's own."""
-    with env_threads(config.env_threads):
+    with training_threads(config):
         run_folder.create_run_folder(run_dir)
         env_config, env = build_env(config)
         run_folder.write_run_record(run_dir, config_text or dump(config), config.seed)
@@ -412,7 +412,7 @@ def resume(run_dir: Path, overrides: dict[str, Any] | None = None, progress: boo
         raise run_folder.RunFolderError(
             f"{checkpoint}: n_envs {state['n_envs']} differs from {run_dir / run_folder.CONFIG_FILE}'s {config.n_envs}"
         )
-    with env_threads(config.env_threads):
+    with training_threads(config):
         env_config, env = build_env(config)
         model = build_model(config, env, run_dir)
         if policy_spec(model.policy, config.algorithm) != spec:
@@ -433,12 +433,13 @@ def resume(run_dir: Path, overrides: dict[str, Any] | None = None, progress: boo
 
 
 @contextmanager
-def env_threads(count: int) -> Iterator[None]:
-    """Run the block with ``count`` numba threads for the batched env (at most numba's pool), then
-    restore the previous count. Parallel sums round differently with a different thread count, so a
-    run reproduces bit for bit only with the same count."""
+def training_threads(config: TrainConfig) -> Iterator[None]:
+    """Run the block with the config's torch threads (set before the network is built: its
+    orthogonal initialisation runs a QR whose rounding depends on them) and env threads (numba's, at
+    most its pool; restored after), so that a run reproduces bit for bit alone or as a worker."""
+    torch.set_num_threads(config.torch_threads)
     previous = numba.get_num_threads()
-    numba.set_num_threads(min(count, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+    numba.set_num_threads(min(config.env_threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
     try:
         yield
     finally:
@@ -454,7 +455,6 @@ def _learn(
     snapshot: Snapshot | None,
     extra_callbacks: list[BaseCallback],
 ) -> TrainingResult:
-    torch.set_num_threads(config.torch_threads)
     model.set_logger(make_logger(run_dir))
     state = snapshot.state if snapshot is not None else {}
     for key, value in state.get("logged", {}).items():
