@@ -3,7 +3,7 @@
     python experiments/learned_departures/agreement.py AGENT_DIR RULES.yaml [--evaluation experiments/learned_departures/evaluate.yaml]
 
 Records the agent on every episode of the evaluation (its scenarios, episodes, days and seeds,
-scenario ``k`` from ``seed + 1,000,000 k`` as ``thetagym evaluate`` draws them), asks the rule config
+seeded as ``thetagym evaluate`` seeds them, :func:`thetagym.seeds.episode_seed`), asks the rule config
 what it would decide in each recorded state (with its own memory of the episode so far), and prints
 the agreement per part and decision (``thetagym.export.fidelity``), as ``export-thresholds`` does
 on its held-out training seeds.
@@ -19,14 +19,12 @@ import pandas as pd
 
 from thetagym.config import read_yaml
 from thetagym.env.config import resolve_config
-from thetagym.env.observation import observation_names
 from thetagym.export.fidelity import fidelity_table, format_table
 from thetagym.export.record import record
 from thetagym.export.replay import Layout, replay_states, rule_decisions
 from thetagym.policies.rules.registry import load_rule_config
 from thetagym.policies.trained import load_trained_agent
-
-SCENARIO_STRIDE = 1_000_000
+from thetagym.seeds import episode_seed
 
 
 def main() -> None:
@@ -43,13 +41,8 @@ def main() -> None:
     for k, scenario in enumerate(evaluation["scenarios"]):
         config = resolve_config(evaluation["env"], {"scenario": scenario, "episode_days": evaluation["days"]})
         book = config.book
-        layout = Layout(
-            tuple(observation_names(config)),
-            tuple(layer.name for layer in book.layers),
-            tuple(layer.kind for layer in book.layers),
-        )
-        first = evaluation["seed"] + SCENARIO_STRIDE * k
-        seeds = tuple(range(first, first + evaluation["episodes"]))
+        layout = Layout.of(config)
+        seeds = tuple(episode_seed(evaluation["seed"], k, e) for e in range(evaluation["episodes"]))
         states = replay_states(
             record(load_trained_agent(args.agent, book), config, seeds), rules, layout, book
         )

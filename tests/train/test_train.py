@@ -116,8 +116,8 @@ def test_same_seed_gives_the_same_first_update(tmp_path: Path) -> None:
 
 
 def test_the_env_runs_on_env_threads_while_training_and_the_count_is_restored(tmp_path: Path) -> None:
-    """A --seeds worker's env has one numba thread; a run trained alone must too, or its parallel
-    sums round differently and the same seed trains different weights."""
+    """The env steps on ``env_threads`` numba threads while training (one by default: faster at
+    256 envs), and the process's count is restored afterwards."""
     from stable_baselines3.common.callbacks import BaseCallback
 
     class Threads(BaseCallback):
@@ -146,6 +146,19 @@ def test_the_threads_a_process_starts_with_do_not_change_the_weights(tmp_path: P
     for threads in (2, 1):
         torch.set_num_threads(threads)
         run.train(config, tmp_path / str(threads), progress=False)
+        weights.append(final_weights(tmp_path / str(threads)))
+    assert torch.equal(weights[0], weights[1])
+
+
+def test_env_threads_change_the_speed_not_the_weights(tmp_path: Path) -> None:
+    """The env's kernels split envs over threads without shared sums (64 envs: the threaded path),
+    so one or two numba threads train the same weights."""
+    config = tiny(
+        n_envs=64, total_timesteps=1024, evaluation=dataclasses.replace(tiny().evaluation, every_steps=0)
+    )
+    weights = []
+    for threads in (1, 2):
+        run.train(dataclasses.replace(config, env_threads=threads), tmp_path / str(threads), progress=False)
         weights.append(final_weights(tmp_path / str(threads)))
     assert torch.equal(weights[0], weights[1])
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from thetagym.book import BookConfig, BookView
+from thetagym.env.config import EnvConfig
+from thetagym.env.observation import observation_names
 from thetagym.export.record import VIEW_FIELDS, Recording
 from thetagym.policies import PolicyContext
 from thetagym.policies.rules import RuleConfig, build_rule_agent
@@ -59,6 +61,16 @@ class Layout:
     observation_names: tuple[str, ...]
     layer_names: tuple[str, ...]
     layer_kinds: tuple[str, ...]
+
+    @classmethod
+    def of(cls, env_config: EnvConfig) -> Layout:
+        """The names of ``env_config``'s observation and book layers."""
+        layers = env_config.book.layers
+        return cls(
+            tuple(observation_names(env_config)),
+            tuple(layer.name for layer in layers),
+            tuple(layer.kind for layer in layers),
+        )
 
     def context(self, view: BookView) -> PolicyContext:
         """What a rule agent reads besides the observation, with ``view`` as the book."""

@@ -17,7 +17,6 @@ import pandas as pd
 
 from thetagym.config import ConfigError
 from thetagym.env.config import EnvConfig
-from thetagym.env.observation import observation_names
 from thetagym.evaluate.rollout import BALANCER
 from thetagym.export.fidelity import fidelity_table
 from thetagym.export.fit import FitResult, FitSettings, Fittable, fit, scorer
@@ -109,11 +108,7 @@ def export_thresholds(
     check_seeds(fit_seeds, heldout_seeds)
     original = fittable_config(rules, expect)
     book = env_config.book
-    layout = Layout(
-        tuple(observation_names(env_config)),
-        tuple(layer.name for layer in book.layers),
-        tuple(layer.kind for layer in book.layers),
-    )
+    layout = Layout.of(env_config)
 
     source = str(rules) if isinstance(rules, str | Path) else ""
     build_rule_agent(original, book, source)  # settings naming the book's layers fail here, with the file

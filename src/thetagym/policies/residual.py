@@ -95,6 +95,18 @@ DEPARTURES: tuple[str, ...] = tuple(
 """Names of the actions a residual policy may be limited to (layer and balancer actions)."""
 
 
+def check_departures(departures: Sequence[object]) -> None:
+    """Raise ``ValueError`` naming the first of ``departures`` that is not in :data:`DEPARTURES`.
+
+    >>> check_departures(["hold", "roll_in"])
+    Traceback (most recent call last):
+    ValueError: unknown action 'roll_in'; choose from hold, roll_closer, roll_out, accept_assignment, close, open, open_counter, close_counter, shift_bull, shift_bear, flatten
+    """
+    unknown = [name for name in departures if name not in DEPARTURES]
+    if unknown:
+        raise ValueError(f"unknown action {unknown[0]!r}; choose from {', '.join(DEPARTURES)}")
+
+
 def departure_mask(nvec: np.ndarray, departures: Sequence[str]) -> np.ndarray:
     """``(sum(nvec),)`` bool: the choices named in ``departures`` (every one when empty); the last
     part is the balancer (:class:`BalancerAction`), the others layers (:class:`LayerAction`).
@@ -102,9 +114,7 @@ def departure_mask(nvec: np.ndarray, departures: Sequence[str]) -> np.ndarray:
     >>> departure_mask(np.array([8, 8, 4]), ["hold", "roll_closer"]).nonzero()[0].tolist()
     [0, 1, 8, 9, 16]
     """
-    unknown = sorted(set(departures) - set(DEPARTURES))
-    if unknown:
-        raise ValueError(f"unknown departures {unknown}; choose from {list(DEPARTURES)}")
+    check_departures(departures)
     kinds = [LayerAction] * (len(nvec) - 1) + [BalancerAction]
     return np.concatenate(
         [

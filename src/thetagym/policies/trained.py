@@ -22,7 +22,7 @@ import numpy as np
 import yaml
 
 from thetagym.policies.base import PolicyContext
-from thetagym.policies.residual import DEPARTURES, RuleResidual, departing_parts
+from thetagym.policies.residual import RuleResidual, check_departures, departing_parts
 from thetagym.policies.stored import (
     SPEC_FILE,
     WEIGHTS_FILE,
@@ -124,10 +124,12 @@ def read_spaces(path: Path, data: bytes) -> dict[str, Any]:
             f"{path}: key 'base_rules' must be {BASE_RULES_FILE!r}, got {record['base_rules']!r}"
         )
     departures = record.get("departures", [])
-    if not isinstance(departures, list) or not all(name in DEPARTURES for name in departures):
-        raise ModelLoadError(
-            f"{path}: key 'departures' must be a list of {', '.join(DEPARTURES)}; got {departures!r}"
-        )
+    try:
+        if not isinstance(departures, list):
+            raise ValueError(f"expected a list, got {departures!r}")
+        check_departures(departures)
+    except ValueError as error:
+        raise ModelLoadError(f"{path}: key 'departures': {error}") from None
     parts = record.get("departure_parts", [])
     if not isinstance(parts, list) or not all(isinstance(name, str) for name in parts):
         raise ModelLoadError(f"{path}: key 'departure_parts' must be a list of part names; got {parts!r}")

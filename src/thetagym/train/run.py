@@ -434,9 +434,10 @@ def resume(run_dir: Path, overrides: dict[str, Any] | None = None, progress: boo
 
 @contextmanager
 def training_threads(config: TrainConfig) -> Iterator[None]:
-    """Run the block with the config's torch threads (set before the network is built: its
-    orthogonal initialisation runs a QR whose rounding depends on them) and env threads (numba's, at
-    most its pool; restored after), so that a run reproduces bit for bit alone or as a worker."""
+    """Run the block with the config's torch threads, set before the network is built (its
+    orthogonal initialisation runs a QR whose rounding depends on them, so this is what makes a run
+    alone equal the same seed as a single-threaded --seeds worker), and its env threads (numba's,
+    at most its pool; for speed only, restored after)."""
     torch.set_num_threads(config.torch_threads)
     previous = numba.get_num_threads()
     numba.set_num_threads(min(config.env_threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
