@@ -78,10 +78,26 @@ def test_departures_narrow_the_choices_and_keep_the_follow_probability() -> None
     assert balancer[-1].item() == pytest.approx(0.9)
 
 
+def test_triggers_open_departures_only_where_the_rule_proposes_them() -> None:
+    """With ``triggers`` [accept_assignment], a part may depart only on the rows where the rule
+    proposes ACCEPT_ASSIGNMENT for that part; elsewhere FOLLOW is its only choice."""
+    residual = RuleResidual(load_rule_agent(RULES), [8, 8, 4], ["roll_closer"], None, ["accept_assignment"])
+    assign, hold = int(LayerAction.ACCEPT_ASSIGNMENT), int(LayerAction.HOLD)
+    residual.proposal = np.array([[assign, hold, 0], [hold, assign, 0], [hold, hold, 0]])
+    masks = residual.masks(np.ones((3, 20), dtype=bool))
+    roll, follow = int(LayerAction.ROLL_CLOSER), 8
+    np.testing.assert_array_equal(np.flatnonzero(masks[0]), [roll, follow, 9 + follow, 18 + 4])
+    np.testing.assert_array_equal(np.flatnonzero(masks[1]), [follow, 9 + roll, 9 + follow, 18 + 4])
+    np.testing.assert_array_equal(np.flatnonzero(masks[2]), [follow, 9 + follow, 18 + 4])
+
+
 def test_unknown_departures_are_refused_with_the_key_and_value(tmp_path: Path) -> None:
     path = tmp_path / "train.yaml"
     path.write_text(TINY.read_text() + f"\nbase_rules: {RULES}\ndepartures: [hold, roll_in]\n")
     with pytest.raises(ConfigError, match=r"train.yaml.*departures.*'roll_in'"):
+        load_train_config(path)
+    path.write_text(TINY.read_text() + f"\nbase_rules: {RULES}\ndeparture_triggers: [assign]\n")
+    with pytest.raises(ConfigError, match=r"train.yaml.*departure_triggers.*'assign'"):
         load_train_config(path)
     path.write_text(TINY.read_text() + "\ndepartures: [hold]\n")
     with pytest.raises(ConfigError, match=r"departures: set only for a residual policy"):
@@ -116,11 +132,16 @@ def test_every_policy_folder_carries_the_base_rules(residual_run: Path) -> None:
         assert yaml.safe_load((folder / "spaces.yaml").read_text())["base_rules"] == BASE_RULES_FILE
 
 
-@pytest.mark.parametrize("parts", [(), ("put_wing",)])
-def test_a_limited_residual_agent_departs_only_as_allowed(tmp_path: Path, parts: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    ("parts", "triggers"), [((), ()), (("put_wing",), ()), (("put_wing",), ("open_counter", "open"))]
+)
+def test_a_limited_residual_agent_departs_only_as_allowed(
+    tmp_path: Path, parts: tuple[str, ...], triggers: tuple[str, ...]
+) -> None:
     """A fresh agent that mostly departs (FOLLOW at 0.2), limited to HOLD and ROLL_CLOSER (and, with
-    ``departure_parts``, to the put wing): its folder records the limits, and in its episodes every
-    action is the rule's, HOLD or ROLL_CLOSER, on the allowed parts only."""
+    ``departure_parts``, to the put wing; with ``departure_triggers``, to where the rule proposes
+    those actions): its folder records the limits, and in its episodes every action is the rule's,
+    HOLD or ROLL_CLOSER, on the allowed parts and proposals only."""
     config = dataclasses.replace(
         load_train_config(TINY),
         base_rules=str(RULES),
@@ -128,14 +149,17 @@ def test_a_limited_residual_agent_departs_only_as_allowed(tmp_path: Path, parts:
         follow_probability=0.2,
         departures=("hold", "roll_closer"),
         departure_parts=parts,
+        departure_triggers=triggers,
         total_timesteps=64,
     )
     run.train(config, tmp_path / "run", progress=False)
     record = yaml.safe_load((tmp_path / "run/spaces.yaml").read_text())
     assert record["departures"] == ["hold", "roll_closer"]
     assert record.get("departure_parts", []) == list(parts)
+    assert record.get("departure_triggers", []) == list(triggers)
     agent = load_trained_agent(tmp_path / "run")
     assert agent.residual is not None and agent.residual.departures == ("hold", "roll_closer")
+    assert agent.residual.triggers == triggers
     steps: list[tuple[np.ndarray, np.ndarray]] = []
     act = agent.act
 
@@ -157,6 +181,10 @@ def test_a_limited_residual_agent_departs_only_as_allowed(tmp_path: Path, parts:
     assert (balancer[departed[:, -1]] == BalancerAction.HOLD).all()
     if parts:
         assert not departed[:, 1:].any()  # only the put wing (the first part) departs
+    if triggers:
+        proposed = [int(LayerAction[name.upper()]) for name in triggers]
+        assert np.isin(proposals[departed[:, 0], 0], proposed).all()
+        assert (~np.isin(proposals[:, 0], proposed)).any()  # the rule proposed others too
 
 
 def test_unknown_departure_parts_are_refused_with_the_key_and_value() -> None:

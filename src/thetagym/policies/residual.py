@@ -8,8 +8,10 @@ FOLLOW logits start high starts as the rule and learns only the departures that 
 
 ``departures`` narrows what the policy may do instead of following: only the named actions (e.g.
 ``hold`` and ``roll_closer``: veto the rule's action, or roll where it would not), and only on
-the ``departing`` parts (e.g. the put wing; the others always follow), so exploring departs in the
-ways that can pay rather than at random over every action.
+the ``departing`` parts (e.g. the put wing; the others always follow), and ``triggers`` only at
+the rule's named proposals (e.g. ``accept_assignment``: the policy decides whether to take
+assignment, and follows everywhere else), so exploring departs in the ways that can pay rather than
+at random over every action.
 
 The env never sees FOLLOW: :meth:`RuleResidual.resolve` turns the policy's choices into env
 actions, so evaluation, export and the guard work on the same actions as for any agent.
@@ -33,7 +35,8 @@ class RuleResidual:
     choice of part ``i``, index ``nvec[i]``, is FOLLOW) and its observation the env's plus
     ``sum(nvec)`` one-hot entries of the rule's proposal. ``departures`` names the actions the
     policy may take instead of FOLLOW (:data:`DEPARTURES`; empty: every action), ``departing`` the
-    indices of the parts that may depart at all (None: every part).
+    indices of the parts that may depart at all (None: every part), ``triggers`` the rule's
+    proposals at which a part may depart (:data:`DEPARTURES`; empty: any proposal).
     """
 
     def __init__(
@@ -42,6 +45,7 @@ class RuleResidual:
         nvec: Sequence[int],
         departures: Sequence[str] = (),
         departing: Sequence[int] | None = None,
+        triggers: Sequence[str] = (),
     ) -> None:
         self.rule = rule
         self.nvec = np.asarray(nvec, dtype=np.int64)
@@ -51,6 +55,8 @@ class RuleResidual:
         self.departing = tuple(range(len(self.nvec)) if departing is None else departing)
         parts = np.repeat(np.isin(np.arange(len(self.nvec)), self.departing), self.nvec)
         self.allowed = departure_mask(self.nvec, self.departures) & parts
+        self.triggers = tuple(triggers)
+        self.triggering = departure_mask(self.nvec, self.triggers) if self.triggers else None
 
     @property
     def policy_nvec(self) -> list[int]:
@@ -72,11 +78,16 @@ class RuleResidual:
         return encoded
 
     def masks(self, action_masks: np.ndarray) -> np.ndarray:
-        """The env's flat masks, narrowed to the allowed departures, with FOLLOW (always legal)
-        appended to each part."""
+        """The env's flat masks, narrowed to the allowed departures (and, with ``triggers``, to the
+        parts whose current proposal is one of them), with FOLLOW (always legal) appended to each
+        part."""
         edges = np.cumsum(self.nvec)[:-1]
         follow = np.ones((len(action_masks), 1), dtype=bool)
-        parts = np.split(np.asarray(action_masks, dtype=bool) & self.allowed, edges, axis=1)
+        allowed = np.asarray(action_masks, dtype=bool) & self.allowed
+        if self.triggering is not None:
+            triggered = self.triggering[self.offsets[None, :] + self.proposal]
+            allowed &= np.repeat(triggered, self.nvec, axis=1)
+        parts = np.split(allowed, edges, axis=1)
         return np.concatenate([np.concatenate([part, follow], axis=1) for part in parts], axis=1)
 
     def resolve(self, actions: np.ndarray) -> np.ndarray:

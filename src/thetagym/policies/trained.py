@@ -84,10 +84,11 @@ def write_spaces(
     base_rules: Path | None = None,
     departures: Sequence[str] = (),
     departure_parts: Sequence[str] = (),
+    departure_triggers: Sequence[str] = (),
 ) -> list[str]:
     """Record the layout a model is trained on (the env's), so loading can check it against an env,
-    and copy a residual agent's ``base_rules`` config beside it (with its ``departures`` and
-    ``departure_parts``, if limited); the names of the files written."""
+    and copy a residual agent's ``base_rules`` config beside it (with its ``departures``,
+    ``departure_parts`` and ``departure_triggers``, if limited); the names of the files written."""
     record: dict[str, Any] = {
         "algorithm": algorithm,
         "action_nvec": [int(n) for n in action_nvec],
@@ -101,6 +102,8 @@ def write_spaces(
             record["departures"] = list(departures)
         if departure_parts:
             record["departure_parts"] = list(departure_parts)
+        if departure_triggers:
+            record["departure_triggers"] = list(departure_triggers)
         (folder / BASE_RULES_FILE).write_bytes(Path(base_rules).read_bytes())
         names.append(BASE_RULES_FILE)
     (folder / SPACES_FILE).write_text(yaml.safe_dump(record, sort_keys=False))
@@ -123,13 +126,14 @@ def read_spaces(path: Path, data: bytes) -> dict[str, Any]:
         raise ModelLoadError(
             f"{path}: key 'base_rules' must be {BASE_RULES_FILE!r}, got {record['base_rules']!r}"
         )
-    departures = record.get("departures", [])
-    try:
-        if not isinstance(departures, list):
-            raise ValueError(f"expected a list, got {departures!r}")
-        check_departures(departures)
-    except ValueError as error:
-        raise ModelLoadError(f"{path}: key 'departures': {error}") from None
+    for key in ("departures", "departure_triggers"):
+        names = record.get(key, [])
+        try:
+            if not isinstance(names, list):
+                raise ValueError(f"expected a list, got {names!r}")
+            check_departures(names)
+        except ValueError as error:
+            raise ModelLoadError(f"{path}: key {key!r}: {error}") from None
     parts = record.get("departure_parts", [])
     if not isinstance(parts, list) or not all(isinstance(name, str) for name in parts):
         raise ModelLoadError(f"{path}: key 'departure_parts' must be a list of part names; got {parts!r}")
@@ -160,7 +164,9 @@ def load_residual(
         departing = departing_parts([layer.name for layer in book.layers], record.get("departure_parts", []))
     except ValueError as error:
         raise ModelLoadError(f"{folder / SPACES_FILE}: key 'departure_parts': {error}") from None
-    return RuleResidual(rule, nvec, record.get("departures", []), departing)
+    return RuleResidual(
+        rule, nvec, record.get("departures", []), departing, record.get("departure_triggers", [])
+    )
 
 
 def check_layout(

@@ -14,6 +14,7 @@
     base_rules: configs/rules/tuned/dynamic_exposure.yaml   # optional: learn departures from a rule
     departures: [hold, roll_closer]     # optional: the only actions it may take instead of the rule's
     departure_parts: [put_wing]         # optional: the only action parts that may depart
+    departure_triggers: [accept_assignment]  # optional: depart only where the rule proposes these
 
 Schedules such as ``lin_3e-4`` are parsed by :mod:`thetagym.train.schedules`, never evaluated.
 """
@@ -141,6 +142,11 @@ class TrainConfig:
         doc="residual policy: the only action parts that may depart (the book's layer names, or "
         "balancer); empty: every part",
     )
+    departure_triggers: tuple[str, ...] = setting(
+        (),
+        doc="residual policy: the rule's proposals at which a part may depart (e.g. "
+        "accept_assignment); elsewhere it follows the rule; empty: at any proposal",
+    )
     common_paths: int = setting(
         1,
         ge=1,
@@ -152,11 +158,12 @@ class TrainConfig:
     evaluation: EvaluationSchedule = nested(EvaluationSchedule)
 
     def __post_init__(self) -> None:
-        try:
-            check_departures(self.departures)
-        except ValueError as error:
-            raise ValueError(f"departures: {error}") from None
-        for key in ("departures", "departure_parts"):
+        for key in ("departures", "departure_triggers"):
+            try:
+                check_departures(getattr(self, key))
+            except ValueError as error:
+                raise ValueError(f"{key}: {error}") from None
+        for key in ("departures", "departure_parts", "departure_triggers"):
             if getattr(self, key) and not self.base_rules:
                 raise ValueError(f"{key}: set only for a residual policy (one with base_rules)")
         if self.n_envs % self.common_paths:

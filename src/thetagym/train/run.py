@@ -105,7 +105,9 @@ def build_residual(config: TrainConfig, env_config: EnvConfig) -> RuleResidual |
         departing = departing_parts(layer_names, config.departure_parts)
     except ValueError as error:
         raise ConfigError(f"departure_parts: {error}") from None
-    return RuleResidual(rule, action_nvec(len(layer_names)), config.departures, departing)
+    return RuleResidual(
+        rule, action_nvec(len(layer_names)), config.departures, departing, config.departure_triggers
+    )
 
 
 def build_model(config: TrainConfig, env: SB3VecEnvAdapter, run_dir: Path | None) -> Any:
@@ -384,6 +386,7 @@ def train(
             base_rules,
             config.departures,
             config.departure_parts,
+            config.departure_triggers,
         )
         return _learn(config, env_config, model, run_dir, progress, None, callbacks or [])
 
