@@ -3,8 +3,9 @@
     python experiments/strategy_tools/usage.py AGENT [AGENT ...] [--episodes 32] [--seed 1700000000]
 
 An AGENT is a rule config (``.yaml``) or a trained agent's folder. Each runs ``--episodes``
-episodes of 63 days in each of the default comparison's seven scenarios, on common paths (seeds
-from ``--seed``, scenario ``k`` from ``seed + 1000 k``); the table gives the executed actions per
+episodes of 63 days in each of the default comparison's seven scenarios, on common paths seeded as
+``thetagym evaluate`` seeds them from ``--seed`` (:func:`thetagym.seeds.episode_seed`), so the counts
+are those of an evaluation's episodes; the table gives the executed actions per
 episode (the guard's replacements excluded: an illegal choice executes as HOLD), per layer and per
 action, averaged over every episode of every scenario, as markdown.
 """
@@ -21,6 +22,7 @@ from thetagym.env.config import resolve_config
 from thetagym.evaluate.agents import load_policy
 from thetagym.evaluate.config import AgentSpec
 from thetagym.evaluate.rollout import rollout
+from thetagym.seeds import episode_seed
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ("calm", "grind_up", "trend_down", "whipsaw", "crash", "vol_spike", "calm-to-stressed")
@@ -33,7 +35,7 @@ def usage(agent: str, episodes: int, seed: int) -> tuple[list[str], np.ndarray]:
         config = resolve_config(ROOT / "configs/env/default.yaml", {"scenario": scenario, "episode_days": 63})
         kind = "rules" if agent.endswith(".yaml") else "model"
         policy = load_policy(AgentSpec(name=Path(agent).stem, **{kind: Path(agent)}), config.book)
-        seeds = tuple(range(seed + 1000 * k, seed + 1000 * k + episodes))
+        seeds = tuple(episode_seed(seed, k, episode) for episode in range(episodes))
         counts.append(rollout(policy, config, seeds).action_counts)
     parts = [layer.name for layer in config.book.layers] + ["balancer"]
     return parts, np.concatenate(counts).mean(axis=0)
