@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from thetagym.evaluate import bootstrap_interval, nest_summary
+from thetagym.evaluate.bootstrap import Draw, resample_rows, stratified_replicates
 from thetagym.evaluate.summary import POOLED, summarise_episodes
 
 REPETITIONS = 400
@@ -159,3 +160,46 @@ def test_nested_summary_is_strict_json_and_matches_the_table(episodes):
     assert cell["n"] == 12 and isinstance(cell["n"], int)
     assert cell["low"] <= cell["mean"] <= cell["high"]
     json.dumps(nested, allow_nan=False)
+
+
+def test_draw_counts_tally_each_resample_rows() -> None:
+    rows = np.array([[0, 0, 2], [1, 2, 1]])
+    np.testing.assert_array_equal(Draw(rows).counts, [[2, 0, 1], [0, 2, 1]])
+
+
+def test_replicates_from_reductions_equal_the_gathered_ones() -> None:
+    """A statistic that reads columns only through their sums and minimum gives the same
+    replicates from resampled reductions as from gathered resamples, over uneven strata, and a
+    stratum with a non-finite value is redrawn either way."""
+    rng = np.random.default_rng(7)
+    strata = [[rng.normal(size=n), rng.exponential(size=n), rng.normal(size=n)] for n in (5, 9, 13)]
+    strata[1][0][3] = np.nan
+
+    def statistic(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+        return np.sum(x, axis=-1) / np.sum(y, axis=-1) + np.min(z, axis=-1)
+
+    draws = [
+        Draw(resample_rows(len(columns[0]), 300, np.random.default_rng(k)))
+        for k, columns in enumerate(strata)
+    ]
+    gathered = stratified_replicates(strata, statistic, 300, rng=np.random.default_rng(1), draws=draws)
+    reduced = stratified_replicates(
+        strata, statistic, 300, rng=np.random.default_rng(1), draws=draws, reductions=("sum", "sum", "min")
+    )
+    assert reduced[0] == gathered[0]
+    np.testing.assert_allclose(reduced[1], gathered[1], rtol=1e-12)
+    assert np.std(gathered[1]) > 0.1  # the resamples differ
+
+
+def test_an_unknown_reduction_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown reduction 'max'; choose from sum, min"):
+        stratified_replicates([[np.ones(3)]], np.sum, 10, rng=np.random.default_rng(0), reductions=("max",))
+
+
+def test_the_summary_benchmark_reports_its_figures() -> None:
+    from thetagym.evaluate.benchmark import benchmark_summary
+
+    result = benchmark_summary(agents=2, scenarios=2, episodes=16)
+    assert result["episodes"] == 64
+    assert result["summary_episodes_per_second"] * result["summary_seconds"] == pytest.approx(64)
+    assert result["paired_episodes_per_second"] > 0

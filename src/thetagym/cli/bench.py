@@ -1,4 +1,5 @@
-"""``thetagym bench``: speed of the pricing kernels, the market simulator and the environment.
+"""``thetagym bench``: speed of the pricing kernels, the market simulator, the environment, training
+and the evaluation summary.
 
 Benchmarks print figures; they are not timed tests. Each subcommand prints a table, or one JSON
 object with ``--json``.
@@ -50,7 +51,7 @@ def _run(benchmark: Callable[..., Mapping[str, Any]], as_json: bool, **kwargs: A
 
 @click.group()
 def bench() -> None:
-    """Benchmarks that print figures (options/s, bars/s, env-steps/s)."""
+    """Benchmarks that print figures (options/s, bars/s, env-steps/s, episodes/s)."""
 
 
 @bench.command("pricing")
@@ -115,3 +116,20 @@ def bench_train(as_json: bool, config: Path, steps: int) -> None:
 
     compile_if_cold()
     _run(benchmark_training, as_json, config_path=config, steps=steps)
+
+
+@bench.command("summary")
+@_json_option
+@click.option("--agents", default=4, show_default=True, type=click.IntRange(2, 100), help="Agents.")
+@click.option(
+    "--episodes",
+    default=1_024,
+    show_default=True,
+    type=click.IntRange(2, 100_000),
+    help="Episodes per agent and scenario (7 scenarios).",
+)
+def bench_summary(as_json: bool, agents: int, episodes: int) -> None:
+    """Episodes per second of an evaluation's summary and paired intervals (synthetic episodes)."""
+    from thetagym.evaluate.benchmark import benchmark_summary
+
+    _run(benchmark_summary, as_json, agents=agents, episodes=episodes)

@@ -20,6 +20,7 @@ zero) are dropped before resampling; ``n`` in the summary counts the values kept
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
@@ -86,23 +87,50 @@ def bootstrap_interval(
     return percentile_interval(float(statistic(sample)), _apply_rowwise(statistic, resamples), confidence)
 
 
+class Draw:
+    """One stratum's bootstrap resamples: ``rows`` (``(n_resamples, n_rows)`` row indices, from
+    :func:`resample_rows`) and, computed once on first use, ``counts``: how often each row is drawn
+    in each resample."""
+
+    def __init__(self, rows: np.ndarray) -> None:
+        self.rows = rows
+
+    @functools.cached_property
+    def counts(self) -> np.ndarray:
+        """``(n_resamples, n_rows)`` float: the draws of each row in each resample."""
+        n_resamples, n_rows = self.rows.shape
+        flat = self.rows + n_rows * np.arange(n_resamples)[:, None]
+        return (
+            np.bincount(flat.ravel(), minlength=n_resamples * n_rows)
+            .reshape(n_resamples, n_rows)
+            .astype(float)
+        )
+
+
 def stratified_replicates(
     strata: Sequence[Sequence[Any]],
     statistic: Statistic,
     n_resamples: int,
     *,
     rng: np.random.Generator,
-    draws: Sequence[np.ndarray] | None = None,
+    draws: Sequence[Draw] | None = None,
+    reductions: Sequence[str] | None = None,
 ) -> tuple[float, np.ndarray]:
     """The estimate and ``n_resamples`` bootstrap replicates of ``statistic(*columns)`` over several
     strata (each a list of aligned columns over the same episodes; rows with a non-finite value in
-    any column are dropped) pooled into one sample: each resample draws every stratum's rows from that stratum alone, so each keeps its
-    size and weight, and ``statistic`` sees the strata side by side along the last axis.
+    any column are dropped) pooled into one sample: each resample draws every stratum's rows from
+    that stratum alone, so each keeps its size and weight, and ``statistic`` sees the strata side
+    by side along the last axis.
 
-    ``draws`` (one ``(n_resamples, rows)`` index matrix per stratum, from :func:`resample_rows`)
-    lets many statistics of the same episodes share one set of resamples: a summary draws once
-    per cell, not once per measure. A stratum whose columns hold a non-finite value drops those
-    rows and is redrawn from ``rng``.
+    ``draws`` (one :class:`Draw` per stratum) lets many statistics of the same episodes share one
+    set of resamples: a summary draws once per cell, not once per measure. A stratum whose columns
+    hold a non-finite value drops those rows and is redrawn from ``rng``.
+
+    ``reductions`` ("sum" or "min" per column) says that ``statistic`` reads each column only
+    through that reduction along the last axis (a ratio of sums, a Sharpe ratio from return
+    moments): each replicate is then computed from the columns' resampled reductions (a sum is the
+    draws' row counts times the column, a matrix product; a minimum is over the rows drawn) instead
+    of gathering every resample's rows. The replicates equal the gathered ones up to rounding.
 
     >>> strata = [[np.array([1.0, 1.0])], [np.array([3.0, 3.0, 3.0, 3.0])]]
     >>> estimate, replicates = stratified_replicates(strata, lambda x: x.mean(axis=-1), 3,
@@ -110,26 +138,50 @@ def stratified_replicates(
     >>> round(estimate, 4), replicates.round(4).tolist()
     (2.3333, [2.3333, 2.3333, 2.3333])
     """
-    matrices, indices = [], []
+    matrices, chosen = [], []
     for k, columns in enumerate(strata):
         matrix = np.column_stack([np.asarray(column, dtype=float).ravel() for column in columns])
         finite = np.all(np.isfinite(matrix), axis=1)
         if not finite.any():
             continue
         if draws is not None and finite.all():
-            rows = draws[k]
+            draw = draws[k]
         else:
             matrix = matrix[finite]
-            rows = resample_rows(matrix.shape[0], n_resamples, rng)
+            draw = Draw(resample_rows(matrix.shape[0], n_resamples, rng))
         matrices.append(matrix)
-        indices.append(rows)
+        chosen.append(draw)
     if not matrices:
         return math.nan, np.full(n_resamples, math.nan)
     whole = np.concatenate(matrices)
     estimate = float(statistic(*whole.T))
-    resampled = np.concatenate([m[rows] for m, rows in zip(matrices, indices, strict=True)], axis=1)
-    replicates = np.asarray(statistic(*np.moveaxis(resampled, -1, 0)), dtype=float)
+    if reductions is not None:
+        reduced = [_reduce(matrix, draw, reductions) for matrix, draw in zip(matrices, chosen, strict=True)]
+        pooled = [
+            np.min(values, axis=0) if how == "min" else np.sum(values, axis=0)
+            for how, values in zip(reductions, zip(*reduced, strict=True), strict=True)
+        ]
+        replicates = np.asarray(statistic(*(values[:, None] for values in pooled)), dtype=float)
+    else:
+        resampled = np.concatenate([m[draw.rows] for m, draw in zip(matrices, chosen, strict=True)], axis=1)
+        replicates = np.asarray(statistic(*np.moveaxis(resampled, -1, 0)), dtype=float)
     return estimate, replicates
+
+
+def _reduce(matrix: np.ndarray, draw: Draw, reductions: Sequence[str]) -> list[np.ndarray]:
+    """Each column of ``matrix`` reduced over the rows of every resample of ``draw``: ``reductions``
+    per column, "sum" (counted with repeats) or "min"; a list of ``(n_resamples,)`` arrays."""
+    unknown = set(reductions) - {"sum", "min"}
+    if unknown:
+        raise ValueError(f"unknown reduction {sorted(unknown)[0]!r}; choose from sum, min")
+    sums = draw.counts @ matrix
+    reduced = [sums[:, j] for j in range(matrix.shape[1])]
+    if "min" in reductions:
+        drawn = draw.counts > 0
+        for j, how in enumerate(reductions):
+            if how == "min":
+                reduced[j] = np.where(drawn, matrix[:, j], np.inf).min(axis=1)
+    return reduced
 
 
 def resample_rows(n_rows: int, n_resamples: int, rng: np.random.Generator) -> np.ndarray:

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Collection, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from thetagym.evaluate.bootstrap import (
     STATISTIC_FIELDS,
+    Draw,
     Interval,
     json_number,
     percentile_interval,
@@ -67,36 +68,57 @@ EPISODE_KEY = ("scenario", "seed")
 """What identifies a market path across agents."""
 
 
-def _mean(values: np.ndarray) -> np.ndarray:
-    return np.asarray(np.mean(values, axis=-1))
+EPISODES_COLUMN = "_episodes"
+"""A column of ones the summary adds to its episodes: a mean is the ratio of two sums, the values'
+and this column's, so its bootstrap can work from resampled sums."""
+
+
+def _mean(values: np.ndarray, episodes: np.ndarray) -> np.ndarray:
+    return np.asarray(np.sum(values, axis=-1) / np.sum(episodes, axis=-1))
 
 
 def _cvar(returns: np.ndarray) -> np.ndarray:
     return cvar(returns, CVAR_LEVEL)
 
 
-CellStatistics = dict[str, tuple[tuple[str, ...], Callable[..., np.ndarray]]]
+class CellStatistic(NamedTuple):
+    """A measure computed over a cell's episodes: the ``columns`` it reads, the ``statistic``
+    (reducing each along the last axis) and, when it reads each column only through one reduction
+    over the episodes, those ``reductions`` ("sum" or "min" per column; None: it needs every
+    value), which let the bootstrap work from resampled reductions."""
+
+    columns: tuple[str, ...]
+    statistic: Callable[..., np.ndarray]
+    reductions: tuple[str, ...] | None
+
+
+CellStatistics = dict[str, CellStatistic]
+
+
+def _sums(columns: tuple[str, ...]) -> tuple[str, ...]:
+    return ("sum",) * len(columns)
 
 
 def cell_statistics(target_volatility: float = TARGET_VOLATILITY) -> CellStatistics:
-    """Measures that are a statistic of a cell's episodes, not a mean over them: the columns each
-    reads and the statistic (reducing along the last axis). The daily measures are those of the
-    episodes' track record laid end to end (:func:`thetagym.measures.pooled_sharpe`); theta capture
-    is a ratio of sums, of the P&L over what the equity would have earned in cash (interest is no
-    decay the book kept); CVaR is the tail mean of the episodes' returns over cash (the sum of their
-    daily excess returns on capital). Risk-matched measures scale to ``target_volatility`` (annual
-    fraction)."""
+    """Measures that are a statistic of a cell's episodes, not a mean over them. The daily measures
+    are those of the episodes' track record laid end to end (:func:`thetagym.measures.pooled_sharpe`);
+    theta capture is a ratio of sums, of the P&L over what the equity would have earned in cash
+    (interest is no decay the book kept); CVaR is the tail mean of the episodes' returns over cash
+    (the sum of their daily excess returns on capital). Risk-matched measures scale to
+    ``target_volatility`` (annual fraction)."""
     moments = ("trading_days", "return_sum", "return_sum2")
+    sortino = (*moments, "downside_sum2")
+    theta = ("excess_pnl", "theta_accrued")
+    risk_matched = functools.partial(pooled_risk_matched_return, target_volatility=target_volatility)
     return {
-        "sharpe": (moments, pooled_sharpe),
-        "sortino": ((*moments, "downside_sum2"), pooled_sortino),
-        "volatility": (moments, pooled_volatility),
-        "risk_matched_return": (
-            RISK_MATCHED_MOMENTS,
-            functools.partial(pooled_risk_matched_return, target_volatility=target_volatility),
+        "sharpe": CellStatistic(moments, pooled_sharpe, _sums(moments)),
+        "sortino": CellStatistic(sortino, pooled_sortino, _sums(sortino)),
+        "volatility": CellStatistic(moments, pooled_volatility, _sums(moments)),
+        "risk_matched_return": CellStatistic(
+            RISK_MATCHED_MOMENTS, risk_matched, (*_sums(RISK_MATCHED_MOMENTS[:-1]), "min")
         ),
-        "theta_capture": (("excess_pnl", "theta_accrued"), pooled_theta_capture),
-        CVAR_MEASURE: (("return_sum",), _cvar),
+        "theta_capture": CellStatistic(theta, pooled_theta_capture, _sums(theta)),
+        CVAR_MEASURE: CellStatistic(("return_sum",), _cvar, None),
     }
 
 
@@ -111,22 +133,23 @@ def episode_measures(episodes: pd.DataFrame) -> list[str]:
     known = [*SUMMARY_FIELDS, *(f for f in DAILY_FIELDS if f not in MOMENT_FIELDS), "premium_sold"]
     measures = [m for m in known if m in columns]
     measures += [
-        m for m, (needed, _) in CELL_STATISTICS.items() if set(needed) <= columns and m not in measures
+        m for m, cell in CELL_STATISTICS.items() if set(cell.columns) <= columns and m not in measures
     ]
     return measures + [c for c in episodes.columns if str(c).startswith("attr_")]
 
 
 def _statistic(
     measure: str, statistics: CellStatistics = CELL_STATISTICS, columns: Collection[str] | None = None
-) -> tuple[tuple[str, ...], Callable[..., np.ndarray]]:
-    """The columns and statistic of ``measure``: its cell statistic when ``columns`` (all, when
-    None) hold what that reads, else the mean of its own column."""
-    needed, statistic = statistics.get(measure, ((measure,), _mean))
-    if columns is not None and not set(needed) <= set(columns):
+) -> CellStatistic:
+    """The cell statistic of ``measure`` when ``columns`` (all, when None) hold what it reads, else
+    the mean of its own column (a ratio of sums, over :data:`EPISODES_COLUMN`)."""
+    mean = CellStatistic((measure, EPISODES_COLUMN), _mean, ("sum", "sum"))
+    chosen = statistics.get(measure, mean)
+    if columns is not None and not set(chosen.columns) <= set(columns):
         if measure == CVAR_MEASURE:  # episodes without daily moments: the raw return's tail
-            return ("total_return",), _cvar
-        return (measure,), _mean
-    return needed, statistic
+            return CellStatistic(("total_return",), _cvar, None)
+        return mean
+    return chosen
 
 
 def _replicates(
@@ -136,12 +159,12 @@ def _replicates(
     rng: np.random.Generator,
     statistics: CellStatistics,
     paired: bool = False,
-    draws: Sequence[np.ndarray] | None = None,
+    draws: Sequence[Draw] | None = None,
 ) -> tuple[float, np.ndarray]:
     """Estimate and replicates of ``measure`` over the episodes of ``cells`` together, each cell
     resampled on its own; ``paired``: of ``statistic(agent) - statistic(baseline)`` on the same
     paths (matched episodes, the baseline's columns suffixed ``_baseline``)."""
-    columns, statistic = _statistic(measure, statistics, cells[0].columns)
+    columns, statistic, reductions = _statistic(measure, statistics, cells[0].columns)
     width = len(columns)
 
     def difference(*values: np.ndarray) -> np.ndarray:
@@ -150,7 +173,9 @@ def _replicates(
     suffixes = ("", "_baseline") if paired else ("",)
     strata = [[cell[c + suffix] for suffix in suffixes for c in columns] for cell in cells]
     chosen = difference if paired else statistic
-    return stratified_replicates(strata, chosen, n_resamples, rng=rng, draws=draws)
+    if reductions is not None:
+        reductions = reductions * len(suffixes)
+    return stratified_replicates(strata, chosen, n_resamples, rng=rng, draws=draws, reductions=reductions)
 
 
 def _fields(interval: Interval, n: int) -> dict[str, float]:
@@ -175,12 +200,13 @@ def summarise_episodes(
     rng = np.random.default_rng(seed)
     statistics = cell_statistics(target_volatility)
     measures = episode_measures(episodes)
+    episodes = episodes.assign(**{EPISODES_COLUMN: 1.0})
     rows: list[dict[str, Any]] = []
     pooled_rows: list[dict[str, Any]] = []
     pooled_measures = [m for m in measures if not m.startswith("attr_")]
     for agent, group in episodes.groupby("agent", sort=True):
         labels, cells = zip(*group.groupby("scenario", sort=True), strict=True)
-        draws = [resample_rows(len(cell), n_resamples, rng) for cell in cells]
+        draws = [Draw(resample_rows(len(cell), n_resamples, rng)) for cell in cells]
         for scenario, cell, draw in zip(labels, cells, draws, strict=True):
             row: dict[str, Any] = {"agent": agent, "scenario": scenario}
             for measure in measures:
@@ -210,7 +236,7 @@ def _prefixed(measure: str, fields: dict[str, float]) -> dict[str, float]:
 
 
 def _finite_rows(cell: pd.DataFrame, measure: str) -> int:
-    columns, _ = _statistic(measure, CELL_STATISTICS, cell.columns)
+    columns = _statistic(measure, CELL_STATISTICS, cell.columns).columns
     values = cell[list(columns)].to_numpy(dtype=float)
     return int(np.all(np.isfinite(values), axis=1).sum())
 
@@ -236,8 +262,11 @@ def paired_differences(
     if baseline not in agents:
         raise ValueError(f"baseline {baseline!r} is not among the agents {agents}")
     statistics = cell_statistics(target_volatility)
+    episodes = episodes.assign(**{EPISODES_COLUMN: 1.0})
     measures = [
-        m for m in measures if set(_statistic(m, statistics, episodes.columns)[0]) <= set(episodes.columns)
+        m
+        for m in measures
+        if set(_statistic(m, statistics, episodes.columns).columns) <= set(episodes.columns)
     ]
     rng = np.random.default_rng(seed)
     reference = episodes[episodes["agent"] == baseline]
@@ -248,7 +277,7 @@ def paired_differences(
         )
         cells = [cell for _, cell in matched.groupby("scenario", sort=True)]
         labels = [str(label) for label, _ in matched.groupby("scenario", sort=True)]
-        draws = [resample_rows(len(cell), n_resamples, rng) for cell in cells]
+        draws = [Draw(resample_rows(len(cell), n_resamples, rng)) for cell in cells]
         for measure in measures:
             for label, cell, draw in zip(labels, cells, draws, strict=True):
                 estimate = _replicates([cell], measure, n_resamples, rng, statistics, True, [draw])
