@@ -41,6 +41,7 @@ SHRINK = {
     "backtest": ["--start", "2020-01-02", "--end", "2020-02-28"],
     "tune": ["--trials", "2", "--workers", "1"],
     "bench market": ["--seconds", "0.1"],
+    "bench summary": ["--agents", "2", "--episodes", "8"],
 }
 """Options appended to a command (click keeps the last value given) so that it runs in seconds."""
 STOPPED = {
@@ -76,6 +77,7 @@ def test_the_readme_shows_every_command() -> None:
         "bench market",
         "bench env",
         "bench train",
+        "bench summary",
     }
 
 
